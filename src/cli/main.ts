@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { runCheck } from './check-command.js';
+import { runDemo } from './demo-command.js';
+import { runSim } from './sim-command.js';
+import { runStart } from './start-command.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return port;
+}
+
+const program = new Command();
+program.name('detour').description('An LLM gateway that routes around provider outages.').version('0.1.0');
+
+program
+  .command('start')
+  .description('serve a config file')
+  .requiredOption('-c, --config <file>', 'the YAML config')
+  .option('-p, --port <port>', 'port to listen on (overrides server.port)', parsePort)
+  .option('-H, --host <host>', 'host to bind (overrides server.host)')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(runStart);
+
+program
+  .command('check')
+  .description('validate a config file and explain every problem')
+  .requiredOption('-c, --config <file>', 'the YAML config')
+  .action(runCheck);
+
+program
+  .command('sim')
+  .description('run the provider simulator')
+  .option('-p, --port <port>', 'port to listen on', parsePort, 9001)
+  .option('-H, --host <host>', 'host to bind', '127.0.0.1')
+  .option('--faults <file>', 'a YAML or JSON fault plan ({faults: [...], timeline: [...]})')
+  .option('--chunk-delay <ms>', 'pause between stream chunks', (value) => Number(value), 20)
+  .option('--echo', 'answer with the last user message')
+  .action(runSim);
+
+program
+  .command('demo', { isDefault: false })
+  .description('the gateway in front of two simulators, no keys or network needed (npm start)')
+  .option('-p, --port <port>', 'port for the gateway', parsePort, 8787)
+  .option('-H, --host <host>', 'host to bind', '127.0.0.1')
+  .action(runDemo);
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`detour: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

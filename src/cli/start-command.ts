@@ -1,0 +1,11 @@
+import { createLogger } from '../observability/logger.js';
+import { startGatewayServer } from '../server/gateway-server.js';
+import { loadConfigOrExit, onShutdown } from './load.js';
+
+export async function runStart(options: { config: string; port?: number; host?: string; logLevel: string }): Promise<void> {
+  const config = loadConfigOrExit(options.config);
+  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY });
+  const gateway = await startGatewayServer(config, { port: options.port, host: options.host, logger });
+  process.stdout.write(`listening on ${gateway.url}\n`);
+  onShutdown(() => gateway.close());
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { interpolateEnv, type ConfigProblem } from './interpolate.js';
+import { configSchema, type DetourConfig } from './schema.js';
+
+export interface LoadOptions {
+  /** Provider types the registry knows (`openai`, `anthropic`, …). */
+  providerTypes: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Shown in messages (`detour.yaml:12`). */
+  fileName?: string;
+}
+
+/** Thrown with every problem of a config at once, each on its own line with its path. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid config:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfigFile(path: string, options: LoadOptions): DetourConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`cannot read ${path}: ${(error as Error).message}`]);
+  }
+  return parseConfigText(text, { ...options, fileName: options.fileName ?? path });
+}
+
+/** Parses YAML text into a validated, frozen config; throws ConfigError listing every problem. */
+export function parseConfigText(text: string, options: LoadOptions): DetourConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(document.errors.map((error) => `${options.fileName ?? 'config'}: ${error.message.split('\n')[0]}`));
+  }
+  const locate = (path: (string | number)[]): string => {
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    if (offset === undefined || !options.fileName) return '';
+    return ` (${options.fileName}:${lineCounter.linePos(offset).line})`;
+  };
+  return validateConfig(document.toJS(), options, locate);
+}
+
+/** Validates an already parsed config object (YAML or a library caller's object). */
+export function validateConfig(raw: unknown, options: LoadOptions, locate: (path: (string | number)[]) => string = () => ''): DetourConfig {
+  const problems: ConfigProblem[] = [];
+  const interpolated = interpolateEnv(raw ?? {}, options.env ?? process.env, problems);
+  const parsed = configSchema.safeParse(interpolated);
+  if (!parsed.success) problems.push(...parsed.error.issues.map(fromZodIssue));
+  else problems.push(...crossCheck(parsed.data, options.providerTypes));
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => `${formatPath(problem.path)}: ${problem.message}${locate(problem.path)}`));
+  return deepFreeze(parsed.data as DetourConfig);
+}
+
+/** Checks what a schema alone cannot: names that refer to each other. */
+function crossCheck(config: DetourConfig, providerTypes: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const providerNames = Object.keys(config.providers);
+  for (const [name, provider] of Object.entries(config.providers)) {
+    if (!providerTypes.includes(provider.type)) {
+      problems.push({ path: ['providers', name, 'type'], message: `unknown provider type "${provider.type}" (known: ${providerTypes.join(', ')})` });
+    }
+    if (name.includes('/')) problems.push({ path: ['providers', name], message: 'a provider name cannot contain "/"' });
+  }
+  for (const [routeName, route] of Object.entries(config.models)) {
+    route.targets.forEach((target, index) => {
+      if (!providerNames.includes(target.provider)) {
+        problems.push({
+          path: ['models', routeName, 'targets', index, 'provider'],
+          message: `unknown provider "${target.provider}" (known: ${providerNames.join(', ') || 'none'})`,
+        });
+      }
+    });
+  }
+  return problems;
+}
+
+function fromZodIssue(issue: z.core.$ZodIssue): ConfigProblem {
+  const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}` };
+  }
+  return { path, message: issue.message };
+}
+
+/** `models.chat.targets[1].provider` */
+export function formatPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+const positiveMs = z.number().int().positive();
+
+export const retrySchema = z
+  .object({
+    /** Attempts per target, the first included. */
+    attempts: z.number().int().min(1).max(10).default(2),
+    backoff_ms: z.number().int().min(0).default(200),
+    max_backoff_ms: z.number().int().min(0).default(5000),
+  })
+  .strict();
+
+/** Timing settings a route may set and `defaults` may give to every route. */
+const routeTimingShape = {
+  retry: retrySchema.optional(),
+  timeout_ms: positiveMs.optional(),
+  attempt_timeout_ms: positiveMs.optional(),
+  first_token_timeout_ms: positiveMs.optional(),
+  stream_idle_timeout_ms: positiveMs.optional(),
+};
+
+export const targetSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    weight: z.number().positive().default(1),
+    /** Used when the client sent no max_tokens and the upstream requires one (Anthropic). */
+    max_tokens: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
+    ...routeTimingShape,
+  })
+  .strict();
+
+export const providerSchema = z
+  .object({
+    type: z.string().min(1),
+    base_url: z.string().url(),
+    api_key: z.string().optional(),
+    api_keys: z.array(z.string().min(1)).min(1).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Azure OpenAI API version. */
+    api_version: z.string().optional(),
+    /** Anthropic `anthropic-version` header. */
+    anthropic_version: z.string().optional(),
+    /** Ask OpenAI-compatible upstreams for usage in streams (for cost); turn off for vendors that reject `stream_options`. */
+    stream_usage: z.boolean().default(true),
+  })
+  .strict()
+  .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {
+    message: 'give either api_key or api_keys, not both',
+    path: ['api_keys'],
+  });
+
+export const serverSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Largest request body accepted, in bytes. */
+    max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: serverSchema.default({ host: '127.0.0.1', port: 8787, max_body_bytes: 10 * 1024 * 1024 }),
+    defaults: z.object(routeTimingShape).strict().default({}),
+    providers: z.record(z.string(), providerSchema),
+    models: z.record(z.string(), routeSchema),
+  })
+  .strict();
+
+export type DetourConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type RouteConfig = z.infer<typeof routeSchema>;

@@ -1,0 +1,100 @@
+import type { DetourErrorCode, ErrorKind } from './errors.js';
+
+/** The wire formats Detour speaks, to clients and upstreams. */
+export type WireFormat = 'openai' | 'anthropic' | 'gemini';
+
+/** Token counts in OpenAI's terms, whatever format the upstream used. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens?: number };
+}
+
+/** One upstream call as the request log and the error body report it; never holds a key. */
+export interface AttemptRecord {
+  target: string;
+  provider: string;
+  model: string;
+  /** HTTP status the upstream answered, when it answered. */
+  status?: number | undefined;
+  /** Error code when the attempt failed; absent on success. */
+  code?: DetourErrorCode | undefined;
+  kind?: ErrorKind | undefined;
+  durationMs: number;
+  /** How long the upstream asked us to wait, when it said. */
+  retryAfterMs?: number | undefined;
+  /** Set for a hedge or a mirror call rather than a plain attempt. */
+  role?: 'hedge' | 'mirror';
+}
+
+export interface RequestFinishedEvent {
+  requestId: string;
+  route: string;
+  format: WireFormat;
+  stream: boolean;
+  status: number;
+  /** The target that served the answer, when one did. */
+  target?: string | undefined;
+  provider?: string | undefined;
+  model?: string | undefined;
+  attempts: readonly AttemptRecord[];
+  isFailover: boolean;
+  isDegraded: boolean;
+  errorCode?: DetourErrorCode | undefined;
+  startedAt: number;
+  latencyMs: number;
+  ttftMs?: number | undefined;
+  /** Usage, read lazily so that a pass-through body is parsed only if someone asks, off the request path. */
+  usage(): Usage | undefined;
+  clientKeyId?: string | undefined;
+}
+
+export interface EngineEvents {
+  'attempt.started': { requestId: string; route: string; target: string; attempt: number };
+  'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string };
+  'attempt.succeeded': { requestId: string; route: string; record: AttemptRecord };
+  'failover.performed': { requestId: string; route: string; from: string; to: string; code: DetourErrorCode };
+  'request.finished': RequestFinishedEvent;
+}
+
+type Handler<T> = (payload: T) => void;
+
+/**
+ * A small synchronous, typed event bus. Listeners must be cheap (enqueue and return): they
+ * run on the request path, and one that throws is isolated from the request.
+ */
+export class EventBus<Events extends object = EngineEvents> {
+  private readonly handlers = new Map<keyof Events, Array<Handler<never>>>();
+
+  on<K extends keyof Events>(type: K, handler: Handler<Events[K]>): () => void {
+    const list = this.handlers.get(type) ?? [];
+    list.push(handler as Handler<never>);
+    this.handlers.set(type, list);
+    return () => this.off(type, handler);
+  }
+
+  off<K extends keyof Events>(type: K, handler: Handler<Events[K]>): void {
+    const list = this.handlers.get(type);
+    if (!list) return;
+    const index = list.indexOf(handler as Handler<never>);
+    if (index >= 0) list.splice(index, 1);
+  }
+
+  hasListeners(type: keyof Events): boolean {
+    return (this.handlers.get(type)?.length ?? 0) > 0;
+  }
+
+  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
+    const list = this.handlers.get(type);
+    if (!list) return;
+    for (const handler of list) {
+      try {
+        (handler as Handler<Events[K]>)(payload);
+      } catch {
+        // A broken listener must never fail a request.
+      }
+    }
+  }
+}

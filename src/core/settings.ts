@@ -1,0 +1,55 @@
+import type { RetryPolicy } from './backoff.js';
+
+/**
+ * Runtime settings the engine runs from. The config layer parses YAML into these; the engine
+ * never sees YAML, environment variables or snake_case.
+ */
+
+/** One upstream account: a wire format at a base URL with one or more keys. */
+export interface ProviderSettings {
+  name: string;
+  /** Adapter type: `openai`, `azure-openai`, `anthropic`, `gemini`. */
+  type: string;
+  baseUrl: string;
+  /** Keys in order; each one is its own target for breakers and statistics. */
+  apiKeys: readonly string[];
+  /** Extra static headers sent upstream (organization, project, beta flags). */
+  headers: Readonly<Record<string, string>>;
+  /** Adapter-specific options (e.g. Azure `api_version`, Anthropic `version`). */
+  options: Readonly<Record<string, unknown>>;
+}
+
+/** One entry of a route's target list. */
+export interface TargetSettings {
+  provider: string;
+  model: string;
+  /** Relative share for the weighted strategy. */
+  weight: number;
+  /** Default for `max_tokens` when the client gave none and the format requires it. */
+  maxTokens?: number | undefined;
+}
+
+export interface RouteSettings {
+  name: string;
+  targets: readonly TargetSettings[];
+  retry: RetryPolicy;
+  /** The whole request, across every retry and fallback. */
+  timeoutMs: number;
+  /** One upstream attempt, until its last byte. */
+  attemptTimeoutMs: number;
+  /** Streaming: the first event must arrive within this. */
+  firstTokenTimeoutMs: number;
+  /** Streaming: the longest silence between two events once the stream has started. */
+  streamIdleTimeoutMs: number;
+}
+
+/** A concrete upstream: provider + model + key. The unit breakers and statistics are kept for. */
+export interface Target {
+  /** `provider/model` plus `#n` for the n-th key when the provider has several; never the key. */
+  id: string;
+  provider: ProviderSettings;
+  model: string;
+  apiKey: string;
+  keyIndex: number;
+  settings: TargetSettings;
+}

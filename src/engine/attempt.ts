@@ -1,0 +1,187 @@
+import { DetourError, classifyTransportError, type DetourErrorCode } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Target } from '../core/settings.js';
+import { SseParser } from '../providers/shared/sse.js';
+import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
+import type { StreamProcessor } from './stream-processor.js';
+import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
+
+export interface AttemptInput {
+  target: Target;
+  adapter: ProviderAdapter;
+  upstream: UpstreamRequest;
+  stream: boolean;
+  attemptTimeoutMs: number;
+  firstTokenTimeoutMs: number;
+  idleTimeoutMs: number;
+  clientSignal: AbortSignal;
+  http: UpstreamHttp;
+  clock: Clock;
+  createProcessor(): StreamProcessor;
+}
+
+export type AttemptSuccess =
+  | { type: 'body'; status: number; body: Buffer }
+  /** A stream whose first event has arrived: `head` is the client's first text, `live` the rest. */
+  | { type: 'stream'; status: number; head: string; live: LiveStream };
+
+/** Aborts the upstream call with a classified reason, so that whatever undici throws maps back to it. */
+function timeoutError(code: DetourErrorCode, target: Target, ms: number): DetourError {
+  const what = code === 'UPSTREAM_FIRST_BYTE_TIMEOUT' ? 'no first token' : code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' ? 'the stream stalled' : 'no complete answer';
+  return new DetourError({ kind: 'retryable', code, target: target.id, message: `${target.id}: ${what} within ${ms} ms` });
+}
+
+export function clientClosedError(): DetourError {
+  return new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection' });
+}
+
+/** Guards one upstream call: its timers, its abort controller and the client's disconnect. */
+class AttemptGuard {
+  readonly controller = new AbortController();
+  private attemptTimer: NodeJS.Timeout | undefined;
+  private phaseTimer: NodeJS.Timeout | undefined;
+  private readonly onClientAbort = (): void => this.abort(clientClosedError());
+
+  constructor(
+    private readonly input: AttemptInput,
+    private readonly startedAt: number,
+  ) {
+    if (input.clientSignal.aborted) this.controller.abort(clientClosedError());
+    else input.clientSignal.addEventListener('abort', this.onClientAbort, { once: true });
+    this.attemptTimer = setTimeout(
+      () => this.abort(timeoutError('UPSTREAM_ATTEMPT_TIMEOUT', input.target, input.attemptTimeoutMs)),
+      input.attemptTimeoutMs,
+    );
+  }
+
+  abort(reason: DetourError): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Arms the first-token timer (measured from the attempt's start) or the idle timer. */
+  armPhase(code: 'UPSTREAM_FIRST_BYTE_TIMEOUT' | 'UPSTREAM_STREAM_IDLE_TIMEOUT', ms: number): void {
+    if (this.phaseTimer) clearTimeout(this.phaseTimer);
+    const wait = code === 'UPSTREAM_FIRST_BYTE_TIMEOUT' ? Math.max(0, ms - (this.input.clock.now() - this.startedAt)) : ms;
+    this.phaseTimer = setTimeout(() => this.abort(timeoutError(code, this.input.target, ms)), wait);
+  }
+
+  /** Pushes the idle deadline back after an event arrived. */
+  touch(): void {
+    this.phaseTimer?.refresh();
+  }
+
+  /** The classified reason for a failure: ours if we aborted, else the transport's. */
+  explain(error: unknown): DetourError {
+    const reason: unknown = this.controller.signal.reason;
+    if (this.controller.signal.aborted && reason instanceof DetourError) return reason;
+    if (error instanceof DetourError) return error;
+    return classifyTransportError(error, this.input.target.id);
+  }
+
+  release(): void {
+    clearTimeout(this.attemptTimer);
+    clearTimeout(this.phaseTimer);
+    this.attemptTimer = undefined;
+    this.phaseTimer = undefined;
+    this.input.clientSignal.removeEventListener('abort', this.onClientAbort);
+  }
+}
+
+/**
+ * Makes one upstream call. Resolves once the answer is whole (non-streaming) or once the first
+ * event has arrived (streaming): until then any failure is a classified DetourError the attempt
+ * loop may still recover from invisibly.
+ */
+export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
+  const guard = new AttemptGuard(input, input.clock.now());
+  let response: UpstreamResponse | undefined;
+  try {
+    response = await input.http.send(input.upstream, guard.controller.signal);
+    if (response.statusCode >= 400 || response.statusCode < 200) {
+      const text = await response.body.text();
+      throw input.adapter.classifyError(response.statusCode, response.headers, text, input.target, input.clock.now());
+    }
+    if (!input.stream) {
+      const body = Buffer.from(await response.body.arrayBuffer());
+      guard.release();
+      return { type: 'body', status: response.statusCode, body };
+    }
+    guard.armPhase('UPSTREAM_FIRST_BYTE_TIMEOUT', input.firstTokenTimeoutMs);
+    const live = new LiveStream(input, guard, response);
+    const head = await live.readHead();
+    guard.armPhase('UPSTREAM_STREAM_IDLE_TIMEOUT', input.idleTimeoutMs);
+    return { type: 'stream', status: response.statusCode, head, live };
+  } catch (error) {
+    const classified = guard.explain(error);
+    guard.abort(classified);
+    guard.release();
+    response?.body.destroy();
+    throw classified;
+  }
+}
+
+/** The part of a stream after its first event, read as the client consumes it. */
+export class LiveStream {
+  readonly processor: StreamProcessor;
+  private readonly parser = new SseParser();
+  private readonly iterator: AsyncIterator<Buffer>;
+  private isClosed = false;
+
+  constructor(
+    private readonly input: AttemptInput,
+    private readonly guard: AttemptGuard,
+    private readonly response: UpstreamResponse,
+  ) {
+    this.processor = input.createProcessor();
+    this.iterator = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  /** Reads until the processor has something for the client. */
+  async readHead(): Promise<string> {
+    for (;;) {
+      const next = await this.iterator.next();
+      if (next.done) {
+        const out = this.processor.process(this.parser.flush());
+        if (out) return out + this.processor.end();
+        throw new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.input.target.id, message: `${this.input.target.id} ended its stream without sending anything` });
+      }
+      const out = this.processor.process(this.parser.feed(next.value));
+      if (out) return out;
+    }
+  }
+
+  /**
+   * The rest of the client's text. Throws a classified DetourError when the stream fails after
+   * its start; the caller turns that into an explicit error event.
+   */
+  async *rest(): AsyncGenerator<string> {
+    try {
+      while (!this.processor.isDone) {
+        const next = await this.iterator.next();
+        this.guard.touch();
+        if (next.done) {
+          const out = this.processor.process(this.parser.flush()) + this.processor.end();
+          if (out) yield out;
+          return;
+        }
+        const out = this.processor.process(this.parser.feed(next.value));
+        if (out) yield out;
+      }
+      const tail = this.processor.end();
+      if (tail) yield tail;
+      // Read to the upstream's own end so its connection goes back to the pool.
+      for (let next = await this.iterator.next(); !next.done; next = await this.iterator.next());
+    } catch (error) {
+      throw this.guard.explain(error);
+    }
+  }
+
+  /** Stops the upstream call (idempotent): the client left, or the stream is over. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.guard.release();
+    if (!this.processor.isDone) this.guard.abort(clientClosedError());
+    this.response.body.destroy();
+  }
+}

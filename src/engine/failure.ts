@@ -1,0 +1,48 @@
+import { DetourError } from '../core/errors.js';
+import type { RouteSettings } from '../core/settings.js';
+import type { ErrorPayload } from '../providers/types.js';
+import type { AttemptRecord } from '../core/events.js';
+
+export interface AllFailed {
+  status: number;
+  error: DetourError;
+  headers: Record<string, string>;
+}
+
+/**
+ * Tells the client what to do when no target answered: 429 with retry-after when every target
+ * was rate-limited, 504 when the deadline ran out, 503 otherwise; 400 when no target could
+ * express the request at all.
+ */
+export function allFailedError(route: RouteSettings, attempts: readonly AttemptRecord[], lastError: DetourError | undefined, isDeadline: boolean): AllFailed {
+  const summary = attempts.map((attempt) => `${attempt.target}: ${attempt.status ?? '-'} ${attempt.code ?? ''}`.trim()).join('; ');
+  if (attempts.length === 0 && lastError) {
+    return { status: lastError.kind === 'fatal' ? (lastError.status ?? 400) : 400, error: lastError, headers: {} };
+  }
+  if (isDeadline) {
+    return {
+      status: 504,
+      headers: {},
+      error: new DetourError({ kind: 'retryable', code: 'DEADLINE_EXCEEDED', message: `route "${route.name}" found no answer within its ${route.timeoutMs} ms deadline (${summary || 'no attempt could start'})` }),
+    };
+  }
+  const rateLimited = attempts.length > 0 && attempts.every((attempt) => attempt.code === 'UPSTREAM_RATE_LIMITED');
+  if (rateLimited) {
+    const waits = attempts.map((attempt) => attempt.retryAfterMs).filter((ms): ms is number => ms !== undefined);
+    const seconds = Math.max(1, Math.ceil((waits.length > 0 ? Math.min(...waits) : 1000) / 1000));
+    return {
+      status: 429,
+      headers: { 'retry-after': String(seconds) },
+      error: new DetourError({ kind: 'retryable', code: 'RATE_LIMITED', message: `every target of route "${route.name}" is rate-limited; retry after ${seconds} s (${summary})` }),
+    };
+  }
+  return {
+    status: 503,
+    headers: {},
+    error: new DetourError({ kind: 'retryable', code: 'ALL_TARGETS_FAILED', message: `every target of route "${route.name}" failed (${summary || lastError?.message || 'no target available'})` }),
+  };
+}
+
+export function errorPayload(error: DetourError, status: number, details?: Record<string, unknown>): ErrorPayload {
+  return { status, code: error.code, message: error.message, param: error.param, details };
+}

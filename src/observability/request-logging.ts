@@ -1,0 +1,40 @@
+import type { EventBus } from '../core/events.js';
+import type { Logger } from './logger.js';
+
+/**
+ * One line per request at info, each attempt at debug, every line with the request id.
+ * Fed by engine events; never sees bodies or keys.
+ */
+export function logRequests(events: EventBus, logger: Logger): () => void {
+  const offFinished = events.on('request.finished', (event) => {
+    if (!logger.isLevelEnabled('info')) return;
+    logger.info(
+      {
+        requestId: event.requestId,
+        route: event.route,
+        status: event.status,
+        target: event.target,
+        attempts: event.attempts.length,
+        failover: event.isFailover,
+        degraded: event.isDegraded,
+        stream: event.stream,
+        format: event.format,
+        latencyMs: event.latencyMs,
+        ttftMs: event.ttftMs,
+        errorCode: event.errorCode,
+      },
+      'request finished',
+    );
+  });
+  const offFailed = events.on('attempt.failed', (event) => {
+    if (logger.isLevelEnabled('debug')) logger.debug({ requestId: event.requestId, route: event.route, ...event.record, message: event.message }, 'attempt failed');
+  });
+  const offFailover = events.on('failover.performed', (event) => {
+    if (logger.isLevelEnabled('debug')) logger.debug({ ...event }, 'failover');
+  });
+  return () => {
+    offFinished();
+    offFailed();
+    offFailover();
+  };
+}

@@ -1,0 +1,63 @@
+import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
+import { parseRetryAfter } from '../../core/retry-after.js';
+import type { Target } from '../../core/settings.js';
+import { isRecord, stringField, tryParseJson } from '../shared/json.js';
+import { redactSecrets } from '../shared/redact.js';
+
+/** Classifies an OpenAI-compatible error answer; refines the status with the body's `code`. */
+export function classifyOpenAiError(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  bodyText: string,
+  target: Target,
+  now: number,
+): DetourError {
+  const safeText = redactSecrets(bodyText, [target.apiKey]);
+  const body = tryParseJson(safeText);
+  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const upstreamCode = stringField(error, 'code');
+  const upstreamType = stringField(error, 'type');
+  const upstreamMessage = stringField(error, 'message') ?? (safeText.slice(0, 300) || `HTTP ${status}`);
+
+  let { kind, code }: { kind: ErrorKind; code: DetourErrorCode } = classifyStatus(status);
+  if (status === 429 && (upstreamCode === 'insufficient_quota' || upstreamType === 'insufficient_quota')) {
+    kind = 'failover';
+    code = 'UPSTREAM_QUOTA_EXCEEDED';
+  } else if (upstreamCode === 'context_length_exceeded' || /maximum context length/i.test(upstreamMessage)) {
+    kind = 'failover';
+    code = 'CONTEXT_LENGTH_EXCEEDED';
+  } else if (upstreamCode === 'content_policy_violation') {
+    kind = 'failover';
+    code = 'CONTENT_POLICY';
+  } else if (upstreamCode === 'invalid_api_key') {
+    kind = 'failover';
+    code = 'UPSTREAM_AUTH_FAILED';
+  }
+
+  return new DetourError({
+    kind,
+    code,
+    status,
+    target: target.id,
+    message: `${target.id} answered ${status}: ${upstreamMessage}`,
+    retryAfterMs: parseRetryAfter(headers, now),
+    upstreamBody: body,
+    upstreamType,
+    param: stringField(error, 'param'),
+  });
+}
+
+/** Classifies an `{"error": …}` payload that arrived inside a 200 stream. */
+export function classifyOpenAiStreamError(payload: unknown, target: Target): DetourError {
+  const error = isRecord(payload) && isRecord(payload.error) ? payload.error : {};
+  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', [target.apiKey]);
+  const type = stringField(error, 'type');
+  const fatal = type === 'invalid_request_error';
+  return new DetourError({
+    kind: fatal ? 'fatal' : 'retryable',
+    code: fatal ? 'UPSTREAM_INVALID_REQUEST' : 'UPSTREAM_SERVER_ERROR',
+    target: target.id,
+    message: `${target.id} reported an error in its stream: ${message}`,
+    upstreamType: type,
+  });
+}

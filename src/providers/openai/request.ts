@@ -1,0 +1,62 @@
+import type { Target } from '../../core/settings.js';
+import { joinUrl } from '../shared/json.js';
+import type { BuildOptions, ChatRequest, UpstreamRequest } from '../types.js';
+
+/**
+ * Where OpenAI-compatible vendors differ: the URL of a call and how the key is sent.
+ * Plain OpenAI (and Mistral, Groq, DeepSeek, OpenRouter, Ollama, vLLM) and Azure OpenAI are
+ * the same adapter with different hooks.
+ */
+export interface OpenAiDialect {
+  chatUrl(target: Target): string;
+  modelsUrl(target: Target): string;
+  authHeaders(target: Target): Record<string, string>;
+  /** Azure names the deployment in the URL; the body's `model` is then ignored but harmless. */
+}
+
+export const openAiDialect: OpenAiDialect = {
+  chatUrl: (target) => joinUrl(target.provider.baseUrl, 'chat/completions'),
+  modelsUrl: (target) => joinUrl(target.provider.baseUrl, 'models'),
+  authHeaders: (target): Record<string, string> => (target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}),
+};
+
+export const azureOpenAiDialect: OpenAiDialect = {
+  chatUrl: (target) =>
+    `${joinUrl(target.provider.baseUrl, `openai/deployments/${encodeURIComponent(target.model)}/chat/completions`)}?api-version=${azureApiVersion(target)}`,
+  modelsUrl: (target) => `${joinUrl(target.provider.baseUrl, 'openai/models')}?api-version=${azureApiVersion(target)}`,
+  authHeaders: (target) => ({ 'api-key': target.apiKey }),
+};
+
+function azureApiVersion(target: Target): string {
+  const version = target.provider.options.api_version;
+  return encodeURIComponent(typeof version === 'string' ? version : '2024-10-21');
+}
+
+/**
+ * Builds the upstream body from an OpenAI-shaped object: the client's own fields pass through,
+ * only the model is replaced (and stream usage requested when we need it for cost).
+ */
+export function buildOpenAiRequest(
+  dialect: OpenAiDialect,
+  body: Record<string, unknown>,
+  target: Target,
+  options: BuildOptions,
+): UpstreamRequest {
+  let outgoing: Record<string, unknown> = { ...body, model: target.model };
+  if (options.stream && options.wantStreamUsage && target.provider.options.stream_usage !== false) {
+    const streamOptions = typeof body.stream_options === 'object' && body.stream_options !== null ? body.stream_options : {};
+    outgoing = { ...outgoing, stream_options: { ...streamOptions, include_usage: true } };
+  }
+  return {
+    url: dialect.chatUrl(target),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.provider.headers, ...dialect.authHeaders(target) },
+    body: JSON.stringify(outgoing),
+  };
+}
+
+/** The canonical request is already OpenAI-shaped: only `extra` is folded back in. */
+export function canonicalToOpenAiBody(request: ChatRequest): Record<string, unknown> {
+  const { extra, ...fields } = request;
+  return extra ? { ...extra, ...fields } : { ...fields };
+}

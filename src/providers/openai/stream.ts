@@ -1,0 +1,61 @@
+import { DetourError } from '../../core/errors.js';
+import type { Target } from '../../core/settings.js';
+import { isRecord, tryParseJson } from '../shared/json.js';
+import type { ChatChunk, SseEvent, StreamDecoder, StreamInspection } from '../types.js';
+import { classifyOpenAiStreamError } from './errors.js';
+import { readOpenAiUsage } from './response.js';
+
+/** OpenAI chunks are the canonical chunks: decoding is parsing plus watching for the end. */
+export class OpenAiStreamDecoder implements StreamDecoder {
+  private complete = false;
+
+  constructor(private readonly target: Target) {}
+
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
+  decode(event: SseEvent): ChatChunk[] {
+    if (event.data === '[DONE]') {
+      this.complete = true;
+      return [];
+    }
+    const payload = tryParseJson(event.data);
+    if (!isRecord(payload)) throw badEvent(this.target);
+    if (payload.error !== undefined && payload.error !== null) throw classifyOpenAiStreamError(payload, this.target);
+    if (!Array.isArray(payload.choices)) throw badEvent(this.target);
+    const chunk = payload as unknown as ChatChunk;
+    if (chunk.choices.some((choice) => choice.finish_reason)) this.complete = true;
+    return [chunk];
+  }
+}
+
+function badEvent(target: Target): DetourError {
+  return new DetourError({
+    kind: 'retryable',
+    code: 'UPSTREAM_BAD_RESPONSE',
+    target: target.id,
+    message: `${target.id} sent a stream event that is not a chat completion chunk`,
+  });
+}
+
+/**
+ * Watches a passed-through event without parsing every one: only events that can carry an
+ * error, usage or a finish reason are parsed.
+ */
+export function inspectOpenAiEvent(event: SseEvent, clientWantsUsage: boolean, target: Target): StreamInspection {
+  const data = event.data;
+  if (data === '[DONE]') return { done: true, forward: true };
+  const finished = data.includes('"finish_reason":"');
+  const mayCarryUsage = data.includes('"usage":{');
+  const mayCarryError = data.includes('"error"');
+  if (!mayCarryUsage && !mayCarryError) return { finished, forward: true };
+  const payload = tryParseJson(data);
+  if (isRecord(payload) && payload.error !== undefined && payload.error !== null) {
+    return { error: classifyOpenAiStreamError(payload, target), forward: false };
+  }
+  const usage = readOpenAiUsage(payload);
+  // The usage-only chunk (empty choices) was requested by us, not the client: keep it to ourselves.
+  const isUsageOnly = usage !== undefined && isRecord(payload) && Array.isArray(payload.choices) && payload.choices.length === 0;
+  return { finished, usage, forward: clientWantsUsage || !isUsageOnly };
+}

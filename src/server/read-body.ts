@@ -1,0 +1,45 @@
+import type { IncomingMessage } from 'node:http';
+import { invalidRequest } from '../core/errors.js';
+
+/**
+ * Reads a request body up to `limit` bytes. A larger body is refused as soon as it is known to
+ * be too large (from content-length, or while reading), without buffering the rest.
+ */
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        request.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = (): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+  });
+}
+
+function tooLarge(limit: number) {
+  return invalidRequest(`The request body is larger than the limit of ${limit} bytes.`, undefined, 'BODY_TOO_LARGE', 413);
+}

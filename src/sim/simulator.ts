@@ -1,0 +1,334 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom } from '../core/clock.js';
+import { DetourError } from '../core/errors.js';
+import { answer, defaultAnswerStyle, toChunks, toResponse, type AnswerStyle } from './answer.js';
+import { simEndpoints, type SimEndpoint } from './endpoints.js';
+import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
+import { SimStats } from './stats.js';
+
+export interface SimulatorOptions {
+  /** What the simulated model says. */
+  answer?: Partial<AnswerStyle>;
+  /** Pause between two stream chunks. */
+  chunkDelayMs?: number;
+  /** Standing faults and a timeline, as accepted by `POST /_sim/faults`. */
+  plan?: { faults?: FaultInput[]; timeline?: unknown[] };
+  /** Seed for fault probabilities and latency draws; random when absent. */
+  seed?: number;
+  /** Models listed by the models endpoint (any model name is served). */
+  models?: string[];
+}
+
+/**
+ * A fake LLM provider for demos, tests, drills and benchmarks: speaks the providers' wire formats,
+ * answers deterministically, and misbehaves on script (errors, 429s, latency, hangs, stalls,
+ * resets, refused connections), changeable at runtime through `/_sim/*`.
+ */
+export class Simulator {
+  readonly stats = new SimStats();
+  private readonly server: Server;
+  private readonly style: AnswerStyle;
+  private readonly random: () => number;
+  private plan: FaultPlan = { faults: [], timeline: [] };
+  private remaining = new Map<Fault, number>();
+  private timelineStartedAt = Date.now();
+  private timelineTimers: NodeJS.Timeout[] = [];
+  private readonly sockets = new Set<Socket>();
+  private port = 0;
+  private host = '127.0.0.1';
+  private isListening = false;
+  chunkDelayMs: number;
+
+  constructor(private readonly options: SimulatorOptions = {}) {
+    this.style = { ...defaultAnswerStyle, ...options.answer };
+    this.chunkDelayMs = options.chunkDelayMs ?? 0;
+    this.random = options.seed === undefined ? Math.random : seededRandom(options.seed);
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
+      this.handle(request, response).catch(() => response.destroy());
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    if (options.plan) this.setPlan(options.plan);
+  }
+
+  /** The root URL (`http://127.0.0.1:PORT`); OpenAI clients want `${url}/v1`. */
+  get url(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.host = host;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.isListening = true;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    this.clearTimelineTimers();
+    if (!this.isListening) return;
+    this.isListening = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Stops listening (connections are refused) and drops open connections; back up after `forMs` if given. */
+  async down(forMs?: number): Promise<void> {
+    if (this.isListening) {
+      this.isListening = false;
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
+    }
+    if (forMs !== undefined) setTimeout(() => void this.up(), forMs).unref();
+  }
+
+  async up(): Promise<void> {
+    if (this.isListening) return;
+    await this.listen(this.port, this.host);
+  }
+
+  get isUp(): boolean {
+    return this.isListening;
+  }
+
+  /** Replaces the standing faults and timeline; the timeline's clock starts now. */
+  setPlan(plan: { faults?: FaultInput[]; timeline?: unknown[] }): void {
+    this.plan = faultPlanSchema.parse(plan);
+    this.remaining = new Map();
+    this.timelineStartedAt = Date.now();
+    this.scheduleDownWindows();
+  }
+
+  addFault(fault: FaultInput): void {
+    this.plan = { ...this.plan, faults: [...this.plan.faults, faultSchema.parse(fault)] };
+  }
+
+  clearFaults(): void {
+    this.setPlan({});
+  }
+
+  reset(): void {
+    this.clearFaults();
+    this.stats.reset();
+  }
+
+  /** `down: true` timeline entries close the listener for their window: connections are really refused. */
+  private scheduleDownWindows(): void {
+    this.clearTimelineTimers();
+    for (const entry of this.plan.timeline) {
+      if (!entry.fault.down) continue;
+      const start = toMs(entry.at);
+      this.timelineTimers.push(setTimeout(() => void this.down(), start));
+      if (entry.for !== undefined) this.timelineTimers.push(setTimeout(() => void this.up(), start + toMs(entry.for)));
+    }
+    for (const timer of this.timelineTimers) timer.unref();
+  }
+
+  private clearTimelineTimers(): void {
+    for (const timer of this.timelineTimers) clearTimeout(timer);
+    this.timelineTimers = [];
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://sim');
+    const method = request.method ?? 'GET';
+    if (url.pathname.startsWith('/_sim/')) return this.control(method, url.pathname, request, response);
+    for (const endpoint of simEndpoints) {
+      const matched = endpoint.match(method, url.pathname, url.searchParams);
+      if (matched) return this.chat(endpoint, matched, request, response, url.searchParams);
+      if (method === 'GET' && url.pathname === endpoint.modelsPath) {
+        this.stats.recordProbe();
+        return json(response, 200, endpoint.listModels(this.options.models ?? ['sim-small', 'sim-large']));
+      }
+    }
+    request.resume();
+    json(response, 404, { error: { message: `no such endpoint: ${method} ${url.pathname}`, type: 'not_found_error', code: 'not_found' } });
+  }
+
+  private async chat(endpoint: SimEndpoint, matched: { model?: string; stream?: boolean }, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    const raw = await readAll(request);
+    const apiKey = endpoint.apiKey(request, query);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return this.sendError(endpoint, response, 400, 'invalid JSON body', 'UNKNOWN', apiKey);
+    }
+    if (matched.model !== undefined && typeof body === 'object' && body !== null) body = { ...body, model: matched.model, stream: matched.stream };
+    const model = typeof body === 'object' && body !== null && typeof (body as { model?: unknown }).model === 'string' ? (body as { model: string }).model : 'unknown';
+    const call = this.stats.begin(model, apiKey);
+    response.on('close', () => this.stats.end(call, response.writableFinished ? 'completed' : 'client_closed'));
+
+    const fault = this.faultFor(request, model, apiKey);
+    if (fault?.reset) {
+      this.stats.setStatus(call, 0);
+      request.socket.destroy();
+      return;
+    }
+    if (fault?.hang) return; // hold the request open until the client gives up
+    const latency = drawLatency(fault?.latency_ms, this.random);
+    if (latency > 0 && !(await pause(latency, response))) return;
+    if (fault?.status !== undefined) {
+      this.stats.setStatus(call, fault.status);
+      return this.sendError(endpoint, response, fault.status, fault.error_message, fault.error_code, apiKey, fault);
+    }
+
+    let inspection: { stream: boolean; wantsUsage: boolean };
+    try {
+      inspection = endpoint.codec.inspectRequest(body);
+    } catch (error) {
+      this.stats.setStatus(call, 400);
+      return this.sendError(endpoint, response, 400, error instanceof Error ? error.message : 'invalid request', undefined, apiKey);
+    }
+    const canonical = endpoint.codec.toCanonical(body as Record<string, unknown>);
+    const simAnswer = answer(canonical, this.style);
+    this.stats.setStatus(call, 200);
+    if (!inspection.stream) {
+      json(response, 200, endpoint.codec.encodeResponse(toResponse(simAnswer)), requestIdHeaders());
+      return;
+    }
+    await this.stream(endpoint, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault);
+  }
+
+  private async stream(endpoint: SimEndpoint, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined): Promise<void> {
+    response.writeHead(200, { 'content-type': endpoint.codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders() });
+    const encoder = endpoint.codec.createStreamEncoder({ wantsUsage, route: 'sim' });
+    let sent = 0;
+    for (const chunk of chunks) {
+      if (fault?.stall_after_chunks !== undefined && sent >= fault.stall_after_chunks) return; // silent, open
+      if (fault?.reset_after_chunks !== undefined && sent >= fault.reset_after_chunks) {
+        response.socket?.destroy();
+        return;
+      }
+      const text = encoder.encode(chunk);
+      if (!text) continue;
+      if (sent > 0 && this.chunkDelayMs > 0 && !(await pause(this.chunkDelayMs, response))) return;
+      if (response.destroyed) return;
+      response.write(text);
+      sent++;
+    }
+    response.end(encoder.end());
+  }
+
+  private faultFor(request: IncomingMessage, model: string, apiKey: string): Fault | undefined {
+    const perRequest = request.headers['x-sim-fault'];
+    if (typeof perRequest === 'string') {
+      const parsed = faultSchema.safeParse(safeJson(perRequest));
+      if (parsed.success) return parsed.data;
+    }
+    const context = { model, apiKey, elapsedMs: Date.now() - this.timelineStartedAt, random: this.random };
+    const timeline = activeTimeline(this.plan.timeline, context.elapsedMs).filter((fault) => !fault.down);
+    return pickFault(timeline, context, this.remaining) ?? pickFault(this.plan.faults, context, this.remaining);
+  }
+
+  private sendError(endpoint: SimEndpoint, response: ServerResponse, status: number, message: string | undefined, code: string | undefined, apiKey: string, fault?: Fault): void {
+    const headers: Record<string, string> = requestIdHeaders();
+    if (fault?.retry_after_ms !== undefined) headers['retry-after-ms'] = String(fault.retry_after_ms);
+    if (fault?.retry_after_s !== undefined) headers['retry-after'] = String(fault.retry_after_s);
+    const body = endpoint.codec.encodeError({
+      status,
+      code: code ?? endpoint.errorCode(status),
+      message: message ?? defaultMessage(status, apiKey),
+      details: fault?.retry_after_s !== undefined ? { retry_after_s: fault.retry_after_s } : undefined,
+    });
+    json(response, status, body, headers);
+  }
+
+  private async control(method: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const raw = await readAll(request);
+    try {
+      if (method === 'GET' && path === '/_sim/stats') return json(response, 200, this.stats.snapshot());
+      if (method === 'GET' && path === '/_sim/faults') return json(response, 200, this.plan);
+      if ((method === 'POST' || method === 'PUT') && path === '/_sim/faults') {
+        this.setPlan((safeJson(raw) ?? {}) as FaultPlan);
+        return json(response, 200, this.plan);
+      }
+      if (method === 'POST' && path === '/_sim/faults/add') {
+        this.addFault(safeJson(raw) as FaultInput);
+        return json(response, 200, this.plan);
+      }
+      if (method === 'DELETE' && path === '/_sim/faults') {
+        this.clearFaults();
+        return json(response, 200, this.plan);
+      }
+      if (method === 'POST' && path === '/_sim/reset') {
+        this.reset();
+        return json(response, 200, { ok: true });
+      }
+      if (method === 'POST' && path === '/_sim/down') {
+        const forMs = (safeJson(raw) as { for_ms?: number } | undefined)?.for_ms;
+        json(response, 200, { ok: true, for_ms: forMs ?? null });
+        response.on('finish', () => void this.down(forMs ?? 30_000));
+        return;
+      }
+    } catch (error) {
+      const message = error instanceof DetourError || error instanceof Error ? error.message : String(error);
+      return json(response, 400, { error: { message } });
+    }
+    json(response, 404, { error: { message: `unknown control endpoint ${method} ${path}` } });
+  }
+}
+
+function defaultMessage(status: number, apiKey: string): string {
+  if (status === 401) return `Incorrect API key provided: ${apiKey.slice(0, 3)}***${apiKey.slice(-4)}.`;
+  if (status === 429) return 'Rate limit reached (simulated).';
+  if (status === 503) return 'The server is overloaded (simulated).';
+  return `Simulated failure (HTTP ${status}).`;
+}
+
+let requestCounter = 0;
+function requestIdHeaders(): Record<string, string> {
+  const id = `req_sim_${(requestCounter++).toString(36)}`;
+  return { 'x-request-id': id, 'request-id': id };
+}
+
+function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (response.destroyed || response.headersSent) return;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+function readAll(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+/** Waits, unless the client leaves first; false when it did. */
+function pause(ms: number, response: ServerResponse): Promise<boolean> {
+  if (response.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      response.off('close', onClose);
+      resolve(!response.destroyed);
+    }, ms);
+    response.once('close', onClose);
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
