@@ -1,0 +1,43 @@
+import { validateConfig } from '../../src/config/load.js';
+import { providerTypes } from '../../src/providers/registry.js';
+import { startGatewayServer, type RunningGateway } from '../../src/server/gateway-server.js';
+import { Simulator, type SimulatorOptions } from '../../src/sim/simulator.js';
+
+/** Starts a simulator on an ephemeral loopback port. */
+export async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = new Simulator(options);
+  await sim.listen(0, '127.0.0.1');
+  return sim;
+}
+
+/** Starts the real gateway server on an ephemeral loopback port from a config object (YAML's shape). */
+export async function startGateway(config: Record<string, unknown>): Promise<RunningGateway> {
+  const validated = validateConfig({ server: { host: '127.0.0.1', port: 0 }, ...config }, { providerTypes: providerTypes(), env: {} });
+  return startGatewayServer(validated);
+}
+
+/** An `openai`-type provider entry pointing at a simulator. */
+export function openAiProvider(sim: Simulator, apiKey = 'sk-test-key-0001'): Record<string, unknown> {
+  return { type: 'openai', base_url: `${sim.url}/v1`, api_key: apiKey };
+}
+
+/** A port nothing listens on: connections to it are refused. */
+export async function deadPort(): Promise<number> {
+  const sim = new Simulator();
+  await sim.listen(0);
+  const port = Number(new URL(sim.url).port);
+  await sim.close();
+  return port;
+}
+
+/** Collects resources to close after each test. */
+export class Cleanup {
+  private readonly tasks: Array<() => Promise<void> | void> = [];
+  add<T extends { close(): Promise<void> | void }>(resource: T): T {
+    this.tasks.push(() => resource.close());
+    return resource;
+  }
+  async run(): Promise<void> {
+    for (const task of this.tasks.splice(0).reverse()) await task();
+  }
+}
