@@ -35,7 +35,13 @@ export function parseConfigText(text: string, options: LoadOptions): DetourConfi
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
-    throw new ConfigError(document.errors.map((error) => `${options.fileName ?? 'config'}: ${error.message.split('\n')[0]}`));
+    // The first few syntax errors are the useful ones; the rest usually follow from them.
+    throw new ConfigError(
+      document.errors.slice(0, 3).map((error) => {
+        const line = error.linePos?.[0]?.line;
+        return `${options.fileName ?? 'config'}${line === undefined ? '' : `:${line}`}: YAML syntax: ${error.message.split('\n')[0]}`;
+      }),
+    );
   }
   const locate = (path: (string | number)[]): string => {
     const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
@@ -52,32 +58,42 @@ export function validateConfig(raw: unknown, options: LoadOptions, locate: (path
   const interpolated = interpolateEnv(raw ?? {}, options.env ?? process.env, problems);
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) problems.push(...parsed.error.issues.map(fromZodIssue));
-  else problems.push(...crossCheck(parsed.data, options.providerTypes));
+  // Cross-references are checked even when the schema failed, so that one run shows every problem.
+  problems.push(...crossCheck(interpolated, options.providerTypes));
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => `${formatPath(problem.path)}: ${problem.message}${locate(problem.path)}`));
   return deepFreeze(parsed.data as DetourConfig);
 }
 
-/** Checks what a schema alone cannot: names that refer to each other. */
-function crossCheck(config: DetourConfig, providerTypes: readonly string[]): ConfigProblem[] {
+/** Checks what a schema alone cannot: names that refer to each other. Reads the raw object defensively. */
+function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const providerNames = Object.keys(config.providers);
-  for (const [name, provider] of Object.entries(config.providers)) {
-    if (!providerTypes.includes(provider.type)) {
-      problems.push({ path: ['providers', name, 'type'], message: `unknown provider type "${provider.type}" (known: ${providerTypes.join(', ')})` });
+  const providers = asRecord(asRecord(raw).providers);
+  const providerNames = Object.keys(providers);
+  for (const [name, provider] of Object.entries(providers)) {
+    const type = asRecord(provider).type;
+    if (typeof type === 'string' && !providerTypes.includes(type)) {
+      problems.push({ path: ['providers', name, 'type'], message: `unknown provider type "${type}" (known: ${providerTypes.join(', ')})` });
     }
     if (name.includes('/')) problems.push({ path: ['providers', name], message: 'a provider name cannot contain "/"' });
   }
-  for (const [routeName, route] of Object.entries(config.models)) {
-    route.targets.forEach((target, index) => {
-      if (!providerNames.includes(target.provider)) {
+  for (const [routeName, route] of Object.entries(asRecord(asRecord(raw).models))) {
+    const targets = asRecord(route).targets;
+    if (!Array.isArray(targets)) continue;
+    targets.forEach((target: unknown, index) => {
+      const provider = asRecord(target).provider;
+      if (typeof provider === 'string' && !providerNames.includes(provider)) {
         problems.push({
           path: ['models', routeName, 'targets', index, 'provider'],
-          message: `unknown provider "${target.provider}" (known: ${providerNames.join(', ') || 'none'})`,
+          message: `unknown provider "${provider}" (known: ${providerNames.join(', ') || 'none'})`,
         });
       }
     });
   }
   return problems;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function fromZodIssue(issue: z.core.$ZodIssue): ConfigProblem {

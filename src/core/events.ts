@@ -1,4 +1,6 @@
+import type { BreakerOpenReason } from './breaker.js';
 import type { DetourErrorCode, ErrorKind } from './errors.js';
+import type { HealthStatus } from './health.js';
 
 /** The wire formats Detour speaks, to clients and upstreams. */
 export type WireFormat = 'openai' | 'anthropic' | 'gemini';
@@ -51,12 +53,50 @@ export interface RequestFinishedEvent {
   clientKeyId?: string | undefined;
 }
 
+/** A target's circuit opened (or reopened after a failed probe). Times are epoch ms, durations ms. */
+export interface CircuitOpenedEvent {
+  target: string;
+  reason: BreakerOpenReason;
+  /** The cooldown applied; the target is skipped until `until`, then probed once. */
+  cooldownMs: number;
+  until: number;
+  /** The window's figures when it tripped (`failure_count`, `failure_rate`). */
+  failures?: number | undefined;
+  requests?: number | undefined;
+}
+
+/** A target's cooldown ended and one probe request was let through. */
+export interface CircuitHalfOpenedEvent {
+  target: string;
+  /** Who holds the probe (instance and request), to find it in the request log. */
+  probe: string;
+}
+
+/** A target's circuit closed: its probe succeeded, or its health check recovered. */
+export interface CircuitClosedEvent {
+  target: string;
+  reason: 'probe_succeeded' | 'health_recovered' | 'reset';
+}
+
+/** A target's active health check changed its verdict. */
+export interface HealthChangedEvent {
+  target: string;
+  from: HealthStatus;
+  to: HealthStatus;
+  /** Why the last check failed, when it did. */
+  error?: string | undefined;
+}
+
 export interface EngineEvents {
   'attempt.started': { requestId: string; route: string; target: string; attempt: number };
   'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string };
   'attempt.succeeded': { requestId: string; route: string; record: AttemptRecord };
   'failover.performed': { requestId: string; route: string; from: string; to: string; code: DetourErrorCode };
   'request.finished': RequestFinishedEvent;
+  'circuit.opened': CircuitOpenedEvent;
+  'circuit.half_opened': CircuitHalfOpenedEvent;
+  'circuit.closed': CircuitClosedEvent;
+  'health.changed': HealthChangedEvent;
 }
 
 type Handler<T> = (payload: T) => void;

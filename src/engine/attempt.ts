@@ -95,6 +95,8 @@ class AttemptGuard {
 export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
   const guard = new AttemptGuard(input, input.clock.now());
   let response: UpstreamResponse | undefined;
+  // A stream's first token is awaited from the attempt's start: an upstream that never sends its headers is just as silent.
+  if (input.stream) guard.armPhase('UPSTREAM_FIRST_BYTE_TIMEOUT', input.firstTokenTimeoutMs);
   try {
     response = await input.http.send(input.upstream, guard.controller.signal);
     if (response.statusCode >= 400 || response.statusCode < 200) {
@@ -106,7 +108,6 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
       guard.release();
       return { type: 'body', status: response.statusCode, body };
     }
-    guard.armPhase('UPSTREAM_FIRST_BYTE_TIMEOUT', input.firstTokenTimeoutMs);
     const live = new LiveStream(input, guard, response);
     const head = await live.readHead();
     guard.armPhase('UPSTREAM_STREAM_IDLE_TIMEOUT', input.idleTimeoutMs);

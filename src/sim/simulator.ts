@@ -203,11 +203,16 @@ export class Simulator {
 
   private async stream(endpoint: SimEndpoint, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined): Promise<void> {
     response.writeHead(200, { 'content-type': endpoint.codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders() });
+    // Real providers send a stream's headers at once, before the first token.
+    response.flushHeaders();
     const encoder = endpoint.codec.createStreamEncoder({ wantsUsage, route: 'sim' });
     let sent = 0;
+    let flushed: Promise<void> = Promise.resolve();
     for (const chunk of chunks) {
       if (fault?.stall_after_chunks !== undefined && sent >= fault.stall_after_chunks) return; // silent, open
       if (fault?.reset_after_chunks !== undefined && sent >= fault.reset_after_chunks) {
+        // Let the chunks already written reach the wire first, then drop the connection mid-answer.
+        await flushed;
         response.socket?.destroy();
         return;
       }
@@ -215,7 +220,7 @@ export class Simulator {
       if (!text) continue;
       if (sent > 0 && this.chunkDelayMs > 0 && !(await pause(this.chunkDelayMs, response))) return;
       if (response.destroyed) return;
-      response.write(text);
+      flushed = new Promise((resolve) => response.write(text, () => resolve()));
       sent++;
     }
     response.end(encoder.end());

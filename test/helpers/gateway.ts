@@ -41,3 +41,26 @@ export class Cleanup {
     for (const task of this.tasks.splice(0).reverse()) await task();
   }
 }
+
+/** The official OpenAI client pointed at a gateway, with its own retries off. */
+export async function openAiClient(url: string): Promise<import('openai').default> {
+  const { default: OpenAI } = await import('openai');
+  return new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+}
+
+/** A two-target route `chat` (primary then backup) with fast retries. */
+export function twoTargetConfig(primary: Record<string, unknown>, backup: Record<string, unknown>, route: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    providers: { primary, backup },
+    models: {
+      chat: {
+        targets: [
+          { provider: 'primary', model: 'gpt-4o-mini' },
+          { provider: 'backup', model: 'gpt-4o-mini' },
+        ],
+        retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 20 },
+        ...route,
+      },
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// One throughput cell: autocannon (programmatic) at N connections for D seconds against one URL.
+// Latencies are kept at full precision from autocannon's per-response event (its own histogram
+// rounds to whole milliseconds, too coarse for sub-millisecond overheads).
+import autocannon from 'autocannon';
+import { summarize } from './stats.mjs';
+
+/** The chat request every row sends; only `model` differs between rows. */
+export function chatBody(model) {
+  return JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 64 });
+}
+
+/**
+ * @param options.url          full chat-completions URL
+ * @param options.model        model name for the body
+ * @param options.connections  concurrent keep-alive connections
+ * @param options.durationS    seconds to run
+ * @param options.headers      extra request headers (e.g. authorization for another gateway)
+ * @param options.onTick       called about every 250 ms with elapsed seconds (progress)
+ */
+export async function runLoad({ url, model, connections, durationS, headers = {}, onTick }) {
+  const latenciesMs = [];
+  const statusCounts = {};
+  let ok = 0;
+  let upstreamCalls = 0;
+  let upstreamCallsSeen = 0;
+  const startedAt = performance.now();
+  const instance = autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: chatBody(model),
+    connections,
+    duration: durationS,
+    pipelining: 1,
+    timeout: 10,
+    // Detour says how many upstream calls served each request; other servers leave it out.
+    setupClient(client) {
+      client.on('headers', ({ headers: raw }) => {
+        for (let index = 0; index + 1 < raw.length; index += 2) {
+          if (raw[index].length === 17 && raw[index].toLowerCase() === 'x-detour-attempts') {
+            upstreamCalls += Number(raw[index + 1]);
+            upstreamCallsSeen++;
+            return;
+          }
+        }
+      });
+    },
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+    statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
+    if (statusCode >= 200 && statusCode < 300) {
+      ok++;
+      latenciesMs.push(responseTimeMs);
+    }
+  });
+  const ticker = onTick ? setInterval(() => onTick((performance.now() - startedAt) / 1000), 250) : undefined;
+  let result;
+  try {
+    result = await instance;
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  const responses = Object.values(statusCounts).reduce((sum, count) => sum + count, 0);
+  const latency = summarize(latenciesMs);
+  return {
+    connections,
+    durationS: elapsedS,
+    responses,
+    ok,
+    requestsPerSecond: ok / elapsedS,
+    latencyP50Ms: latency.p50,
+    latencyP99Ms: latency.p99,
+    latencyMeanMs: latency.mean,
+    non2xx: responses - ok,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCounts,
+    upstreamCallsPerRequest: upstreamCallsSeen > 0 ? upstreamCalls / upstreamCallsSeen : undefined,
+    upstreamCallsTotal: upstreamCallsSeen > 0 ? upstreamCalls : undefined,
+  };
+}

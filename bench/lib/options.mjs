@@ -1,0 +1,82 @@
+// Command-line flags (and BENCH_* environment variables) for bench/run.mjs.
+import { parseArgs } from 'node:util';
+
+export const allRows = ['direct', 'pass-through', 'dead-primary', 'cross-format', 'streaming', 'failover'];
+
+export const usage = `usage: npm run bench -- [flags]
+  --duration S            seconds per throughput cell (default 5; --quick: 2)     env BENCH_DURATION
+  --connections LIST      connection counts per row (default 1,32,128)            env BENCH_CONNECTIONS
+  --quick                 short cells and fewer samples (about 1.5 minutes in all)
+  --samples N             streamed requests per path (default 300; --quick: 100)
+  --failover-samples N    sequential requests per failover case (default 50; --quick: 20)
+  --attempt-timeout-ms MS attempt timeout for the timeout failover case (default 200)
+  --rows LIST             subset of: ${allRows.join(',')} (default all)
+  --extra-url URL         another OpenAI-compatible gateway to load as a row (repeatable);
+                          a base URL (…/v1) or the full …/chat/completions URL
+  --extra-model NAME      model to ask the extra gateway for (repeatable, paired with --extra-url; default chat)
+  --extra-key KEY         bearer token sent to every extra gateway
+  --sim-port N            fixed simulator port, so another gateway can be pointed at it (default: any free port)
+  --log-level LEVEL       the gateway's log level (default info, as \`detour start\` ships)
+  --out DIR               where results go (default bench/results)
+  --help`;
+
+function list(text) {
+  return text.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function positiveNumber(name, text) {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} wants a positive number, got "${text}"`);
+  return value;
+}
+
+export function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      samples: { type: 'string' },
+      'failover-samples': { type: 'string' },
+      'attempt-timeout-ms': { type: 'string', default: '200' },
+      rows: { type: 'string' },
+      'extra-url': { type: 'string', multiple: true, default: [] },
+      'extra-model': { type: 'string', multiple: true, default: [] },
+      'extra-key': { type: 'string' },
+      'sim-port': { type: 'string', default: '0' },
+      'log-level': { type: 'string', default: 'info' },
+      out: { type: 'string', default: 'bench/results' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const quick = values.quick;
+  const rows = list(values.rows ?? allRows.join(','));
+  for (const row of rows) if (!allRows.includes(row)) throw new Error(`--rows: unknown row "${row}" (known: ${allRows.join(', ')})`);
+  const connections = list(values.connections ?? process.env.BENCH_CONNECTIONS ?? '1,32,128').map((text) => Math.round(positiveNumber('connections', text)));
+  const extraModels = values['extra-model'];
+  return {
+    isHelp: values.help,
+    isQuick: quick,
+    durationS: positiveNumber('duration', values.duration ?? process.env.BENCH_DURATION ?? (quick ? '2' : '5')),
+    connections,
+    streamSamples: Math.round(positiveNumber('samples', values.samples ?? (quick ? '100' : '300'))),
+    failoverSamples: Math.round(positiveNumber('failover-samples', values['failover-samples'] ?? (quick ? '20' : '50'))),
+    attemptTimeoutMs: Math.round(positiveNumber('attempt-timeout-ms', values['attempt-timeout-ms'])),
+    rows,
+    extras: values['extra-url'].map((url, index) => ({ url: chatCompletionsUrl(url), model: extraModels[index] ?? extraModels.at(-1) ?? 'chat' })),
+    extraKey: values['extra-key'],
+    simPort: Math.round(Number(values['sim-port'])),
+    logLevel: values['log-level'],
+    outDirectory: values.out,
+  };
+}
+
+/** Accepts `http://host:4000`, `http://host:4000/v1` or the full chat-completions URL. */
+export function chatCompletionsUrl(url) {
+  const trimmed = url.replace(/\/+$/, '');
+  if (trimmed.endsWith('/chat/completions')) return trimmed;
+  if (trimmed.endsWith('/v1')) return `${trimmed}/chat/completions`;
+  return `${trimmed}/v1/chat/completions`;
+}

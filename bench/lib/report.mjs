@@ -1,0 +1,147 @@
+// Turns one run's measurements into the headline (ratios to direct, beside the issue's goals),
+// a markdown report, and the files bench/results/<date>.json and .md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { difference, ratio } from './stats.mjs';
+
+export const goals = {
+  throughputRatio: { min: 0.3, text: '≥ 30% of direct' },
+  addedLatencyMs: { max: 0.3, text: '< 0.3 ms' },
+  addedFirstChunkMs: { max: 0.5, text: '< 0.5 ms' },
+  peakRssMb: { max: 150, text: '< 150 MB' },
+};
+
+function cellAt(row, connections) {
+  return row?.cells.find((cell) => cell.connections === connections);
+}
+
+function verdict(value, goal) {
+  if (value === undefined || Number.isNaN(value)) return 'not measured';
+  if (goal.min !== undefined) return value >= goal.min ? 'met' : 'not met';
+  return value < goal.max ? 'met' : 'not met';
+}
+
+/** The figures the issue asks about, each with its goal and whether this run met it. */
+export function computeHeadline(results) {
+  const direct = results.rows.find((row) => row.name === 'direct');
+  const passThrough = results.rows.find((row) => row.name === 'pass-through');
+  const counts = results.options.connections;
+  const lowest = Math.min(...counts);
+  const highest = Math.max(...counts);
+  const items = counts.map((count) => {
+    const value = ratio(cellAt(passThrough, count)?.requestsPerSecond, cellAt(direct, count)?.requestsPerSecond);
+    return { measure: `throughput, pass-through ÷ direct @ ${count} conn.`, goal: goals.throughputRatio.text, value, unit: 'ratio', verdict: verdict(value, goals.throughputRatio) };
+  });
+  const addedLatency = difference(cellAt(passThrough, lowest)?.latencyP50Ms, cellAt(direct, lowest)?.latencyP50Ms);
+  items.push({ measure: `added p50 latency @ ${lowest} conn. (pass-through − direct)`, goal: goals.addedLatencyMs.text, value: addedLatency, unit: 'ms', verdict: verdict(addedLatency, goals.addedLatencyMs) });
+  const addedFirstChunk = results.streaming?.addedFirstEventP50Ms;
+  items.push({ measure: 'added time to first streamed chunk (p50)', goal: goals.addedFirstChunkMs.text, value: addedFirstChunk, unit: 'ms', verdict: verdict(addedFirstChunk, goals.addedFirstChunkMs) });
+  const rss = Math.max(...results.rows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
+  const rssValue = Number.isFinite(rss) ? rss : undefined;
+  items.push({ measure: `gateway peak RSS @ ${highest} conn. (worst Detour row)`, goal: goals.peakRssMb.text, value: rssValue, unit: 'MB', verdict: verdict(rssValue, goals.peakRssMb) });
+  return items;
+}
+
+const format = {
+  ms: (value) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(2)),
+  int: (value) => (value === undefined || Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en-US')),
+  one: (value) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(1)),
+  two: (value) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(2)),
+  percent: (value) => (value === undefined || Number.isNaN(value) ? '–' : `${Math.round(value * 100)}%`),
+};
+
+function headlineValue(item) {
+  if (item.unit === 'ratio') return format.percent(item.value);
+  if (item.unit === 'MB') return `${format.one(item.value)} MB`;
+  return `${format.ms(item.value)} ms`;
+}
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function throughputTable(results) {
+  const direct = results.rows.find((row) => row.name === 'direct');
+  const lines = [];
+  for (const row of results.rows) {
+    for (const cell of row.cells) {
+      const calls = cell.deadPrimaryCallsPerRequest !== undefined ? `${format.two(cell.upstreamCallsPerRequest)} (dead: ${format.two(cell.deadPrimaryCallsPerRequest)})` : format.two(cell.upstreamCallsPerRequest);
+      lines.push([
+        row.name,
+        cell.connections,
+        format.int(cell.requestsPerSecond),
+        row.name === 'direct' ? '–' : format.percent(ratio(cell.requestsPerSecond, cellAt(direct, cell.connections)?.requestsPerSecond)),
+        format.ms(cell.latencyP50Ms),
+        format.ms(cell.latencyP99Ms),
+        `${cell.non2xx} / ${cell.errors}`,
+        format.int(cell.gatewayCpuUsPerRequest),
+        format.one(cell.gatewayPeakRssMb),
+        calls,
+      ]);
+    }
+  }
+  return table(['row', 'conn.', 'req/s (2xx)', '÷ direct', 'p50 ms', 'p99 ms', 'non-2xx / errors', 'gateway CPU µs/req', 'gateway peak RSS MB', 'upstream calls/req'], lines);
+}
+
+function streamingSection(streaming) {
+  if (!streaming) return '_not run_';
+  const rows = streaming.paths.map((path) => [path.name, format.ms(path.firstEventMs.p50), format.ms(path.firstEventMs.p99), format.ms(path.restMs.p50), format.ms(path.totalMs.p50), format.int(path.eventsPerStream), `${path.firstEventMs.count}${path.failures ? ` (${path.failures} failed)` : ''}`]);
+  return [
+    table(['path', 'first chunk p50 ms', 'first chunk p99 ms', 'rest of stream p50 ms', 'whole stream p50 ms', 'chunks', 'samples'], rows),
+    '',
+    `Added to the first chunk (p50): **${format.ms(streaming.addedFirstEventP50Ms)} ms**; per-chunk overhead after the first: **${format.int(streaming.perChunkOverheadUs)} µs** (p50 of the rest of the stream, Detour − direct, ÷ ${format.int(streaming.chunksAfterFirst)} chunks). Simulator chunk delay 0 ms.`,
+  ].join('\n');
+}
+
+function failoverSection(failover) {
+  if (!failover) return '_not run_';
+  const rows = failover.map((failure) => [
+    failure.name,
+    format.ms(failure.failing.latencyMs.p50),
+    format.ms(failure.failing.latencyMs.p99),
+    format.ms(failure.healthy.latencyMs.p50),
+    `**${format.ms(failure.addedP50Ms)}**`,
+    format.two(failure.failing.upstreamCallsPerRequest),
+    format.percent(failure.failing.failoverShare),
+    `${failure.failing.latencyMs.count}${failure.failing.non200 ? ` (${failure.failing.non200} non-200)` : ''}`,
+  ]);
+  return table(['primary fails with', 'p50 ms', 'p99 ms', 'healthy p50 ms (paired)', 'added p50 ms', 'upstream calls/req', 'served by backup', 'samples'], rows);
+}
+
+export function toMarkdown(results) {
+  const machine = results.machine;
+  const lines = [
+    `# Detour benchmark — ${results.date}`,
+    '',
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemoryGb} GB, ${machine.platform} ${machine.release}, Node ${machine.node}; load average ${machine.loadAverageStart.map((value) => value.toFixed(2)).join(' ')} at start. ` +
+      `Mode: ${results.options.isQuick ? 'quick' : 'full'}, ${results.options.durationS} s per cell, connections ${results.options.connections.join(', ')}; gateway log level ${results.options.logLevel}. ` +
+      `Detour ${results.detour.commit ?? 'unknown commit'}${results.detour.note ? ` (${results.detour.note})` : ''}. Simulator, gateway and load generator are separate processes on the same machine.`,
+    '',
+    '## Headline (ratios to direct, same run)',
+    '',
+    table(['measure', 'goal', 'measured', ''], results.headline.map((item) => [item.measure, item.goal, headlineValue(item), item.verdict])),
+    '',
+    '## Throughput (non-streaming)',
+    '',
+    throughputTable(results),
+    '',
+    '## Streaming (sequential, one connection)',
+    '',
+    streamingSection(results.streaming),
+    '',
+    '## Cost of a failover (sequential, one connection)',
+    '',
+    failoverSection(results.failover),
+  ];
+  if (results.notes.length > 0) lines.push('', '## Notes', '', ...results.notes.map((note) => `- ${note}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeResults(results, directory) {
+  mkdirSync(directory, { recursive: true });
+  const jsonPath = join(directory, `${results.date}.json`);
+  const markdownPath = join(directory, `${results.date}.md`);
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(markdownPath, toMarkdown(results));
+  return { jsonPath, markdownPath };
+}
