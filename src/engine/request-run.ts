@@ -167,25 +167,26 @@ export class RequestRun {
 
   private streamResult(target: Target, status: number, head: string, live: LiveStream): StreamResult {
     const ttftMs = this.context.clock.now() - this.request.receivedAt;
-    const encoder = this.request.codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
-    const run = this;
-    async function* relay(): AsyncGenerator<string, void, undefined> {
-      let status = 200;
-      let errorCode: DetourError['code'] | undefined;
-      try {
-        yield* live.rest();
-      } catch (error) {
-        const failure = asDetourError(error, target);
-        status = failure.code === 'CLIENT_CLOSED' ? 499 : 502;
-        errorCode = failure.code;
-        // Bytes already reached the client: this cannot be retried invisibly, so say so explicitly.
-        yield encoder.error({ status: 502, code: failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED', message: `${failure.message} (after the stream had started; the answer is incomplete)` });
-      } finally {
-        live.close();
-        run.finished(status, target, () => live.processor.usage, ttftMs, errorCode);
-      }
+    return { type: 'stream', status, head, rest: this.relay(target, live, ttftMs), contentType: this.request.codec.streamContentType, meta: this.meta(target) };
+  }
+
+  /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
+  private async *relay(target: Target, live: LiveStream, ttftMs: number): AsyncGenerator<string, void, undefined> {
+    let status = 200;
+    let errorCode: DetourError['code'] | undefined;
+    try {
+      yield* live.rest();
+    } catch (error) {
+      const failure = asDetourError(error, target);
+      status = failure.code === 'CLIENT_CLOSED' ? 499 : 502;
+      errorCode = failure.code;
+      const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED';
+      const encoder = this.request.codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
+      yield encoder.error({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
+    } finally {
+      live.close();
+      this.finished(status, target, () => live.processor.usage, ttftMs, errorCode);
     }
-    return { type: 'stream', status, head, rest: relay(), contentType: this.request.codec.streamContentType, meta: this.meta(target) };
   }
 
   private answerError(error: DetourError): BodyResult {

@@ -1,3 +1,4 @@
+import { anthropicAdapter, anthropicIngress } from './anthropic/index.js';
 import { azureOpenAiAdapter, openAiAdapter, openAiIngress } from './openai/index.js';
 import type { IngressCodec, ProviderAdapter, WireFormat } from './types.js';
 
@@ -5,11 +6,13 @@ import type { IngressCodec, ProviderAdapter, WireFormat } from './types.js';
 export const adapters: Readonly<Record<string, ProviderAdapter>> = {
   openai: openAiAdapter,
   'azure-openai': azureOpenAiAdapter,
+  anthropic: anthropicAdapter,
 };
 
 /** Client-facing codecs by ingress format. */
 export const ingressCodecs: Partial<Record<WireFormat, IngressCodec>> = {
   openai: openAiIngress,
+  anthropic: anthropicIngress,
 };
 
 export const providerTypes = (): string[] => Object.keys(adapters);

@@ -28,6 +28,9 @@ export class DetourServer {
     const openai = ingressCodecs.openai as IngressCodec;
     this.routes.set('POST /v1/chat/completions', (request, response) => handleChat(openai, request, response, options));
     this.routes.set('POST /chat/completions', (request, response) => handleChat(openai, request, response, options));
+    // No client key is checked yet; Anthropic clients send theirs as `x-api-key`, or as a bearer token, and auth must take both.
+    const anthropic = ingressCodecs.anthropic as IngressCodec;
+    this.routes.set('POST /v1/messages', (request, response) => handleChat(anthropic, request, response, options));
     this.routes.set('GET /v1/models', (_request, response) => this.listModels(response));
     this.routes.set('GET /healthz', (_request, response) => sendJson(response, 200, '{"status":"ok"}'));
     this.server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => this.dispatch(request, response));

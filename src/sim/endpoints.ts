@@ -12,6 +12,12 @@ export interface SimEndpoint {
   codec: IngressCodec;
   /** Paths that list models in this format. */
   modelsPath: string;
+  /**
+   * Whether a request on a path several formats share is this format's; absent means yes.
+   * OpenAI and Anthropic both list models at `GET /v1/models`: Anthropic clients always send
+   * `anthropic-version`, OpenAI clients never do, so that header decides.
+   */
+  claims?(request: IncomingMessage): boolean;
   listModels(models: string[]): unknown;
   /** The upstream-style error code for a status (OpenAI's `rate_limit_exceeded`, Anthropic's `overloaded_error`). */
   errorCode(status: number): string;
@@ -44,5 +50,38 @@ export const openAiEndpoint: SimEndpoint = {
   errorCode: (status) => openAiErrorCodes[status] ?? 'server_error',
 };
 
-/** The formats the simulator speaks; a new one is one entry here. */
-export const simEndpoints: SimEndpoint[] = [openAiEndpoint];
+const anthropicErrorTypes: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
+
+export const anthropicEndpoint: SimEndpoint = {
+  format: 'anthropic',
+  match: (method, path) => (method === 'POST' && path === '/v1/messages' ? {} : undefined),
+  apiKey: (request) => header(request, 'x-api-key') || header(request, 'authorization').replace(/^Bearer\s+/i, ''),
+  codec: ingressCodecs.anthropic as IngressCodec,
+  modelsPath: '/v1/models',
+  claims: (request) => request.headers['anthropic-version'] !== undefined,
+  listModels: (models) => ({
+    data: models.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' })),
+    has_more: false,
+    first_id: models[0] ?? null,
+    last_id: models[models.length - 1] ?? null,
+  }),
+  errorCode: (status) => anthropicErrorTypes[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'),
+};
+
+/**
+ * The formats the simulator speaks; a new one is one entry here. Matched in order: Anthropic
+ * comes before OpenAI so that it can claim the `GET /v1/models` calls that carry its header.
+ */
+export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint];

@@ -147,7 +147,7 @@ export class Simulator {
     for (const endpoint of simEndpoints) {
       const matched = endpoint.match(method, url.pathname, url.searchParams);
       if (matched) return this.chat(endpoint, matched, request, response, url.searchParams);
-      if (method === 'GET' && url.pathname === endpoint.modelsPath) {
+      if (method === 'GET' && url.pathname === endpoint.modelsPath && (endpoint.claims?.(request) ?? true)) {
         this.stats.recordProbe();
         return json(response, 200, endpoint.listModels(this.options.models ?? ['sim-small', 'sim-large']));
       }

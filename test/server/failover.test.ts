@@ -140,7 +140,7 @@ describe('retry and failover', () => {
   });
 
   it('addresses one target directly as provider/model', async () => {
-    const { primary, backup, client } = await setup();
+    const { primary, client } = await setup();
     const { data, response } = await client.chat.completions.create({ ...ask, model: 'backup/gpt-4o' }).withResponse();
     expect(data.model).toBe('gpt-4o');
     expect(response.headers.get('x-detour-provider')).toBe('backup');
