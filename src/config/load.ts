@@ -33,7 +33,7 @@ export function loadConfigFile(path: string, options: LoadOptions): DetourConfig
 /** Parses YAML text into a validated, frozen config; throws ConfigError listing every problem. */
 export function parseConfigText(text: string, options: LoadOptions): DetourConfig {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true });
   if (document.errors.length > 0) {
     // The first few syntax errors are the useful ones; the rest usually follow from them.
     throw new ConfigError(

@@ -36,11 +36,11 @@ export function toGeminiConversation(messages: readonly ChatMessage[], target: T
       if (text !== '') systemParts.push({ text });
       return;
     }
-    let turn: GeminiContent;
+    let turn: GeminiContent | undefined;
     if (message.role === 'user') turn = { role: 'user', parts: userParts(message.content, target) };
     else if (message.role === 'assistant') turn = { role: 'model', parts: modelParts(message, index, target, signCalls) };
-    else turn = { role: 'user', parts: [functionResponsePart(messages, index, message.tool_call_id, message.content)] };
-    if (turn.parts.length === 0) return;
+    else if (message.role === 'tool') turn = { role: 'user', parts: [functionResponsePart(messages, index, message.tool_call_id, message.content)] };
+    if (!turn || turn.parts.length === 0) return;
     const previous = contents[contents.length - 1];
     if (previous?.role === turn.role) previous.parts.push(...turn.parts);
     else contents.push(turn);
