@@ -14,7 +14,8 @@ import { closedPort, killAllNow, startProcess, stopAll, stopProcess } from './li
 import { createProgress } from './lib/progress.mjs';
 import { computeHeadline, toMarkdown, writeResults } from './lib/report.mjs';
 import { probeStreams } from './lib/stream-probe.mjs';
-import { measureRow } from './lib/throughput.mjs';
+import { difference } from './lib/stats.mjs';
+import { measureRows } from './lib/throughput.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const mainJs = join(root, 'dist', 'cli', 'main.js');
@@ -53,31 +54,79 @@ async function tryOnce(url, model, headers = {}) {
 
 function stepCount(options) {
   const rows = ['direct', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length + options.extras.length;
-  return rows * (options.connections.length + 1) + (options.rows.includes('streaming') ? 1 : 0) + (options.rows.includes('failover') ? 5 : 0);
+  return rows * (1 + options.connections.length * options.repeats) + (options.rows.includes('streaming') ? 1 : 0) + (options.rows.includes('failover') ? 5 : 0);
 }
 
 async function run(options, directory, progress) {
   const results = { date: new Date().toISOString().slice(0, 10), startedAt: new Date().toISOString(), machine: machineInfo(), detour: { commit: detourCommit(), note: 'built from the working tree at run time' }, options, rows: [], skipped: [], notes: [] };
-  const load = { connections: options.connections, durationS: options.durationS, progress };
   const startGateway = (name, config) =>
     startProcess({ name: `gateway-${name}`, mainJs, directory, args: ['start', '--config', writeConfig(directory, name, config), '--port', '0', '--host', '127.0.0.1', '--log-level', options.logLevel], readyPattern: /listening on (http:\/\/\S+)/ });
+  const skip = (row, reason) => {
+    results.skipped.push({ row, reason });
+    results.notes.push(`${row} skipped: ${reason}.`);
+    progress.note(`skipping ${row}: ${reason}`);
+  };
 
   const sim = await startProcess({ name: 'sim', mainJs, directory, args: ['sim', '--port', String(options.simPort), '--host', '127.0.0.1', '--chunk-delay', '0'], readyPattern: /simulator listening on (http:\/\/\S+)/ });
-  const simContext = { ...load, simUrl: sim.url, simPid: sim.pid };
   progress.note(`simulator ${sim.url} (OpenAI base URL ${sim.url}/v1, pid ${sim.pid}); temp files in ${directory}`);
 
-  if (options.rows.includes('direct')) {
-    results.rows.push(await measureRow({ name: 'direct', description: 'load straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy }, simContext));
+  // Every throughput row's server is up before the first cell, so the rows can be interleaved.
+  const rows = [];
+  const gateways = [];
+  const detourRow = async (name, description, config, extra = {}) => {
+    const gateway = await startGateway(name, config);
+    gateways.push(gateway);
+    rows.push({ name, description, url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid, ...extra });
+  };
+  if (options.rows.includes('direct')) rows.push({ name: 'direct', description: 'load straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy });
+  if (options.rows.includes('pass-through')) await detourRow('pass-through', 'through Detour to one OpenAI-compatible target', passThroughConfig(sim.url));
+  if (options.rows.includes('dead-primary')) {
+    await detourRow('dead-primary', 'primary refuses connections, healthy backup; default retry policy', deadPrimaryConfig(sim.url, await closedPort()), { backupModel: models.backup });
+    results.notes.push('dead-primary: with no circuit breaker yet, every request calls the dead primary first and, with the default retry policy (2 attempts, full-jitter backoff ≤ 200 ms), retries it before failing over — the backoff, not CPU, bounds this row. Once circuit breakers land (issue 4) this row becomes "dead primary with open circuit" and should approach pass-through.');
   }
-  if (options.rows.includes('pass-through')) {
-    const gateway = await startGateway('pass-through', passThroughConfig(sim.url));
-    results.rows.push(await measureRow({ name: 'pass-through', description: 'through Detour to one OpenAI-compatible target', url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid }, simContext));
+  if (options.rows.includes('cross-format')) {
+    const found = await startCrossFormatGateway(sim, startGateway, directory);
+    if (found.gateway) {
+      gateways.push(found.gateway);
+      rows.push({ name: 'cross-format', description: `OpenAI client → Detour → Anthropic upstream (simulator, base_url ${found.baseUrl})`, url: `${found.gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: found.gateway.pid });
+    } else skip('cross-format', found.reason);
+  }
+  for (const [index, extra] of options.extras.entries()) {
+    const headers = options.extraKey ? { authorization: `Bearer ${options.extraKey}` } : {};
+    const name = `extra ${index + 1}: ${new URL(extra.url).host}`;
+    const first = await tryOnce(extra.url, extra.model, headers);
+    if (!first.ok) {
+      skip(name, `a first request to ${extra.url} (model ${extra.model}) failed — ${first.problem}`);
+      continue;
+    }
+    const sampled = extra.pid === undefined ? 'its CPU and memory not sampled (give --extra-pid)' : `pid ${extra.pid} sampled, peak RSS from VmRSS every 200 ms`;
+    rows.push({ name, description: `another gateway at ${extra.url}, model ${extra.model}; ${sampled}`, url: extra.url, model: extra.model, headers, gatewayPid: extra.pid, isOwnGateway: false });
+  }
+  if (rows.length > 0) {
+    results.rows = await measureRows(rows, { connections: options.connections, repeats: options.repeats, durationS: options.durationS, simUrl: sim.url, simPid: sim.pid, progress });
+  }
+  for (const gateway of gateways) await stopProcess(gateway);
+
+  if (options.rows.includes('streaming')) results.streaming = await runStreaming(options, sim, startGateway, progress);
+  if (options.rows.includes('failover')) {
+    const gateway = await startGateway('failover', failoverConfig(sim.url, await closedPort(), options.attemptTimeoutMs));
+    results.failover = await measureFailover({ gatewayUrl: gateway.url, simUrl: sim.url, attemptTimeoutMs: options.attemptTimeoutMs, samples: options.failoverSamples, progress });
     await stopProcess(gateway);
   }
-  if (options.rows.includes('streaming')) {
-    const gateway = await startGateway('streaming', passThroughConfig(sim.url));
-    progress.begin('streaming: direct vs. Detour');
-    const paths = await probeStreams({
+  results.notes.push(`Throughput cells run interleaved (each connection count: every row in turn, ${options.repeats} time(s)); a row shows the repeat with the median req/s and the highest peak RSS of its repeats. The load generator (autocannon) runs in the bench process, on the same cores as the simulator and the gateway; absolute figures are this machine's, ratios within one run are the comparable part.`);
+  if (results.rows.some((row) => row.cells.some((cell) => cell.gatewayRssSinceStart))) results.notes.push('This kernel did not allow resetting VmHWM: peak RSS is since the gateway process started.');
+  results.machine.loadAverageEnd = loadavg();
+  results.finishedAt = new Date().toISOString();
+  results.headline = computeHeadline(results);
+  return results;
+}
+
+/** Time to first chunk and per-chunk cost, direct vs. a fresh pass-through gateway. */
+async function runStreaming(options, sim, startGateway, progress) {
+  const gateway = await startGateway('streaming', passThroughConfig(sim.url));
+  progress.begin('streaming: direct vs. Detour');
+  try {
+    const [direct, detour] = await probeStreams({
       paths: [
         { name: 'direct', url: `${sim.url}/v1/chat/completions`, model: models.healthy },
         { name: 'through Detour', url: `${gateway.url}/v1/chat/completions`, model: 'chat' },
@@ -87,72 +136,34 @@ async function run(options, directory, progress) {
       maxMs: 120_000,
       onProgress: (done, total) => progress.update(done, total),
     });
-    await stopProcess(gateway);
-    const [direct, detour] = paths;
     const chunksAfterFirst = detour.eventsPerStream - 1;
-    results.streaming = {
-      paths,
-      addedFirstEventP50Ms: detour.firstEventMs.p50 - direct.firstEventMs.p50,
+    return {
+      paths: [direct, detour],
+      addedFirstEventP50Ms: difference(detour.firstEventMs.p50, direct.firstEventMs.p50),
       chunksAfterFirst,
-      perChunkOverheadUs: chunksAfterFirst > 0 ? ((detour.restMs.p50 - direct.restMs.p50) * 1000) / chunksAfterFirst : undefined,
+      perChunkOverheadUs: chunksAfterFirst > 0 ? (difference(detour.restMs.p50, direct.restMs.p50) * 1000) / chunksAfterFirst : undefined,
     };
-  }
-  if (options.rows.includes('dead-primary')) {
-    const gateway = await startGateway('dead-primary', deadPrimaryConfig(sim.url, await closedPort()));
-    results.rows.push(await measureRow({ name: 'dead-primary', description: 'primary refuses connections, healthy backup; default retry policy', url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid, backupModel: models.backup }, simContext));
-    await stopProcess(gateway);
-    results.notes.push('dead-primary: with no circuit breaker yet, every request calls the dead primary first and, with the default retry policy (2 attempts, full-jitter backoff ≤ 200 ms), retries it before failing over — the backoff, not CPU, bounds this row. Once circuit breakers land (issue 4) this row becomes "dead primary with open circuit" and should approach pass-through.');
-  }
-  if (options.rows.includes('cross-format')) await runCrossFormat(results, sim, startGateway, simContext, directory);
-  for (const [index, extra] of options.extras.entries()) {
-    const headers = options.extraKey ? { authorization: `Bearer ${options.extraKey}` } : {};
-    const name = `extra ${index + 1}: ${new URL(extra.url).host}`;
-    const first = await tryOnce(extra.url, extra.model, headers);
-    if (!first.ok) {
-      results.skipped.push({ row: name, reason: first.problem });
-      results.notes.push(`${name} skipped: a first request to ${extra.url} (model ${extra.model}) failed — ${first.problem}`);
-      progress.note(`skipping ${name}: ${first.problem}`);
-      continue;
-    }
-    results.rows.push(await measureRow({ name, description: `another gateway at ${extra.url}, model ${extra.model} (its CPU and memory are not sampled)`, url: extra.url, model: extra.model }, { ...simContext, headers }));
-  }
-  if (options.rows.includes('failover')) {
-    const gateway = await startGateway('failover', failoverConfig(sim.url, await closedPort(), options.attemptTimeoutMs));
-    results.failover = await measureFailover({ gatewayUrl: gateway.url, simUrl: sim.url, attemptTimeoutMs: options.attemptTimeoutMs, samples: options.failoverSamples, progress });
+  } finally {
     await stopProcess(gateway);
   }
-  results.notes.push('The load generator (autocannon) runs in the bench process, on the same cores as the simulator and the gateway; absolute figures are this machine\'s, ratios within one run are the comparable part.');
-  if (results.rows.some((row) => row.cells.some((cell) => cell.gatewayRssSinceStart))) results.notes.push('This kernel did not allow resetting VmHWM: peak RSS is since the gateway process started.');
-  results.machine.loadAverageEnd = loadavg();
-  results.finishedAt = new Date().toISOString();
-  results.headline = computeHeadline(results);
-  return results;
 }
 
-/** The row runs only if this build accepts `type: anthropic` and a request gets through. */
-async function runCrossFormat(results, sim, startGateway, simContext, directory) {
-  const { progress } = simContext;
+/** A cross-format gateway, if this build accepts `type: anthropic` and a request gets through it. */
+async function startCrossFormatGateway(sim, startGateway, directory) {
   const check = checkConfig(mainJs, writeConfig(directory, 'cross-format-check', crossFormatConfig(sim.url)));
-  let reason;
   if (!check.isValid) {
-    reason = `this build does not accept provider type "anthropic" (detour check: ${check.output.split('\n').slice(-1)[0]})`;
-  } else {
-    // Where the adapter expects the API root is its own choice; try both spellings of the simulator's.
-    for (const baseUrl of [sim.url, `${sim.url}/v1`]) {
-      const gateway = await startGateway('cross-format', crossFormatConfig(baseUrl));
-      const first = await tryOnce(`${gateway.url}/v1/chat/completions`, 'chat');
-      if (first.ok) {
-        results.rows.push(await measureRow({ name: 'cross-format', description: `OpenAI client → Detour → Anthropic upstream (simulator, base_url ${baseUrl})`, url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid }, simContext));
-        await stopProcess(gateway);
-        return;
-      }
-      reason = `the config is accepted but no request got through (base_url ${baseUrl}: ${first.problem})`;
-      await stopProcess(gateway);
-    }
+    return { reason: `this build does not accept provider type "anthropic" (detour check: ${check.output.split('\n').at(-1)?.trim().replace(/ \(\/.*\)$/, '')})` };
   }
-  results.skipped.push({ row: 'cross-format', reason });
-  results.notes.push(`cross-format skipped: ${reason}.`);
-  progress.note(`skipping cross-format: ${reason}`);
+  let reason;
+  // Where the adapter expects the API root is its own choice; try both spellings of the simulator's.
+  for (const baseUrl of [sim.url, `${sim.url}/v1`]) {
+    const gateway = await startGateway('cross-format', crossFormatConfig(baseUrl));
+    const first = await tryOnce(`${gateway.url}/v1/chat/completions`, 'chat');
+    if (first.ok) return { gateway, baseUrl };
+    reason = `the config is accepted but no request got through (base_url ${baseUrl}: ${first.problem})`;
+    await stopProcess(gateway);
+  }
+  return { reason };
 }
 
 async function main() {
@@ -169,7 +180,10 @@ async function main() {
     if (isStopping) process.exit(130);
     isStopping = true;
     progress.note(`\n${signal}: stopping the simulator and gateways`);
-    stopAll().finally(() => process.exit(130));
+    stopAll().finally(() => {
+      rmSync(directory, { recursive: true, force: true });
+      process.exit(130);
+    });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -6,7 +6,8 @@ export const allRows = ['direct', 'pass-through', 'dead-primary', 'cross-format'
 export const usage = `usage: npm run bench -- [flags]
   --duration S            seconds per throughput cell (default 5; --quick: 2)     env BENCH_DURATION
   --connections LIST      connection counts per row (default 1,32,128)            env BENCH_CONNECTIONS
-  --quick                 short cells and fewer samples (about 1.5 minutes in all)
+  --repeat N              runs of each cell, interleaved across rows; the median is reported (default 2; --quick: 1)
+  --quick                 short cells, one repeat, fewer samples
   --samples N             streamed requests per path (default 300; --quick: 100)
   --failover-samples N    sequential requests per failover case (default 50; --quick: 20)
   --attempt-timeout-ms MS attempt timeout for the timeout failover case (default 200)
@@ -14,6 +15,7 @@ export const usage = `usage: npm run bench -- [flags]
   --extra-url URL         another OpenAI-compatible gateway to load as a row (repeatable);
                           a base URL (…/v1) or the full …/chat/completions URL
   --extra-model NAME      model to ask the extra gateway for (repeatable, paired with --extra-url; default chat)
+  --extra-pid PID         the extra gateway's process id, to sample its CPU and RSS too (repeatable, paired)
   --extra-key KEY         bearer token sent to every extra gateway
   --sim-port N            fixed simulator port, so another gateway can be pointed at it (default: any free port)
   --log-level LEVEL       the gateway's log level (default info, as \`detour start\` ships)
@@ -37,12 +39,14 @@ export function parseOptions(argv) {
       duration: { type: 'string' },
       connections: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      repeat: { type: 'string' },
       samples: { type: 'string' },
       'failover-samples': { type: 'string' },
       'attempt-timeout-ms': { type: 'string', default: '200' },
       rows: { type: 'string' },
       'extra-url': { type: 'string', multiple: true, default: [] },
       'extra-model': { type: 'string', multiple: true, default: [] },
+      'extra-pid': { type: 'string', multiple: true, default: [] },
       'extra-key': { type: 'string' },
       'sim-port': { type: 'string', default: '0' },
       'log-level': { type: 'string', default: 'info' },
@@ -61,11 +65,16 @@ export function parseOptions(argv) {
     isQuick: quick,
     durationS: positiveNumber('duration', values.duration ?? process.env.BENCH_DURATION ?? (quick ? '2' : '5')),
     connections,
+    repeats: Math.round(positiveNumber('repeat', values.repeat ?? (quick ? '1' : '2'))),
     streamSamples: Math.round(positiveNumber('samples', values.samples ?? (quick ? '100' : '300'))),
     failoverSamples: Math.round(positiveNumber('failover-samples', values['failover-samples'] ?? (quick ? '20' : '50'))),
     attemptTimeoutMs: Math.round(positiveNumber('attempt-timeout-ms', values['attempt-timeout-ms'])),
     rows,
-    extras: values['extra-url'].map((url, index) => ({ url: chatCompletionsUrl(url), model: extraModels[index] ?? extraModels.at(-1) ?? 'chat' })),
+    extras: values['extra-url'].map((url, index) => ({
+      url: chatCompletionsUrl(url),
+      model: extraModels[index] ?? extraModels.at(-1) ?? 'chat',
+      pid: values['extra-pid'][index] === undefined ? undefined : Math.round(positiveNumber('extra-pid', values['extra-pid'][index])),
+    })),
     extraKey: values['extra-key'],
     simPort: Math.round(Number(values['sim-port'])),
     logLevel: values['log-level'],

@@ -85,12 +85,12 @@ export async function closedPort() {
   return port;
 }
 
-/** CPU seconds (user + system, all threads) the process has used so far. */
-export function cpuSeconds(pid) {
+/** CPU seconds in user and kernel mode (all threads) the process has used so far. */
+export function cpuTimes(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may contain spaces; fields after it are space-separated. utime, stime are fields 14, 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  return { user: Number(fields[11]) / clockTicksPerSecond, system: Number(fields[12]) / clockTicksPerSecond };
 }
 
 function statusKb(pid, key) {
@@ -100,18 +100,21 @@ function statusKb(pid, key) {
 
 /**
  * Measures one process over a window: CPU seconds used, and its peak resident memory.
- * The kernel's high-water mark (VmHWM) is reset at the start when /proc allows it (writing 5 to
- * clear_refs); VmRSS is also sampled every `intervalMs` as a fallback.
+ * For our own children the kernel's high-water mark (VmHWM) is reset at the start when /proc
+ * allows it (writing 5 to clear_refs); VmRSS is also sampled every `intervalMs`, which is all
+ * there is for a process we did not start (`isOwn: false`: it is only read, never written).
  */
-export function startSampling(pid, intervalMs = 200) {
+export function startSampling(pid, { isOwn = true, intervalMs = 200 } = {}) {
   let isHwmReset = false;
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    isHwmReset = true;
-  } catch {
-    // older kernel or not permitted: VmHWM stays the peak since the process started
+  if (isOwn) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      isHwmReset = true;
+    } catch {
+      // older kernel or not permitted: VmHWM stays the peak since the process started
+    }
   }
-  const cpuStart = cpuSeconds(pid);
+  const cpuStart = cpuTimes(pid);
   let sampledPeakKb = statusKb(pid, 'VmRSS') ?? 0;
   const timer = setInterval(() => {
     try {
@@ -123,11 +126,15 @@ export function startSampling(pid, intervalMs = 200) {
   return {
     stop() {
       clearInterval(timer);
-      const hwmKb = statusKb(pid, 'VmHWM') ?? 0;
+      const hwmKb = isOwn ? (statusKb(pid, 'VmHWM') ?? 0) : 0;
+      const cpuEnd = cpuTimes(pid);
+      const user = cpuEnd.user - cpuStart.user;
+      const system = cpuEnd.system - cpuStart.system;
       return {
-        cpuSeconds: cpuSeconds(pid) - cpuStart,
+        cpuSeconds: user + system,
+        cpuSystemShare: user + system > 0 ? system / (user + system) : undefined,
         peakRssMb: Math.max(hwmKb, sampledPeakKb) / 1024,
-        isSinceProcessStart: !isHwmReset,
+        isSinceProcessStart: isOwn && !isHwmReset,
         rssNowMb: (statusKb(pid, 'VmRSS') ?? 0) / 1024,
       };
     },

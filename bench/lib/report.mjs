@@ -36,7 +36,8 @@ export function computeHeadline(results) {
   items.push({ measure: `added p50 latency @ ${lowest} conn. (pass-through − direct)`, goal: goals.addedLatencyMs.text, value: addedLatency, unit: 'ms', verdict: verdict(addedLatency, goals.addedLatencyMs) });
   const addedFirstChunk = results.streaming?.addedFirstEventP50Ms;
   items.push({ measure: 'added time to first streamed chunk (p50)', goal: goals.addedFirstChunkMs.text, value: addedFirstChunk, unit: 'ms', verdict: verdict(addedFirstChunk, goals.addedFirstChunkMs) });
-  const rss = Math.max(...results.rows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
+  const detourRows = results.rows.filter((row) => row.name !== 'direct' && !row.name.startsWith('extra'));
+  const rss = Math.max(...detourRows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
   const rssValue = Number.isFinite(rss) ? rss : undefined;
   items.push({ measure: `gateway peak RSS @ ${highest} conn. (worst Detour row)`, goal: goals.peakRssMb.text, value: rssValue, unit: 'MB', verdict: verdict(rssValue, goals.peakRssMb) });
   return items;
@@ -74,7 +75,7 @@ function throughputTable(results) {
         format.ms(cell.latencyP50Ms),
         format.ms(cell.latencyP99Ms),
         `${cell.non2xx} / ${cell.errors}`,
-        format.int(cell.gatewayCpuUsPerRequest),
+        cell.gatewayCpuUsPerRequest === undefined ? '–' : `${format.int(cell.gatewayCpuUsPerRequest)} (${format.percent(cell.gatewayCpuSystemShare)} kernel)`,
         format.one(cell.gatewayPeakRssMb),
         calls,
       ]);
@@ -114,7 +115,7 @@ export function toMarkdown(results) {
     `# Detour benchmark — ${results.date}`,
     '',
     `${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemoryGb} GB, ${machine.platform} ${machine.release}, Node ${machine.node}; load average ${machine.loadAverageStart.map((value) => value.toFixed(2)).join(' ')} at start. ` +
-      `Mode: ${results.options.isQuick ? 'quick' : 'full'}, ${results.options.durationS} s per cell, connections ${results.options.connections.join(', ')}; gateway log level ${results.options.logLevel}. ` +
+      `Mode: ${results.options.isQuick ? 'quick' : 'full'}, ${results.options.durationS} s per cell × ${results.options.repeats} repeat(s), connections ${results.options.connections.join(', ')}; gateway log level ${results.options.logLevel}. ` +
       `Detour ${results.detour.commit ?? 'unknown commit'}${results.detour.note ? ` (${results.detour.note})` : ''}. Simulator, gateway and load generator are separate processes on the same machine.`,
     '',
     '## Headline (ratios to direct, same run)',

@@ -127,6 +127,7 @@ export class LiveStream {
   private readonly parser = new SseParser();
   private readonly iterator: AsyncIterator<Buffer>;
   private isClosed = false;
+  private isEnded = false;
 
   constructor(
     private readonly input: AttemptInput,
@@ -143,7 +144,7 @@ export class LiveStream {
       const next = await this.iterator.next();
       if (next.done) {
         const out = this.processor.process(this.parser.flush());
-        if (out) return out + this.processor.end();
+        if (out) return out + this.finish();
         throw new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.input.target.id, message: `${this.input.target.id} ended its stream without sending anything` });
       }
       const out = this.processor.process(this.parser.feed(next.value));
@@ -152,29 +153,33 @@ export class LiveStream {
   }
 
   /**
-   * The rest of the client's text. Throws a classified DetourError when the stream fails after
-   * its start; the caller turns that into an explicit error event.
+   * The rest of the client's text, read to the upstream's own end: events after the finish
+   * reason still matter (OpenAI's usage chunk follows it). Throws a classified DetourError when
+   * the stream fails before the answer is complete; the caller turns that into an error event.
    */
   async *rest(): AsyncGenerator<string> {
     try {
-      while (!this.processor.isDone) {
+      while (!this.isEnded) {
         const next = await this.iterator.next();
         this.guard.touch();
-        if (next.done) {
-          const out = this.processor.process(this.parser.flush()) + this.processor.end();
-          if (out) yield out;
-          return;
-        }
-        const out = this.processor.process(this.parser.feed(next.value));
+        const out = next.done ? this.processor.process(this.parser.flush()) + this.finish() : this.processor.process(this.parser.feed(next.value));
         if (out) yield out;
       }
-      const tail = this.processor.end();
-      if (tail) yield tail;
-      // Read to the upstream's own end so its connection goes back to the pool.
-      for (let next = await this.iterator.next(); !next.done; next = await this.iterator.next());
     } catch (error) {
+      // The answer was already whole: a connection that misbehaves after it changes nothing for the client.
+      if (this.processor.isDone && !this.isEnded) {
+        yield this.finish();
+        return;
+      }
       throw this.guard.explain(error);
     }
+  }
+
+  /** The client's closing text, once. */
+  private finish(): string {
+    if (this.isEnded) return '';
+    this.isEnded = true;
+    return this.processor.end();
   }
 
   /** Stops the upstream call (idempotent): the client left, or the stream is over. */
@@ -182,7 +187,7 @@ export class LiveStream {
     if (this.isClosed) return;
     this.isClosed = true;
     this.guard.release();
-    if (!this.processor.isDone) this.guard.abort(clientClosedError());
+    if (!this.isEnded) this.guard.abort(clientClosedError());
     this.response.body.destroy();
   }
 }

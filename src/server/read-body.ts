@@ -40,6 +40,6 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
   });
 }
 
-function tooLarge(limit: number) {
+export function tooLarge(limit: number) {
   return invalidRequest(`The request body is larger than the limit of ${limit} bytes.`, undefined, 'BODY_TOO_LARGE', 413);
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { geminiStatusName } from '../providers/gemini/index.js';
 import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec, WireFormat } from '../providers/types.js';
 
@@ -80,8 +81,40 @@ export const anthropicEndpoint: SimEndpoint = {
   errorCode: (status) => anthropicErrorTypes[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'),
 };
 
+/** `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`; the model and streaming are in the path. */
+const geminiCallPath = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+export const geminiEndpoint: SimEndpoint = {
+  format: 'gemini',
+  // js-genai always adds `alt=sse`; without it Google streams a JSON array, which the simulator does not imitate: it streams SSE either way.
+  match: (method, path) => {
+    const found = method === 'POST' ? geminiCallPath.exec(path) : null;
+    return found?.[1] ? { model: decodeURIComponent(found[1]), stream: found[2] === 'streamGenerateContent' } : undefined;
+  },
+  apiKey: (request, query) => header(request, 'x-goog-api-key') || (query.get('key') ?? ''),
+  codec: ingressCodecs.gemini as IngressCodec,
+  modelsPath: '/v1beta/models',
+  listModels: (models) => ({
+    models: models.map((id) => ({
+      name: `models/${id}`,
+      version: '001',
+      displayName: id,
+      description: 'A model of the Detour simulator.',
+      inputTokenLimit: 1_048_576,
+      outputTokenLimit: 65_536,
+      supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+      temperature: 1,
+      topP: 0.95,
+      topK: 64,
+      maxTemperature: 2,
+    })),
+  }),
+  // Gemini's errors name a canonical status (google.rpc.Code), not a type of their own.
+  errorCode: (status) => geminiStatusName(status),
+};
+
 /**
  * The formats the simulator speaks; a new one is one entry here. Matched in order: Anthropic
  * comes before OpenAI so that it can claim the `GET /v1/models` calls that carry its header.
  */
-export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint];
+export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint, geminiEndpoint];

@@ -57,7 +57,7 @@ export class MemoryStateStore implements StateStore {
   constructor(options: MemoryStateStoreOptions) {
     this.clock = options.clock;
     this.space = options.space ?? new MemoryStateSpace();
-    this.leave = this.space.join((change, origin) => this.notify({ ...change, isLocal: origin === this } as StateChange));
+    this.leave = this.space.join((change, origin) => this.notify({ ...change, isLocal: origin === this }));
   }
 
   breakerView(targetId: string): BreakerState {

@@ -20,3 +20,4 @@ export const geminiAdapter: ProviderAdapter = {
 };
 
 export { geminiIngress } from './ingress.js';
+export { geminiStatusName } from './ingress-encode.js';

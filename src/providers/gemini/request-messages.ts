@@ -29,6 +29,20 @@ export function toGeminiConversation(messages: readonly ChatMessage[], target: T
   const systemParts: Array<{ text: string }> = [];
   const contents: GeminiContent[] = [];
   const signCalls = needsThoughtSignatures(target.model);
+  let results: ToolResult[] = [];
+  const append = (turn: GeminiContent): void => {
+    if (turn.parts.length === 0) return;
+    const previous = contents[contents.length - 1];
+    if (previous?.role === turn.role) previous.parts.push(...turn.parts);
+    else contents.push(turn);
+  };
+  // Without ids, Gemini pairs the results of calls that share a name with those calls by
+  // position: results are put in the order of the calls they answer, whatever order they came in.
+  const flushResults = (): void => {
+    results.sort((a, b) => a.turnIndex - b.turnIndex || a.callIndex - b.callIndex);
+    append({ role: 'user', parts: results.map((result) => result.part) });
+    results = [];
+  };
   messages.forEach((message, index) => {
     // `name` (a participant's name) has no Gemini counterpart and does not change the answer's form: it is not sent.
     if (message.role === 'system' || message.role === 'developer') {
@@ -36,15 +50,17 @@ export function toGeminiConversation(messages: readonly ChatMessage[], target: T
       if (text !== '') systemParts.push({ text });
       return;
     }
-    let turn: GeminiContent | undefined;
-    if (message.role === 'user') turn = { role: 'user', parts: userParts(message.content, target) };
-    else if (message.role === 'assistant') turn = { role: 'model', parts: modelParts(message, index, target, signCalls) };
-    else if (message.role === 'tool') turn = { role: 'user', parts: [functionResponsePart(messages, index, message.tool_call_id, message.content)] };
-    if (!turn || turn.parts.length === 0) return;
-    const previous = contents[contents.length - 1];
-    if (previous?.role === turn.role) previous.parts.push(...turn.parts);
-    else contents.push(turn);
+    if (message.role === 'tool') {
+      results.push(toolResult(messages, index, message.tool_call_id, message.content));
+      return;
+    }
+    flushResults();
+    if (message.role === 'user') append({ role: 'user', parts: userParts(message.content, target) });
+    else if (message.role === 'assistant') append({ role: 'model', parts: modelParts(message, index, target, signCalls) });
+    // The legacy `function` role passes OpenAI's validation but has no canonical (or Gemini) form.
+    else throw unsupportedFeature(target, `a message with the role "${(message as { role: string }).role}" (messages[${index}])`);
   });
+  flushResults();
   return systemParts.length > 0 ? { systemInstruction: { parts: systemParts }, contents } : { contents };
 }
 
@@ -106,17 +122,25 @@ function callArguments(call: ToolCall, path: string, target: Target): Record<str
   return parsed;
 }
 
+interface ToolResult {
+  part: GeminiPart;
+  /** Where the call it answers was made: the assistant message, and the call's place in it. */
+  turnIndex: number;
+  callIndex: number;
+}
+
 /**
  * A tool result as a `functionResponse`. Gemini pairs results with calls by function name
  * (its calls usually have no id), so the OpenAI `tool_call_id` is resolved to the name of the
  * call it answers, looking back from this message to the nearest assistant turn that made it.
  */
-function functionResponsePart(messages: readonly ChatMessage[], index: number, toolCallId: string, content: string | TextPart[]): GeminiPart {
+function toolResult(messages: readonly ChatMessage[], index: number, toolCallId: string, content: string | TextPart[]): ToolResult {
   for (let back = index - 1; back >= 0; back--) {
     const earlier = messages[back];
     if (earlier?.role !== 'assistant') continue;
-    const call = earlier.tool_calls?.find((candidate) => candidate.id === toolCallId);
-    if (call) return { functionResponse: { name: call.function.name, response: { output: joinText(content) } } };
+    const callIndex = earlier.tool_calls?.findIndex((candidate) => candidate.id === toolCallId) ?? -1;
+    const call = earlier.tool_calls?.[callIndex];
+    if (call) return { part: { functionResponse: { name: 'nope', response: { output: joinText(content) } } }, turnIndex: back, callIndex };
   }
   // OpenAI rejects this history too: it is the client's, and no target could answer it.
   throw invalidRequest(`'messages[${index}].tool_call_id' ("${toolCallId}") does not answer any earlier assistant tool call.`, `messages[${index}].tool_call_id`);

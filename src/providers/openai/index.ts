@@ -7,7 +7,7 @@ import { inspectOpenAiEvent, OpenAiStreamDecoder } from './stream.js';
 function createOpenAiAdapter(dialect: OpenAiDialect): ProviderAdapter {
   return {
     format: 'openai',
-    buildRequest: (request, target, options) => buildOpenAiRequest(dialect, canonicalToOpenAiBody(request), target, options),
+    buildRequest: (request, target, options) => buildOpenAiRequest(dialect, canonicalToOpenAiBody(request, target), target, options),
     buildPassThroughRequest: (body, target, options) => buildOpenAiRequest(dialect, body, target, options),
     parseResponse: parseOpenAiResponse,
     createStreamDecoder: (target) => new OpenAiStreamDecoder(target),

@@ -1,3 +1,4 @@
+import { DetourError } from '../../core/errors.js';
 import type { Target } from '../../core/settings.js';
 import { joinUrl } from '../shared/json.js';
 import type { BuildOptions, ChatRequest, UpstreamRequest } from '../types.js';
@@ -55,8 +56,22 @@ export function buildOpenAiRequest(
   };
 }
 
-/** The canonical request is already OpenAI-shaped: only `extra` is folded back in. */
-export function canonicalToOpenAiBody(request: ChatRequest): Record<string, unknown> {
+/**
+ * The canonical request is already OpenAI-shaped. Only requests translated from another format
+ * come here, so `extra` holds that format's own fields: OpenAI would refuse them with a 400 that
+ * looks like the client's fault, so the target is skipped instead, naming them.
+ */
+export function canonicalToOpenAiBody(request: ChatRequest, target: Target): Record<string, unknown> {
   const { extra, ...fields } = request;
-  return extra ? { ...extra, ...fields } : { ...fields };
+  const unsupported = Object.keys(extra ?? {});
+  if (unsupported.length > 0) {
+    throw new DetourError({
+      kind: 'failover',
+      code: 'UNSUPPORTED_FEATURE',
+      status: 400,
+      target: target.id,
+      message: `${target.id} (OpenAI format) cannot express ${unsupported.map((key) => `"${key}"`).join(', ')}`,
+    });
+  }
+  return { ...fields };
 }

@@ -1,0 +1,67 @@
+/**
+ * The request and answer shapes the library's typed methods take and give: OpenAI Chat
+ * Completions (Detour's canonical shape) and Anthropic Messages. They name the fields Detour
+ * reads or writes; the top level of a request takes any other field the API knows, checked at
+ * run time by the same validation as the server's.
+ */
+import type {
+  AnthropicMessageParam,
+  AnthropicMessageResponse,
+  AnthropicStopReason,
+  AnthropicTextBlock,
+  AnthropicTool,
+  AnthropicToolChoice,
+  AnthropicToolUseBlock,
+  AnthropicUsage,
+} from '../providers/anthropic/wire.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../providers/types.js';
+
+/** An OpenAI Chat Completions request (`model` names a Detour route or `provider/model`). `stream` is set by the method called. */
+export type ChatCompletionRequest = Omit<ChatRequest, 'extra' | 'stream'> & { [field: string]: unknown };
+
+/** An OpenAI `chat.completion`. */
+export type ChatCompletion = ChatResponse;
+
+/** An OpenAI `chat.completion.chunk`. */
+export type ChatCompletionChunk = ChatChunk;
+
+/** An Anthropic Messages request (`model` names a Detour route or `provider/model`). `stream` is set by the method called. */
+export interface AnthropicMessagesRequest {
+  model: string;
+  max_tokens: number;
+  messages: AnthropicMessageParam[];
+  system?: string | AnthropicTextBlock[];
+  stop_sequences?: string[];
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  tools?: AnthropicTool[];
+  tool_choice?: AnthropicToolChoice;
+  metadata?: { user_id: string };
+  [field: string]: unknown;
+}
+
+/** An Anthropic `message`. An answer passed through from an Anthropic upstream may hold more block types (`thinking`). */
+export type AnthropicMessage = AnthropicMessageResponse;
+
+/** A content block as it starts in a stream. */
+export type AnthropicStreamBlock = AnthropicTextBlock | AnthropicToolUseBlock | { type: 'thinking'; thinking: string; signature?: string };
+
+export type AnthropicStreamDelta =
+  | { type: 'text_delta'; text: string }
+  | { type: 'input_json_delta'; partial_json: string }
+  | { type: 'thinking_delta'; thinking: string }
+  | { type: 'signature_delta'; signature: string };
+
+/** One event of an Anthropic Messages stream (`ping` is dropped; an `error` event is thrown). */
+export type AnthropicStreamEvent =
+  | { type: 'message_start'; message: AnthropicMessage }
+  | { type: 'content_block_start'; index: number; content_block: AnthropicStreamBlock }
+  | { type: 'content_block_delta'; index: number; delta: AnthropicStreamDelta }
+  | { type: 'content_block_stop'; index: number }
+  | {
+      type: 'message_delta';
+      delta: { stop_reason: AnthropicStopReason | null; stop_sequence: string | null };
+      usage: Partial<AnthropicUsage> & { output_tokens: number };
+    }
+  | { type: 'message_stop' };

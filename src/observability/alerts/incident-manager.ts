@@ -1,0 +1,129 @@
+import type { Clock } from '../../core/clock.js';
+import type { AlertMessage, Incident, IncidentSignal } from './incident.js';
+
+const maxNotes = 20;
+const maxResolved = 200;
+
+interface Active {
+  incident: Incident;
+  /** Since when the problem has looked gone; resolved once that lasts `resolveAfterMs`. */
+  clearingSince: number | null;
+}
+
+export interface ResolvedIncident {
+  incident: Incident;
+  resolvedAt: number;
+}
+
+/**
+ * Deduplicates problems into incidents. The first signal of a key opens an incident and
+ * announces it; later signals only update it. A clear starts a hold-down: only when no signal
+ * came back for `resolveAfterMs` is the incident resolved and its recovery announced, so that a
+ * flapping target is one incident, not an alert per flap.
+ */
+export class IncidentManager {
+  private readonly active = new Map<string, Active>();
+  private readonly resolved: ResolvedIncident[] = [];
+  private readonly listeners: Array<(message: AlertMessage) => void> = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly resolveAfterMs: number,
+  ) {}
+
+  onMessage(listener: (message: AlertMessage) => void): void {
+    this.listeners.push(listener);
+  }
+
+  raise(signal: IncidentSignal): void {
+    const now = this.clock.now();
+    const existing = this.active.get(signal.key);
+    if (existing) {
+      existing.clearingSince = null;
+      const incident = existing.incident;
+      incident.lastSeenAt = now;
+      if (signal.error !== undefined) incident.error = signal.error;
+      if (signal.servingTarget) incident.servingTargets[signal.servingTarget.route] = signal.servingTarget.target;
+      if (signal.severity === 'critical') incident.severity = 'critical';
+      incident.affects = { routes: union(incident.affects.routes, signal.affects.routes), providers: union(incident.affects.providers, signal.affects.providers) };
+      if (signal.note !== undefined) this.note(incident, now, signal.note);
+      return;
+    }
+    const incident: Incident = {
+      key: signal.key,
+      type: signal.type,
+      severity: signal.severity,
+      title: signal.title,
+      route: signal.route,
+      target: signal.target,
+      servingTargets: signal.servingTarget ? { [signal.servingTarget.route]: signal.servingTarget.target } : {},
+      error: signal.error,
+      startedAt: now,
+      lastSeenAt: now,
+      notes: [],
+      publicSummary: signal.publicSummary,
+      affects: { routes: [...signal.affects.routes], providers: [...signal.affects.providers] },
+    };
+    if (signal.note !== undefined) this.note(incident, now, signal.note);
+    this.active.set(signal.key, { incident, clearingSince: null });
+    this.announce({ state: 'firing', incident, at: now });
+  }
+
+  /** The problem looks gone: the incident resolves unless it comes back within the hold-down. */
+  clear(key: string): void {
+    const entry = this.active.get(key);
+    if (entry && entry.clearingSince === null) entry.clearingSince = this.clock.now();
+  }
+
+  isActive(key: string): boolean {
+    return this.active.has(key);
+  }
+
+  /** Resolves incidents whose hold-down has passed; called every second or so. */
+  tick(): void {
+    const now = this.clock.now();
+    for (const [key, entry] of this.active) {
+      if (entry.clearingSince === null || now - entry.clearingSince < this.resolveAfterMs) continue;
+      this.active.delete(key);
+      this.resolved.push({ incident: entry.incident, resolvedAt: now });
+      if (this.resolved.length > maxResolved) this.resolved.shift();
+      this.announce({ state: 'resolved', incident: entry.incident, at: now });
+    }
+  }
+
+  incidents(): Incident[] {
+    return [...this.active.values()].map((entry) => entry.incident);
+  }
+
+  /** Incidents resolved within the last `windowMs`, newest first. */
+  resolvedWithin(windowMs: number): ResolvedIncident[] {
+    const since = this.clock.now() - windowMs;
+    return this.resolved.filter((entry) => entry.resolvedAt >= since).reverse();
+  }
+
+  private note(incident: Incident, at: number, text: string): void {
+    const last = incident.notes[incident.notes.length - 1];
+    if (last?.text === text) {
+      last.at = at;
+      return;
+    }
+    incident.notes.push({ at, text });
+    if (incident.notes.length > maxNotes) incident.notes.shift();
+  }
+
+  private announce(message: AlertMessage): void {
+    // A snapshot: later updates of the live incident must not change a message already queued.
+    const frozen: AlertMessage = { ...message, incident: structuredClone(message.incident) };
+    for (const listener of this.listeners) {
+      try {
+        listener(frozen);
+      } catch {
+        // A broken listener must not stop the others.
+      }
+    }
+  }
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}

@@ -1,0 +1,72 @@
+import type { AttemptRecord, EventBus } from '../../core/events.js';
+import { classifyAttempt, type RequestOutcome } from '../outcome.js';
+import type { TargetStateView } from '../target-state.js';
+import type { DetourMetrics } from './metrics.js';
+
+const circuitStates = ['closed', 'open', 'half_open'] as const;
+const healthStates = ['healthy', 'unhealthy', 'unknown'] as const;
+
+/** Counts one finished request (fed by the outcome pipeline, off the request path). */
+export function recordOutcomeMetrics(metrics: DetourMetrics, outcome: RequestOutcome): void {
+  const route = outcome.route;
+  metrics.requests.inc({ route, status: String(outcome.status) });
+  metrics.requestDuration.observe({ route, outcome: outcome.outcome }, outcome.latencyMs / 1000);
+  if (outcome.ttftMs !== undefined && outcome.target !== undefined) {
+    metrics.timeToFirstToken.observe({ route, target: outcome.target }, outcome.ttftMs / 1000);
+  }
+  recordAttempts(metrics, route, outcome.attempts);
+  recordUsage(metrics, outcome);
+}
+
+function recordAttempts(metrics: DetourMetrics, route: string, attempts: readonly AttemptRecord[]): void {
+  let previous: AttemptRecord | undefined;
+  for (const attempt of attempts) {
+    const outcome = classifyAttempt(attempt);
+    metrics.attempts.inc({ route, target: attempt.target, provider: attempt.provider, model: attempt.model, outcome, code: attempt.code ?? 'none' });
+    metrics.attemptDuration.observe({ target: attempt.target, outcome }, attempt.durationMs / 1000);
+    if (attempt.role === 'hedge') metrics.hedges.inc({ route, target: attempt.target });
+    else if (attempt.role === 'mirror') metrics.mirrors.inc({ route, target: attempt.target });
+    else if (previous?.code !== undefined && previous.target === attempt.target) {
+      metrics.retries.inc({ route, target: attempt.target, code: previous.code });
+    }
+    if (attempt.role === undefined) previous = attempt;
+  }
+}
+
+function recordUsage(metrics: DetourMetrics, outcome: RequestOutcome): void {
+  const route = outcome.route;
+  const target = outcome.target ?? 'none';
+  const tokens = outcome.tokens;
+  if (tokens) {
+    metrics.tokens.inc({ route, target, type: 'input' }, tokens.input);
+    metrics.tokens.inc({ route, target, type: 'output' }, tokens.output);
+    if (tokens.cachedInput > 0) metrics.tokens.inc({ route, target, type: 'cached_input' }, tokens.cachedInput);
+  }
+  const cost = outcome.cost;
+  const labels = { route, target, client_key: outcome.clientKeyId ?? 'none' };
+  if (cost.successUsd !== undefined && cost.successUsd > 0) metrics.cost.inc({ ...labels, kind: 'success' }, cost.successUsd);
+  if (cost.failedUsd > 0) metrics.cost.inc({ ...labels, kind: 'failed' }, cost.failedUsd);
+  if (cost.hedgeUsd > 0) metrics.cost.inc({ ...labels, kind: 'hedge' }, cost.hedgeUsd);
+  if (cost.mirrorUsd > 0) metrics.cost.inc({ ...labels, kind: 'mirror' }, cost.mirrorUsd);
+  if (!cost.isPriced && outcome.model !== undefined) metrics.unpriced.inc({ model: outcome.model });
+}
+
+/** Circuit and health gauges, read from the live view at each scrape; transitions and failovers counted as they happen (one increment). */
+export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView, events: EventBus): () => void {
+  metrics.onScrape(() => {
+    for (const target of view.snapshot()) {
+      for (const state of circuitStates) metrics.circuitState.set({ target: target.id, state }, target.circuit === state ? 1 : 0);
+      for (const state of healthStates) metrics.targetHealth.set({ target: target.id, state }, target.health === state ? 1 : 0);
+    }
+  });
+  const offs = [
+    events.on('circuit.opened', (event) => metrics.circuitTransitions.inc({ target: event.target, state: 'open' })),
+    events.on('circuit.half_opened', (event) => metrics.circuitTransitions.inc({ target: event.target, state: 'half_open' })),
+    events.on('circuit.closed', (event) => metrics.circuitTransitions.inc({ target: event.target, state: 'closed' })),
+    // Counted from the engine's own event: it alone knows a failover past a skipped (open) target.
+    events.on('failover.performed', (event) => metrics.failovers.inc({ route: event.route, from: event.from, to: event.to, code: event.code })),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}

@@ -1,0 +1,186 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const latencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
+
+/**
+ * Every Prometheus metric Detour exposes, in one registry per gateway (two gateways in one
+ * process, as in tests, never share counters). Labels hold route names, target ids
+ * (`provider/model#key-index`), error codes and client key ids: never a key.
+ */
+export class DetourMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'detour_requests_total',
+    help: 'Client requests finished, by route and HTTP status.',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'detour_request_duration_seconds',
+    help: 'Time from receiving a request to its last byte, by route and outcome (success, failure, client_error).',
+    labelNames: ['route', 'outcome'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'detour_time_to_first_token_seconds',
+    help: 'Streaming requests: time from receiving the request to the first token sent, by route and serving target.',
+    labelNames: ['route', 'target'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+
+  readonly attempts = new Counter({
+    name: 'detour_upstream_attempts_total',
+    help: 'Upstream calls, by target, outcome (success, failure, client_error) and error code (none on success).',
+    labelNames: ['route', 'target', 'provider', 'model', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptDuration = new Histogram({
+    name: 'detour_upstream_duration_seconds',
+    help: 'Duration of one upstream call (to the answer, or to the first event of a stream), by target and outcome.',
+    labelNames: ['target', 'outcome'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+
+  readonly failovers = new Counter({
+    name: 'detour_failovers_total',
+    help: 'Moves from one target to the next within a request, by route, targets and the error that caused it.',
+    labelNames: ['route', 'from', 'to', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: 'detour_retries_total',
+    help: 'Upstream calls that retried the same target after a failure, by route, target and the error retried.',
+    labelNames: ['route', 'target', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly hedges = new Counter({
+    name: 'detour_hedges_total',
+    help: 'Hedged (raced) upstream calls, by route and target.',
+    labelNames: ['route', 'target'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mirrors = new Counter({
+    name: 'detour_mirrors_total',
+    help: 'Mirrored (shadow) upstream calls, by route and target.',
+    labelNames: ['route', 'target'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitState = new Gauge({
+    name: 'detour_circuit_state',
+    help: 'Circuit breaker state per target: 1 for the current state (closed, open, half_open), 0 for the others.',
+    labelNames: ['target', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitTransitions = new Counter({
+    name: 'detour_circuit_transitions_total',
+    help: 'Circuit breaker transitions per target, by the state entered.',
+    labelNames: ['target', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly targetHealth = new Gauge({
+    name: 'detour_target_health',
+    help: 'Active health-check verdict per target: 1 for the current state (healthy, unhealthy, unknown), 0 for the others.',
+    labelNames: ['target', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: 'detour_tokens_total',
+    help: 'Tokens of served answers, by route, target and type (input, output, cached_input; cached_input is part of input).',
+    labelNames: ['route', 'target', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cost = new Counter({
+    name: 'detour_cost_usd_total',
+    help: 'Spend in USD from the price table, by route, target, client key and kind: success (answered requests), failed, hedge, mirror.',
+    labelNames: ['route', 'target', 'client_key', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly unpriced = new Counter({
+    name: 'detour_unpriced_requests_total',
+    help: 'Requests whose model has no known price, so their cost is missing from detour_cost_usd_total.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestLogWritten = new Counter({
+    name: 'detour_request_log_written_total',
+    help: 'Records written to the request log.',
+    registers: [this.registry],
+  });
+
+  readonly requestLogDropped = new Counter({
+    name: 'detour_request_log_dropped_total',
+    help: 'Records lost by the request log, by reason: queue_full, write_failed, unavailable.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestLogQueue = new Gauge({
+    name: 'detour_request_log_queue_depth',
+    help: 'Records waiting to be written to the request log.',
+    registers: [this.registry],
+  });
+
+  readonly alerts = new Counter({
+    name: 'detour_alerts_total',
+    help: 'Alert notifications by sink, type, state (firing, resolved) and delivery result (sent, failed, rate_limited, dropped).',
+    labelNames: ['sink', 'type', 'state', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly incidentsActive = new Gauge({
+    name: 'detour_incidents_active',
+    help: 'Open incidents by type.',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sloBurnRate = new Gauge({
+    name: 'detour_slo_burn_rate',
+    help: 'Error-budget burn rate per route SLO objective (availability, latency) over a window; 1 spends the budget exactly over the SLO period.',
+    labelNames: ['route', 'objective', 'window'] as const,
+    registers: [this.registry],
+  });
+
+  readonly observabilityDropped = new Counter({
+    name: 'detour_observability_dropped_events_total',
+    help: 'Finished requests not counted because the observability queue was full (the event loop was starved).',
+    registers: [this.registry],
+  });
+
+  /** Gauges read from live state (circuits, health) are refreshed just before a scrape. */
+  private readonly refreshers: Array<() => void> = [];
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  onScrape(refresh: () => void): void {
+    this.refreshers.push(refresh);
+  }
+
+  text(): Promise<string> {
+    for (const refresh of this.refreshers) refresh();
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,125 @@
+import type { RequestOutcome } from '../outcome.js';
+import type { ParentChildRecord, SqlValue } from './sqlite-worker.js';
+
+/**
+ * The request log's tables. `seq` orders records as they were written and pages them; times
+ * are epoch milliseconds. Attempts have their own table so that "every request that touched
+ * target X" is an index lookup. Bodies are stored only when the config asks.
+ */
+export const schemaSql = `
+CREATE TABLE IF NOT EXISTS requests (
+  seq INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  route TEXT NOT NULL,
+  client_key_id TEXT,
+  format TEXT NOT NULL,
+  stream INTEGER NOT NULL,
+  target TEXT,
+  provider TEXT,
+  model TEXT,
+  status INTEGER NOT NULL,
+  error_code TEXT,
+  is_failover INTEGER NOT NULL,
+  is_degraded INTEGER NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  ttft_ms INTEGER,
+  input_tokens INTEGER,
+  output_tokens INTEGER,
+  cached_tokens INTEGER,
+  cost_usd REAL,
+  failed_cost_usd REAL NOT NULL,
+  hedge_cost_usd REAL NOT NULL,
+  mirror_cost_usd REAL NOT NULL,
+  request_body TEXT,
+  response_body TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_started_at ON requests (started_at);
+CREATE INDEX IF NOT EXISTS requests_route ON requests (route, seq);
+CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id);
+CREATE TABLE IF NOT EXISTS attempts (
+  request_seq INTEGER NOT NULL REFERENCES requests (seq) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status INTEGER,
+  error_code TEXT,
+  kind TEXT,
+  duration_ms INTEGER NOT NULL,
+  retry_after_ms INTEGER,
+  role TEXT,
+  PRIMARY KEY (request_seq, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attempts_target ON attempts (target, request_seq);
+`;
+
+/**
+ * WAL lets readers (the admin API) run beside the writer; NORMAL sync is durable across a crash
+ * of the process and loses at most the last transactions on power loss, which a log may.
+ * Incremental auto-vacuum lets size-based retention give disk space back.
+ */
+export const openPragmas = ['auto_vacuum = INCREMENTAL', 'journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'busy_timeout = 5000'];
+
+const requestColumns = [
+  'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code',
+  'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
+  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body',
+];
+const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
+
+const placeholders = (count: number): string => new Array<string>(count).fill('?').join(', ');
+
+export const insertRequestSql = `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${placeholders(requestColumns.length)})`;
+export const insertAttemptSql = `INSERT INTO attempts (${attemptColumns.join(', ')}) VALUES (${placeholders(attemptColumns.length)})`;
+
+const orNull = <T extends SqlValue>(value: T | undefined): T | null => value ?? null;
+
+/** Prompt and completion text, when bodies are logged. */
+export interface LoggedBodies {
+  request?: string | undefined;
+  response?: string | undefined;
+}
+
+/** An outcome as a row and its attempts' rows. Holds ids, codes and figures only: never a key or a message. */
+export function toRecord(outcome: RequestOutcome, bodies?: LoggedBodies): ParentChildRecord {
+  const row: SqlValue[] = [
+    outcome.requestId,
+    outcome.startedAt,
+    outcome.route,
+    orNull(outcome.clientKeyId),
+    outcome.format,
+    outcome.stream ? 1 : 0,
+    orNull(outcome.target),
+    orNull(outcome.provider),
+    orNull(outcome.model),
+    outcome.status,
+    orNull(outcome.errorCode),
+    outcome.isFailover ? 1 : 0,
+    outcome.isDegraded ? 1 : 0,
+    Math.round(outcome.latencyMs),
+    outcome.ttftMs === undefined ? null : Math.round(outcome.ttftMs),
+    orNull(outcome.tokens?.input),
+    orNull(outcome.tokens?.output),
+    orNull(outcome.tokens?.cachedInput),
+    orNull(outcome.cost.successUsd),
+    outcome.cost.failedUsd,
+    outcome.cost.hedgeUsd,
+    outcome.cost.mirrorUsd,
+    orNull(bodies?.request),
+    orNull(bodies?.response),
+  ];
+  const children = outcome.attempts.map((attempt, position): SqlValue[] => [
+    position,
+    attempt.target,
+    attempt.provider,
+    attempt.model,
+    orNull(attempt.status),
+    orNull(attempt.code),
+    orNull(attempt.kind),
+    Math.round(attempt.durationMs),
+    orNull(attempt.retryAfterMs),
+    orNull(attempt.role),
+  ]);
+  return { row, children };
+}

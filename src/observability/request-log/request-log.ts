@@ -1,0 +1,228 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../logger.js';
+import type { DetourMetrics } from '../metrics/metrics.js';
+import type { RequestOutcome } from '../outcome.js';
+import type { RequestLogSettings } from '../settings.js';
+import { attemptsQuery, buildPageQuery, encodeCursor, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type LoggedRequest, type RequestFilter } from './log-query.js';
+import { insertAttemptSql, insertRequestSql, openPragmas, schemaSql, toRecord, type LoggedBodies } from './log-schema.js';
+import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
+
+export interface RequestLogPage {
+  data: LoggedRequest[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor: string | null;
+}
+
+/** Supplies prompt and completion text for `log.bodies: true`; the engine does not hand bodies to events yet. */
+export type BodySource = (requestId: string) => LoggedBodies | undefined;
+
+const retentionEveryMs = 60_000;
+/** A loss is logged once per episode, and episodes at most this often. */
+const reportEveryMs = 300_000;
+/** Rows deleted per statement, so that retention never holds the database for long. */
+const deleteChunk = 5000;
+
+type State = 'opening' | 'open' | 'unavailable' | 'closed';
+
+/**
+ * The request log: every finished request, with its attempts, in an SQLite file. Records are
+ * queued and written in batches by a worker thread, so a slow or failing disk never holds a
+ * request. When the queue is full or the disk fails, records are dropped, counted in
+ * `detour_request_log_dropped_total`, and the failure is logged once (and its recovery once).
+ */
+export class RequestLog {
+  private queue: ParentChildRecord[] = [];
+  private state: State = 'opening';
+  private worker: SqliteWorker | undefined;
+  private isWriting = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private retention: Promise<void> | undefined;
+  private lostSinceReport = 0;
+  private isFailureReported = false;
+  private lastReportAt = -Infinity;
+  private readonly opened: Promise<void>;
+
+  constructor(
+    private readonly settings: RequestLogSettings,
+    private readonly deps: { clock: Clock; logger: Logger; metrics: DetourMetrics; bodies?: BodySource | undefined },
+  ) {
+    this.opened = this.open();
+  }
+
+  /** Resolves once the file is open (or known to be unusable); never rejects. */
+  ready(): Promise<void> {
+    return this.opened;
+  }
+
+  get isAvailable(): boolean {
+    return this.state === 'open' || this.state === 'opening';
+  }
+
+  /** Queues one outcome; cheap, never throws, never waits. */
+  record(outcome: RequestOutcome): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'unavailable') return this.lose(1, 'unavailable');
+    if (this.queue.length >= this.settings.queueSize) return this.lose(1, 'queue_full');
+    const bodies = this.settings.logBodies ? this.deps.bodies?.(outcome.requestId) : undefined;
+    this.queue.push(toRecord(outcome, bodies));
+    this.deps.metrics.requestLogQueue.set(this.queue.length);
+    if (this.queue.length >= this.settings.batchSize) setImmediate(() => void this.flush());
+    else this.flushTimer ??= setTimeout(() => void this.flush(), this.settings.flushIntervalMs).unref();
+  }
+
+  /** Writes what is queued now; resolves when it is written (or lost). */
+  async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.isWriting || this.state !== 'open') return;
+    this.isWriting = true;
+    try {
+      while (this.queue.length > 0 && this.state === 'open') {
+        const batch = this.queue.splice(0, this.settings.batchSize);
+        this.deps.metrics.requestLogQueue.set(this.queue.length);
+        await this.write(batch);
+      }
+    } finally {
+      this.isWriting = false;
+    }
+  }
+
+  async query(filter: RequestFilter): Promise<RequestLogPage> {
+    const worker = this.requireWorker();
+    const page = buildPageQuery(filter);
+    const rows = (await worker.call({ op: 'all', ...page })) as Array<Record<string, unknown>>;
+    const hasMore = rows.length > filter.limit;
+    const shown = rows.slice(0, filter.limit);
+    const seqs = shown.map((row) => Number(row.seq));
+    const attempts = new Map<number, LoggedAttempt[]>();
+    if (seqs.length > 0) {
+      const attemptRows = (await worker.call({ op: 'all', ...attemptsQuery(seqs) })) as Array<Record<string, unknown>>;
+      for (const row of attemptRows) {
+        const seq = Number(row.request_seq);
+        const list = attempts.get(seq) ?? [];
+        list.push(toLoggedAttempt(row));
+        attempts.set(seq, list);
+      }
+    }
+    const last = seqs[seqs.length - 1];
+    return {
+      data: shown.map((row, index) => toLoggedRequest(row, attempts.get(seqs[index] ?? -1) ?? [])),
+      next_cursor: hasMore && last !== undefined ? encodeCursor(last) : null,
+    };
+  }
+
+  /** Deletes records past the age limit, then the oldest until the file fits its size limit. */
+  applyRetention(): Promise<void> {
+    this.retention ??= this.retain().finally(() => {
+      this.retention = undefined;
+    });
+    return this.retention;
+  }
+
+  async close(): Promise<void> {
+    await this.opened;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.retention?.catch(() => undefined);
+    await this.flush();
+    this.state = 'closed';
+    if (!this.worker) return;
+    await this.worker.call({ op: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+
+  private async open(): Promise<void> {
+    const path = resolve(this.settings.path);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.worker = new SqliteWorker((error) => this.fail('the request log worker stopped', error));
+      await this.worker.call({ op: 'open', path, pragmas: openPragmas, schema: schemaSql });
+    } catch (error) {
+      this.fail(`cannot open the request log at ${path}`, error);
+      return;
+    }
+    if (this.state !== 'opening') return;
+    this.state = 'open';
+    this.retentionTimer = setInterval(() => void this.applyRetention(), retentionEveryMs).unref();
+    void this.applyRetention();
+    void this.flush();
+  }
+
+  private async write(batch: ParentChildRecord[]): Promise<void> {
+    try {
+      await this.requireWorker().call({ op: 'write', parentSql: insertRequestSql, childSql: insertAttemptSql, records: batch });
+      this.deps.metrics.requestLogWritten.inc(batch.length);
+      // Recovered once the backlog is gone, so that a sustained overload is not reported as flapping.
+      if (this.isFailureReported && this.queue.length === 0) {
+        this.deps.logger.warn({ lost: this.lostSinceReport }, 'request log: writes recovered');
+        this.isFailureReported = false;
+        this.lostSinceReport = 0;
+      }
+    } catch (error) {
+      this.lose(batch.length, 'write_failed', error);
+    }
+  }
+
+  private async retain(): Promise<void> {
+    if (this.state !== 'open') return;
+    const worker = this.requireWorker();
+    try {
+      const cutoff = this.deps.clock.now() - this.settings.maxAgeMs;
+      while ((await worker.call({ op: 'run', sql: 'DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE started_at < ? LIMIT ?)', params: [cutoff, deleteChunk] })) === deleteChunk);
+      for (let round = 0; round < 20 && (await this.sizeBytes()) > this.settings.maxSizeBytes; round++) {
+        // A tenth of the rows at a time: the size is only known once the pages are freed.
+        const [row] = (await worker.call({ op: 'all', sql: 'SELECT count(*) AS count FROM requests', params: [] })) as Array<{ count: number }>;
+        const count = Math.max(1, Math.ceil((row?.count ?? 0) / 10));
+        const deleted = await worker.call({ op: 'run', sql: 'DELETE FROM requests WHERE seq IN (SELECT seq FROM requests ORDER BY seq LIMIT ?)', params: [count] });
+        await worker.call({ op: 'pragma', sql: 'incremental_vacuum' });
+        if (deleted === 0) break;
+      }
+      await worker.call({ op: 'pragma', sql: 'wal_checkpoint(TRUNCATE)' });
+    } catch (error) {
+      this.deps.logger.warn({ err: errorText(error) }, 'request log: retention failed; it will be tried again');
+    }
+  }
+
+  private async sizeBytes(): Promise<number> {
+    const rows = (await this.requireWorker().call({
+      op: 'all',
+      sql: 'SELECT (p.page_count - f.freelist_count) * s.page_size AS bytes FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s',
+      params: [],
+    })) as Array<{ bytes: number }>;
+    return rows[0]?.bytes ?? 0;
+  }
+
+  private requireWorker(): SqliteWorker {
+    if (!this.worker || this.state !== 'open') throw new Error('the request log is not available');
+    return this.worker;
+  }
+
+  private fail(message: string, error: unknown): void {
+    if (this.state === 'closed' || this.state === 'unavailable') return;
+    this.state = 'unavailable';
+    this.lose(this.queue.length, 'unavailable');
+    this.queue = [];
+    this.deps.metrics.requestLogQueue.set(0);
+    this.deps.logger.error({ err: errorText(error), path: this.settings.path }, `${message}; requests go on unlogged and are counted in detour_request_log_dropped_total`);
+    this.isFailureReported = true;
+    this.lastReportAt = this.deps.clock.now();
+  }
+
+  private lose(count: number, reason: 'queue_full' | 'write_failed' | 'unavailable', error?: unknown): void {
+    if (count === 0) return;
+    this.deps.metrics.requestLogDropped.inc({ reason }, count);
+    this.lostSinceReport += count;
+    const now = this.deps.clock.now();
+    if (this.isFailureReported || now - this.lastReportAt < reportEveryMs) return;
+    this.isFailureReported = true;
+    this.lastReportAt = now;
+    const why = reason === 'queue_full' ? 'its queue is full (the disk is slower than the traffic)' : `a write failed: ${errorText(error)}`;
+    this.deps.logger.error({ reason, path: this.settings.path }, `request log: records are being lost because ${why}; requests go on, losses are counted in detour_request_log_dropped_total`);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,142 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * better-sqlite3 is synchronous: a write waits for the disk. To keep a slow or failing disk off
+ * the event loop that serves requests, the database lives in a worker thread, and the main
+ * thread talks to it by messages. The worker is generic (open, batched parent/child inserts,
+ * run, all): the schema and every query stay in typed code on this side.
+ *
+ * Its source is inlined (`eval`) rather than a separate file, so that it runs unchanged from
+ * `src/` under the test runner and from `dist/` once built.
+ */
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driverPath);
+let db;
+const statements = new Map();
+function prepared(sql) {
+  let statement = statements.get(sql);
+  if (!statement) {
+    if (statements.size > 200) statements.clear();
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+function handle(message) {
+  if (message.op === 'open') {
+    db = new Database(message.path);
+    for (const pragma of message.pragmas) db.pragma(pragma);
+    db.exec(message.schema);
+    return null;
+  }
+  if (!db) throw new Error('the database is not open');
+  if (message.op === 'write') {
+    const parent = prepared(message.parentSql);
+    const child = prepared(message.childSql);
+    db.transaction((records) => {
+      for (const record of records) {
+        const id = parent.run(record.row).lastInsertRowid;
+        for (const values of record.children) child.run(id, ...values);
+      }
+    })(message.records);
+    return message.records.length;
+  }
+  if (message.op === 'run') return prepared(message.sql).run(...message.params).changes;
+  if (message.op === 'all') return prepared(message.sql).all(...message.params);
+  if (message.op === 'pragma') return db.pragma(message.sql);
+  if (message.op === 'close') {
+    db.close();
+    db = undefined;
+    return null;
+  }
+  throw new Error('unknown op ' + message.op);
+}
+parentPort.on('message', (message) => {
+  try {
+    parentPort.postMessage({ id: message.id, result: handle(message) });
+  } catch (error) {
+    parentPort.postMessage({ id: message.id, error: String((error && error.message) || error), code: error && error.code });
+  }
+});
+`;
+
+export type SqlValue = string | number | null;
+
+/** One parent row and its children's values (the parent's id is prepended to each child). */
+export interface ParentChildRecord {
+  row: SqlValue[];
+  children: SqlValue[][];
+}
+
+export type WorkerRequest =
+  | { op: 'open'; path: string; pragmas: string[]; schema: string }
+  | { op: 'write'; parentSql: string; childSql: string; records: ParentChildRecord[] }
+  | { op: 'run'; sql: string; params: SqlValue[] }
+  | { op: 'all'; sql: string; params: SqlValue[] }
+  | { op: 'pragma'; sql: string }
+  | { op: 'close' };
+
+interface WorkerReply {
+  id: number;
+  result?: unknown;
+  error?: string;
+  code?: string;
+}
+
+/** An error the database reported (disk full, read-only file, corrupt database…). */
+export class SqliteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SqliteError';
+  }
+}
+
+/** The main thread's handle on the database worker: each call is a promise of the worker's answer. */
+export class SqliteWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private nextId = 1;
+  private deathCause: Error | undefined;
+
+  constructor(onDeath: (error: Error) => void) {
+    const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(workerSource, { eval: true, workerData: { driverPath } });
+    // A forgotten close must not keep the process alive.
+    this.worker.unref();
+    this.worker.on('message', (reply: WorkerReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.error !== undefined) waiter.reject(new SqliteError(reply.error, reply.code));
+      else waiter.resolve(reply.result);
+    });
+    const die = (error: Error): void => {
+      if (this.deathCause) return;
+      this.deathCause = error;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+      onDeath(error);
+    };
+    this.worker.on('error', die);
+    this.worker.on('exit', (code) => die(new Error(`the request log worker exited (code ${code})`)));
+  }
+
+  call(request: WorkerRequest): Promise<unknown> {
+    if (this.deathCause) return Promise.reject(this.deathCause);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    if (!this.deathCause) this.deathCause = new Error('the request log is closed');
+    await this.worker.terminate();
+  }
+}

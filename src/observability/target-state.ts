@@ -1,0 +1,150 @@
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
+import type { HealthStatus } from '../core/health.js';
+import { classifyAttempt } from './outcome.js';
+import { allTargets, type TargetInfo, type Topology } from './topology.js';
+
+export type CircuitStatus = 'closed' | 'open' | 'half_open';
+
+/** What the engine knows of a target right now, when it can say (circuit state comes from events otherwise). */
+export interface EngineTargetState {
+  id: string;
+  circuit?: CircuitStatus | undefined;
+  /** EWMA of attempt duration, ms. */
+  latencyMs?: number | null | undefined;
+  /** EWMA of time to first token, ms. */
+  ttftMs?: number | null | undefined;
+  inFlight?: number | undefined;
+}
+
+/**
+ * A live source of target state the engine may offer; the view falls back to what the events
+ * told it for any target or field the source leaves out.
+ */
+export interface TargetStateSource {
+  targets(): readonly EngineTargetState[];
+}
+
+/** Traffic's own verdict on a target: `failing` after consecutive failed calls, `ok` after a success. */
+export type TrafficStatus = 'idle' | 'ok' | 'failing';
+
+export interface TargetSnapshot extends TargetInfo {
+  circuit: CircuitStatus;
+  /** When the circuit entered its state (epoch ms), when known. */
+  circuitSince: number | null;
+  /** Open circuits: when the next probe may go (epoch ms). */
+  openUntil: number | null;
+  health: HealthStatus;
+  traffic: TrafficStatus;
+  consecutiveFailures: number;
+  lastErrorCode: string | null;
+  lastErrorAt: number | null;
+  lastSuccessAt: number | null;
+  latencyMs: number | null;
+  ttftMs: number | null;
+  inFlight: number | null;
+}
+
+/** Consecutive failed calls after which traffic calls a target failing. */
+const failingAfter = 3;
+
+interface Tracked {
+  info: TargetInfo;
+  circuit: CircuitStatus;
+  circuitSince: number | null;
+  openUntil: number | null;
+  health: HealthStatus;
+  consecutiveFailures: number;
+  lastErrorCode: string | null;
+  lastErrorAt: number | null;
+  lastSuccessAt: number | null;
+}
+
+/**
+ * Every configured target's state as the dashboard, the status page and the metrics show it:
+ * circuit and health from the engine's events, failing/ok from its attempts, live latency and
+ * in-flight counts from the engine's source when one is given. Listeners only assign fields.
+ */
+export class TargetStateView {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly unsubscribes: Array<() => void> = [];
+
+  constructor(
+    topology: Topology,
+    events: EventBus,
+    private readonly clock: Clock,
+    private readonly source?: TargetStateSource,
+  ) {
+    for (const info of allTargets(topology)) this.tracked.set(info.id, this.fresh(info));
+    this.unsubscribes.push(
+      events.on('circuit.opened', (event) => this.setCircuit(event.target, 'open', event.until)),
+      events.on('circuit.half_opened', (event) => this.setCircuit(event.target, 'half_open', null)),
+      events.on('circuit.closed', (event) => this.setCircuit(event.target, 'closed', null)),
+      events.on('health.changed', (event) => {
+        this.get(event.target).health = event.to;
+      }),
+      events.on('attempt.succeeded', (event) => {
+        const state = this.get(event.record.target, event.record);
+        state.consecutiveFailures = 0;
+        state.lastSuccessAt = this.clock.now();
+      }),
+      events.on('attempt.failed', (event) => {
+        if (classifyAttempt(event.record) !== 'failure') return;
+        const state = this.get(event.record.target, event.record);
+        state.consecutiveFailures++;
+        state.lastErrorCode = event.record.code ?? null;
+        state.lastErrorAt = this.clock.now();
+      }),
+    );
+  }
+
+  snapshot(): TargetSnapshot[] {
+    const live = new Map((this.source?.targets() ?? []).map((state) => [state.id, state]));
+    return [...this.tracked.values()].map((state) => {
+      const engine = live.get(state.info.id);
+      return {
+        ...state.info,
+        circuit: engine?.circuit ?? state.circuit,
+        circuitSince: state.circuitSince,
+        openUntil: state.openUntil,
+        health: state.health,
+        traffic: state.lastSuccessAt === null && state.lastErrorAt === null ? 'idle' : state.consecutiveFailures >= failingAfter ? 'failing' : 'ok',
+        consecutiveFailures: state.consecutiveFailures,
+        lastErrorCode: state.lastErrorCode,
+        lastErrorAt: state.lastErrorAt,
+        lastSuccessAt: state.lastSuccessAt,
+        latencyMs: engine?.latencyMs ?? null,
+        ttftMs: engine?.ttftMs ?? null,
+        inFlight: engine?.inFlight ?? null,
+      };
+    });
+  }
+
+  close(): void {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+  }
+
+  private setCircuit(target: string, circuit: CircuitStatus, openUntil: number | null): void {
+    const state = this.get(target);
+    state.circuit = circuit;
+    state.circuitSince = this.clock.now();
+    state.openUntil = openUntil;
+  }
+
+  /** A target addressed directly (`provider/model`) is tracked from its first event on. */
+  private get(target: string, record?: { provider: string; model: string }): Tracked {
+    let state = this.tracked.get(target);
+    if (!state) {
+      const slash = target.indexOf('/');
+      const info = { id: target, provider: record?.provider ?? target.slice(0, Math.max(0, slash)), model: record?.model ?? target.slice(slash + 1) };
+      state = this.fresh(info);
+      // Bounded like the engine's own table of direct routes.
+      if (this.tracked.size < 1000) this.tracked.set(target, state);
+    }
+    return state;
+  }
+
+  private fresh(info: TargetInfo): Tracked {
+    return { info, circuit: 'closed', circuitSince: null, openUntil: null, health: 'unknown', consecutiveFailures: 0, lastErrorCode: null, lastErrorAt: null, lastSuccessAt: null };
+  }
+}

@@ -1,0 +1,187 @@
+import type { ChatChunk, ChunkDelta, FinishReason, Usage } from '../../../src/providers/types.js';
+import { fixedNowSeconds, usage, type ErrorCase, type ResponseCase, type StreamCase } from './types.js';
+
+/** The chunks of one Gemini stream share its response id and model. */
+function chunkMaker(id: string, model: string, created = fixedNowSeconds) {
+  return {
+    delta: (delta: ChunkDelta, finishReason: FinishReason | null = null): ChatChunk => ({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] }),
+    usage: (value: Usage): ChatChunk => ({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: value }),
+  };
+}
+
+const role: ChunkDelta = { role: 'assistant', content: '' };
+
+const textStream = chunkMaker('bH6LaZW8Fp_3nsEPqtaSwQ4', 'gemini-3-pro-preview');
+const reasoningStream = chunkMaker('dX6LadKVC7SZ28oPr9yJoQs', 'gemini-3-pro-preview');
+const toolStream = chunkMaker('b36LacjwM668nsEP2tbsgQQ', 'gemini-3-pro-preview');
+// Vertex stamps its events with `createTime`; the Gemini API does not, and the arrival time stands in.
+const partialStream = chunkMaker('dqHOab6xGLzWodAPkPuViA4', 'gemini-3.1-pro-preview', 1775149430);
+
+export const geminiStreamCases: StreamCase[] = [
+  {
+    name: 'text: a role chunk, the text as it comes, the finish, then usage with thinking counted as output',
+    fixture: 'gemini/text.chunks.txt',
+    expected: [
+      textStream.delta(role),
+      textStream.delta({ content: 'There are **3**' }),
+      textStream.delta({ content: ' "r"s in strawberry.\n\nst**r**awbe**rr**y' }),
+      textStream.delta({}, 'stop'),
+      textStream.usage(usage(9, 208, 217, { completion_tokens_details: { reasoning_tokens: 185 } })),
+    ],
+  },
+  {
+    name: 'reasoning: the final empty part with a thought signature adds nothing',
+    fixture: 'gemini/reasoning.chunks.txt',
+    expected: [
+      reasoningStream.delta(role),
+      reasoningStream.delta({ content: 'There are **3** "r"s in' }),
+      reasoningStream.delta({ content: ' strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.' }),
+      reasoningStream.delta({}, 'stop'),
+      reasoningStream.usage(usage(9, 285, 294, { completion_tokens_details: { reasoning_tokens: 256 } })),
+    ],
+  },
+  {
+    name: 'a function call: one tool-call delta with a generated id and the whole arguments; STOP means tool_calls',
+    fixture: 'gemini/tool-call.chunks.txt',
+    expected: [
+      toolStream.delta(role),
+      toolStream.delta({ tool_calls: [{ index: 0, id: 'call_b36LacjwM668nsEP2tbsgQQ_0', type: 'function', function: { name: 'weather', arguments: '{"location":"San Francisco"}' } }] }),
+      toolStream.delta({}, 'tool_calls'),
+      toolStream.usage(usage(29, 60, 89, { completion_tokens_details: { reasoning_tokens: 45 } })),
+    ],
+  },
+  {
+    name: 'two calls whose arguments stream in pieces (Vertex) are put together before they go out',
+    fixture: 'gemini/stream-tool-call-arguments.chunks.txt',
+    expected: [
+      partialStream.delta(role),
+      partialStream.delta({ tool_calls: [{ index: 0, id: 'call_dqHOab6xGLzWodAPkPuViA4_0', type: 'function', function: { name: 'getWeather', arguments: '{"location":"Boston"}' } }] }),
+      partialStream.delta({ tool_calls: [{ index: 1, id: 'call_dqHOab6xGLzWodAPkPuViA4_1', type: 'function', function: { name: 'getWeather', arguments: '{"location":"San Francisco"}' } }] }),
+      partialStream.delta({}, 'tool_calls'),
+      partialStream.usage(usage(26, 155, 181, { completion_tokens_details: { reasoning_tokens: 132 } })),
+    ],
+  },
+  {
+    name: 'a blocked prompt ends the stream at once with content_filter',
+    events: [{ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, modelVersion: 'gemini-2.5-flash', responseId: 'blocked-1' }],
+    expected: [
+      chunkMaker('blocked-1', 'gemini-2.5-flash').delta(role),
+      chunkMaker('blocked-1', 'gemini-2.5-flash').delta({}, 'content_filter'),
+      chunkMaker('blocked-1', 'gemini-2.5-flash').usage(usage(12, 0, 12)),
+    ],
+  },
+  {
+    name: 'thoughts are not answer text; a call by id keeps its id; MAX_TOKENS is length',
+    events: [
+      { candidates: [{ content: { role: 'model', parts: [{ text: 'Let me think.', thought: true }, { text: 'Calling.' }] } }], modelVersion: 'gemini-2.5-pro', responseId: 'r-2' },
+      { candidates: [{ content: { role: 'model', parts: [{ functionCall: { id: 'fc-7', name: 'lookup', args: { q: 'x' } } }] }, finishReason: 'MAX_TOKENS' }], usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 4, totalTokenCount: 9, cachedContentTokenCount: 2 }, modelVersion: 'gemini-2.5-pro', responseId: 'r-2' },
+    ],
+    expected: [
+      chunkMaker('r-2', 'gemini-2.5-pro').delta(role),
+      chunkMaker('r-2', 'gemini-2.5-pro').delta({ content: 'Calling.' }),
+      chunkMaker('r-2', 'gemini-2.5-pro').delta({ tool_calls: [{ index: 0, id: 'fc-7', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] }),
+      chunkMaker('r-2', 'gemini-2.5-pro').delta({}, 'length'),
+      chunkMaker('r-2', 'gemini-2.5-pro').usage(usage(5, 4, 9, { prompt_tokens_details: { cached_tokens: 2 } })),
+    ],
+  },
+];
+
+function completion(id: string, model: string, message: { content: string | null; tool_calls?: Array<{ id: string; name: string; arguments: string }> }, finishReason: FinishReason, value: Usage): ResponseCase['expected'] {
+  const toolCalls = message.tool_calls?.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
+  return {
+    id,
+    object: 'chat.completion',
+    created: fixedNowSeconds,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: message.content, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, finish_reason: finishReason, logprobs: null }],
+    usage: value,
+  };
+}
+
+export const geminiResponseCases: ResponseCase[] = [
+  {
+    name: 'text, with thinking counted in completion tokens and reported as reasoning',
+    fixture: 'gemini/text.json',
+    expected: completion('Un6LacrVMcjUxs0PmJfWoQc', 'gemini-3-pro-preview', { content: "There are **3** r's in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y." }, 'stop', usage(9, 272, 281, { completion_tokens_details: { reasoning_tokens: 244 } })),
+  },
+  {
+    name: 'reasoning',
+    fixture: 'gemini/reasoning.json',
+    expected: completion('YH6LaZT7ENmPxN8P-r2J8Aw', 'gemini-3-pro-preview', { content: 'There are **3** "r"s in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.' }, 'stop', usage(9, 311, 320, { completion_tokens_details: { reasoning_tokens: 282 } })),
+  },
+  {
+    name: 'a function call: a generated id, JSON-string arguments, and tool_calls for STOP',
+    fixture: 'gemini/tool-call.json',
+    expected: completion(
+      'm36LaZGyCLz1xs0PtNSB-QU',
+      'gemini-3-pro-preview',
+      { content: null, tool_calls: [{ id: 'call_m36LaZGyCLz1xs0PtNSB-QU_0', name: 'weather', arguments: '{"location":"San Francisco"}' }] },
+      'tool_calls',
+      usage(29, 908, 937, { completion_tokens_details: { reasoning_tokens: 893 } }),
+    ),
+  },
+  {
+    name: 'a blocked prompt has no candidate: an empty answer ended by content_filter',
+    body: { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, modelVersion: 'gemini-2.5-flash', responseId: 'blocked-2' },
+    expected: completion('blocked-2', 'gemini-2.5-flash', { content: null }, 'content_filter', usage(12, 0, 12)),
+  },
+  {
+    name: 'a candidate stopped for recitation keeps what it said, without its thoughts, and tool use counts as prompt',
+    body: {
+      candidates: [{ content: { role: 'model', parts: [{ text: 'Thinking…', thought: true }, { text: 'Partial answer' }] }, finishReason: 'RECITATION' }],
+      usageMetadata: { promptTokenCount: 10, toolUsePromptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 15 },
+      modelVersion: 'gemini-2.5-flash',
+      responseId: 'r-3',
+    },
+    expected: completion('r-3', 'gemini-2.5-flash', { content: 'Partial answer' }, 'content_filter', usage(13, 2, 15)),
+  },
+];
+
+const quotaFailure = (quotaId: string) => ({ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId }] });
+const googleError = (code: number, status: string, message: string, details: unknown[] = []) => ({ error: { code, message, status, ...(details.length > 0 ? { details } : {}) } });
+
+export const geminiErrorCases: ErrorCase[] = [
+  {
+    name: 'a 429 is retried after the RetryInfo delay in its body (Gemini sends no Retry-After)',
+    status: 429,
+    fixture: 'gemini/error-429-retry-info.json',
+    expected: { kind: 'retryable', code: 'UPSTREAM_RATE_LIMITED', retryAfterMs: 34_400 },
+  },
+  {
+    name: 'a 429 on a per-day quota will not clear for hours: fail over',
+    status: 429,
+    body: googleError(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota.', [quotaFailure('GenerateRequestsPerDayPerProjectPerModel-FreeTier'), { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '47s' }]),
+    expected: { kind: 'failover', code: 'UPSTREAM_QUOTA_EXCEEDED' },
+  },
+  {
+    name: 'a bad key is a 400 with API_KEY_INVALID: fail over to the next key',
+    status: 400,
+    body: googleError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
+      { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+    ]),
+    expected: { kind: 'failover', code: 'UPSTREAM_AUTH_FAILED' },
+  },
+  {
+    name: 'a prompt over the context window fails over to a larger model',
+    status: 400,
+    body: googleError(400, 'INVALID_ARGUMENT', 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).'),
+    expected: { kind: 'failover', code: 'CONTEXT_LENGTH_EXCEEDED' },
+  },
+  {
+    name: 'FAILED_PRECONDITION (region, billing) is this account\'s limit: fail over',
+    status: 400,
+    body: googleError(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.'),
+    expected: { kind: 'failover', code: 'UPSTREAM_QUOTA_EXCEEDED' },
+  },
+  {
+    name: 'any other 400 is the client\'s own error',
+    status: 400,
+    body: googleError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received. Unknown name "foo": Cannot find field.'),
+    expected: { kind: 'fatal', code: 'UPSTREAM_INVALID_REQUEST' },
+  },
+  { name: '403 fails over', status: 403, body: googleError(403, 'PERMISSION_DENIED', 'Permission denied.'), expected: { kind: 'failover', code: 'UPSTREAM_PERMISSION_DENIED' } },
+  { name: '404 fails over', status: 404, body: googleError(404, 'NOT_FOUND', 'models/gemini-9 is not found.'), expected: { kind: 'failover', code: 'UPSTREAM_MODEL_NOT_FOUND' } },
+  { name: '500 is retried', status: 500, body: googleError(500, 'INTERNAL', 'An internal error has occurred.'), expected: { kind: 'retryable', code: 'UPSTREAM_SERVER_ERROR' } },
+  { name: '503 is retried', status: 503, body: googleError(503, 'UNAVAILABLE', 'The model is overloaded.'), expected: { kind: 'retryable', code: 'UPSTREAM_OVERLOADED' } },
+  { name: '504 is retried', status: 504, body: googleError(504, 'DEADLINE_EXCEEDED', 'Deadline exceeded.'), expected: { kind: 'retryable', code: 'UPSTREAM_SERVER_ERROR' } },
+];
