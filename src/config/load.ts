@@ -76,7 +76,16 @@ function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProbl
     }
     if (name.includes('/')) problems.push({ path: ['providers', name], message: 'a provider name cannot contain "/"' });
   }
+  const routeNames = Object.keys(asRecord(asRecord(raw).models));
   for (const [routeName, route] of Object.entries(asRecord(asRecord(raw).models))) {
+    const degradeTo = asRecord(route).degrade_to;
+    if (typeof degradeTo === 'string' && (!routeNames.includes(degradeTo) || degradeTo === routeName)) {
+      problems.push({ path: ['models', routeName, 'degrade_to'], message: degradeTo === routeName ? 'a route cannot degrade to itself' : `unknown route "${degradeTo}" (known: ${routeNames.join(', ')})` });
+    }
+    const mirrorProvider = asRecord(asRecord(route).mirror).provider;
+    if (typeof mirrorProvider === 'string' && !providerNames.includes(mirrorProvider)) {
+      problems.push({ path: ['models', routeName, 'mirror', 'provider'], message: `unknown provider "${mirrorProvider}" (known: ${providerNames.join(', ') || 'none'})` });
+    }
     const targets = asRecord(route).targets;
     if (!Array.isArray(targets)) continue;
     targets.forEach((target: unknown, index) => {

@@ -1,6 +1,11 @@
 import type { RetryPolicy } from '../core/backoff.js';
-import type { ProviderSettings, RouteSettings } from '../core/settings.js';
-import type { DetourConfig, RouteConfig } from './schema.js';
+import type { BreakerSettings } from '../core/breaker.js';
+import { defaultBreakerSettings } from '../core/breaker.js';
+import { defaultHedgeSettings } from '../core/hedge.js';
+import { defaultRetryBudgetSettings, type RetryBudgetSettings } from '../core/retry-budget.js';
+import type { StrategyName } from '../core/strategies.js';
+import type { HealthCheckSettings, ProviderSettings, RouteSettings } from '../core/settings.js';
+import type { DetourConfig, ProviderConfig, RouteConfig } from './schema.js';
 
 /** Route timing when neither the route nor `defaults` says otherwise. */
 export const builtInRouteDefaults = {
@@ -11,15 +16,21 @@ export const builtInRouteDefaults = {
   streamIdleTimeoutMs: 30_000,
 };
 
+/** Route settings for a `provider/model` address, which has no config of its own. */
+export function directRouteDefaults(defaults: Omit<RouteSettings, 'name' | 'targets'>): Omit<RouteSettings, 'name' | 'targets'> {
+  return { ...defaults, ...resilience() };
+}
+
 export interface RuntimeSettings {
   providers: ProviderSettings[];
   routes: RouteSettings[];
   defaults: Omit<RouteSettings, 'name' | 'targets'>;
+  breaker: BreakerSettings;
 }
 
 /** Maps the YAML's snake_case config onto the engine's settings. */
 export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
-  const defaults = timing(config.defaults, undefined);
+  const defaults = { ...timing(config.defaults, undefined), ...resilience() };
   const providers: ProviderSettings[] = Object.entries(config.providers).map(([name, provider]) => ({
     name,
     type: provider.type,
@@ -31,16 +42,80 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       anthropic_version: provider.anthropic_version,
       stream_usage: provider.stream_usage,
     },
+    healthCheck: healthCheck(provider),
   }));
   const routes: RouteSettings[] = Object.entries(config.models).map(([name, route]) => ({
     name,
-    targets: route.targets.map((target) => ({ provider: target.provider, model: target.model, weight: target.weight, maxTokens: target.max_tokens })),
+    targets: route.targets.map((target) => ({
+      provider: target.provider,
+      model: target.model,
+      weight: target.weight,
+      maxTokens: target.max_tokens,
+      capabilities: target.capabilities && {
+        vision: target.capabilities.vision,
+        tools: target.capabilities.tools,
+        json: target.capabilities.json,
+        contextWindow: target.capabilities.context_window,
+      },
+    })),
     ...timing(route, defaults),
+    ...resilience(route),
   }));
-  return { providers, routes, defaults };
+  const breaker = config.breaker;
+  return {
+    providers,
+    routes,
+    defaults,
+    breaker: {
+      ...defaultBreakerSettings,
+      failureThreshold: breaker.failure_threshold,
+      windowMs: breaker.window_ms,
+      failureRateThreshold: breaker.failure_rate,
+      minimumRequests: breaker.minimum_requests,
+      openMs: breaker.open_ms,
+      maxOpenMs: breaker.max_open_ms,
+      // A probe outlives the longest request it could be, so a slow probe is not doubled.
+      probeLeaseMs: Math.max(defaultBreakerSettings.probeLeaseMs, ...routes.map((route) => route.timeoutMs + 5000)),
+    },
+  };
 }
 
-type Timing = Omit<RouteSettings, 'name' | 'targets'>;
+function healthCheck(provider: ProviderConfig): HealthCheckSettings | undefined {
+  const check = provider.health_check;
+  if (!check?.enabled) return undefined;
+  return {
+    mode: check.mode,
+    intervalMs: check.interval_ms,
+    unhealthyIntervalMs: check.unhealthy_interval_ms,
+    timeoutMs: check.timeout_ms,
+    unhealthyThreshold: check.unhealthy_threshold,
+    healthyThreshold: check.healthy_threshold,
+    jitterRatio: 0.1,
+  };
+}
+
+function budget(source: { ratio: number; min_per_window: number; window_ms: number }): RetryBudgetSettings {
+  return { ...defaultRetryBudgetSettings, ratio: source.ratio, minPerWindow: source.min_per_window, windowMs: source.window_ms };
+}
+
+type Resilience = Pick<RouteSettings, 'strategy' | 'degradeTo' | 'waitForRecoveryMs' | 'retryBudget' | 'hedge' | 'mirror'>;
+
+/** Routing and protection settings of a route (or the defaults for a `provider/model` address). */
+export function resilience(route?: Partial<Pick<RouteConfig, 'strategy' | 'degrade_to' | 'wait_for_recovery_ms' | 'retry_budget' | 'hedge' | 'mirror'>>): Resilience {
+  const hedge = route?.hedge;
+  return {
+    strategy: (route?.strategy ?? 'fallback') as StrategyName,
+    degradeTo: route?.degrade_to,
+    waitForRecoveryMs: route?.wait_for_recovery_ms ?? 0,
+    retryBudget: route?.retry_budget ? budget(route.retry_budget) : { ...defaultRetryBudgetSettings },
+    hedge: hedge
+      ? { isEnabled: true, afterMs: hedge.after_ms, percentile: hedge.percentile, minSamples: hedge.min_samples, minDelayMs: hedge.min_delay_ms, budget: budget(hedge.budget) }
+      : { ...defaultHedgeSettings, budget: { ...defaultRetryBudgetSettings, ratio: 0.1 } },
+    mirror: route?.mirror && { provider: route.mirror.provider, model: route.mirror.model, sampleRate: route.mirror.sample_rate },
+  };
+}
+
+type Timing = Pick<RouteSettings, 'retry' | 'timeoutMs' | 'attemptTimeoutMs' | 'firstTokenTimeoutMs' | 'streamIdleTimeoutMs'>;
 
 function timing(source: Partial<Pick<RouteConfig, 'retry' | 'timeout_ms' | 'attempt_timeout_ms' | 'first_token_timeout_ms' | 'stream_idle_timeout_ms'>>, fallback: Timing | undefined): Timing {
   const base = fallback ?? builtInRouteDefaults;

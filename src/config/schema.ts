@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { alertsSchema, priceSchema, requestLogSchema, sloSchema } from './observability-schema.js';
+import { breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -27,6 +29,8 @@ export const targetSchema = z
     weight: z.number().positive().default(1),
     /** Used when the client sent no max_tokens and the upstream requires one (Anthropic). */
     max_tokens: z.number().int().positive().optional(),
+    /** What the model can do, over the built-in catalog's knowledge. */
+    capabilities: capabilitiesSchema.optional(),
   })
   .strict();
 
@@ -34,6 +38,9 @@ export const routeSchema = z
   .object({
     targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
     ...routeTimingShape,
+    ...routeResilienceShape,
+    /** Objectives alerted on by burn rate (observability only; the engine ignores it). */
+    slo: sloSchema.optional(),
   })
   .strict();
 
@@ -50,6 +57,8 @@ export const providerSchema = z
     anthropic_version: z.string().optional(),
     /** Ask OpenAI-compatible upstreams for usage in streams (for cost); turn off for vendors that reject `stream_options`. */
     stream_usage: z.boolean().default(true),
+    /** Active health checks of this provider's targets. */
+    health_check: healthCheckSchema.optional(),
   })
   .strict()
   .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {
@@ -63,6 +72,8 @@ export const serverSchema = z
     port: z.number().int().min(0).max(65535).default(8787),
     /** Largest request body accepted, in bytes. */
     max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+    /** Bearer token for /admin, /dashboard and /metrics; without it they answer only to loopback clients. */
+    admin_token: z.string().min(16, 'admin_token must be at least 16 characters').optional(),
   })
   .strict();
 
@@ -72,6 +83,13 @@ export const configSchema = z
     defaults: z.object(routeTimingShape).strict().default({}),
     providers: z.record(z.string(), providerSchema),
     models: z.record(z.string(), routeSchema),
+    /** Circuit breaker settings, for every target. */
+    breaker: breakerSchema.prefault({}),
+    /** The request log (SQLite). */
+    log: requestLogSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
+    /** Price overrides by model name or prefix, USD per million tokens. */
+    prices: z.record(z.string(), priceSchema).default({}),
   })
   .strict();
 

@@ -48,6 +48,8 @@ export type DetourErrorCode =
   | 'NO_TARGET_AVAILABLE'
   | 'STREAM_INTERRUPTED'
   | 'CLIENT_CLOSED'
+  /** An attempt Detour itself called off: the other side of a hedge won. */
+  | 'CANCELLED'
   | 'INTERNAL_ERROR';
 
 export interface DetourErrorInit {

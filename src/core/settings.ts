@@ -1,4 +1,9 @@
 import type { RetryPolicy } from './backoff.js';
+import type { HealthSettings } from './health.js';
+import type { HedgeSettings } from './hedge.js';
+import type { ModelCapabilities } from './model-catalog.js';
+import type { RetryBudgetSettings } from './retry-budget.js';
+import type { StrategyName } from './strategies.js';
 
 /**
  * Runtime settings the engine runs from. The config layer parses YAML into these; the engine
@@ -17,6 +22,14 @@ export interface ProviderSettings {
   headers: Readonly<Record<string, string>>;
   /** Adapter-specific options (e.g. Azure `api_version`, Anthropic `version`). */
   options: Readonly<Record<string, unknown>>;
+  /** Active health checks; absent when the provider is not probed. */
+  healthCheck?: HealthCheckSettings | undefined;
+}
+
+/** How a provider's targets are probed. */
+export interface HealthCheckSettings extends HealthSettings {
+  /** `models` lists the provider's models (costs no tokens); `completion` asks for one token. */
+  mode: 'models' | 'completion';
 }
 
 /** One entry of a route's target list. */
@@ -27,6 +40,16 @@ export interface TargetSettings {
   weight: number;
   /** Default for `max_tokens` when the client gave none and the format requires it. */
   maxTokens?: number | undefined;
+  /** Declared capabilities; what is not declared comes from the model catalog. */
+  capabilities?: Partial<ModelCapabilities> | undefined;
+}
+
+/** A shadow target that sees a sample of a route's requests; its answers are only compared. */
+export interface MirrorSettings {
+  provider: string;
+  model: string;
+  /** Share of requests mirrored, in [0, 1]. */
+  sampleRate: number;
 }
 
 export interface RouteSettings {
@@ -41,6 +64,15 @@ export interface RouteSettings {
   firstTokenTimeoutMs: number;
   /** Streaming: the longest silence between two events once the stream has started. */
   streamIdleTimeoutMs: number;
+  /** Orders the candidates; failover walks the rest of that order. */
+  strategy: StrategyName;
+  /** The route that answers, marked degraded, when every target of this one failed. */
+  degradeTo?: string | undefined;
+  /** When every circuit is open, wait up to this long for the first cooldown to end instead of failing at once (0: fail at once). */
+  waitForRecoveryMs: number;
+  retryBudget: RetryBudgetSettings;
+  hedge: HedgeSettings & { budget: RetryBudgetSettings };
+  mirror?: MirrorSettings | undefined;
 }
 
 /** A concrete upstream: provider + model + key. The unit breakers and statistics are kept for. */

@@ -24,7 +24,7 @@ const requestSpecificCodes: ReadonlySet<DetourErrorCode> = new Set(['CONTEXT_LEN
  */
 export function classifyOutcome(error: { kind: ErrorKind; code: DetourErrorCode } | undefined): TargetOutcome {
   if (error === undefined) return 'success';
-  if (error.kind === 'fatal' || error.code === 'CLIENT_CLOSED') return 'neutral';
+  if (error.kind === 'fatal' || error.code === 'CLIENT_CLOSED' || error.code === 'CANCELLED') return 'neutral';
   if (requestSpecificCodes.has(error.code)) return 'neutral';
   return 'failure';
 }

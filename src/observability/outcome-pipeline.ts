@@ -19,13 +19,13 @@ export class OutcomePipeline {
   private isScheduled = false;
   private readonly consumers: OutcomeConsumer[] = [];
   private readonly unsubscribe: () => void;
-  /** Events dropped because the queue was full. */
-  dropped = 0;
 
   constructor(
     events: EventBus,
     private readonly cost: CostCalculator,
     private readonly logger: Logger,
+    /** Told of each event dropped because the queue was full. */
+    private readonly onDrop: () => void = () => undefined,
   ) {
     this.unsubscribe = events.on('request.finished', (event) => this.enqueue(event));
   }
@@ -49,7 +49,7 @@ export class OutcomePipeline {
 
   private enqueue(event: RequestFinishedEvent): void {
     if (this.pending.length >= maxPending) {
-      this.dropped++;
+      this.onDrop();
       return;
     }
     this.pending.push(event);

@@ -3,6 +3,7 @@ import { keepGroupsTogether, type RoutingCandidate } from '../../src/core/candid
 import { seededRandom, type Random } from '../../src/core/clock.js';
 import { ModelCatalog } from '../../src/core/model-catalog.js';
 import { orderCandidates, strategies, strategyNames, type StrategyContext, type StrategyName } from '../../src/core/strategies.js';
+import type { Target } from '../../src/core/settings.js';
 import { defaultStatsSettings, emptyTargetStats, type TargetStats } from '../../src/core/target-stats.js';
 
 function candidate(provider: string, model: string, weight = 1, key?: number): RoutingCandidate {
@@ -57,6 +58,13 @@ describe('every strategy', () => {
   it.each(strategyNames)('%s copes with no and one candidate', (name) => {
     expect(orderCandidates(name, [], context())).toEqual([]);
     expect(orderCandidates(name, [a], context())).toEqual([a]);
+  });
+});
+
+describe('the engine’s targets', () => {
+  it('are candidates as they are (checked by the compiler)', () => {
+    const order = (targets: readonly Target[]): Target[] => orderCandidates('weighted', targets, context());
+    expect(order([])).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { validateConfig } from '../../src/config/load.js';
 import { providerTypes } from '../../src/providers/registry.js';
-import { startGatewayServer, type RunningGateway } from '../../src/server/gateway-server.js';
+import { startGatewayServer, type GatewayServerOptions, type RunningGateway } from '../../src/server/gateway-server.js';
 import { Simulator, type SimulatorOptions } from '../../src/sim/simulator.js';
 
 /** Starts a simulator on an ephemeral loopback port. */
@@ -10,10 +10,13 @@ export async function startSim(options: SimulatorOptions = {}): Promise<Simulato
   return sim;
 }
 
-/** Starts the real gateway server on an ephemeral loopback port from a config object (YAML's shape). */
-export async function startGateway(config: Record<string, unknown>): Promise<RunningGateway> {
-  const validated = validateConfig({ server: { host: '127.0.0.1', port: 0 }, ...config }, { providerTypes: providerTypes(), env: {} });
-  return startGatewayServer(validated);
+/**
+ * Starts the real gateway server on an ephemeral loopback port from a config object (YAML's shape).
+ * The request log is off unless the config turns it on (tests must not write files into the repository).
+ */
+export async function startGateway(config: Record<string, unknown>, options: GatewayServerOptions = {}): Promise<RunningGateway> {
+  const validated = validateConfig({ server: { host: '127.0.0.1', port: 0 }, log: { enabled: false }, ...config }, { providerTypes: providerTypes(), env: {} });
+  return startGatewayServer(validated, options);
 }
 
 /** An `openai`-type provider entry pointing at a simulator. */

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultAnswerStyle } from '../../src/sim/answer.js';
 import type { Simulator } from '../../src/sim/simulator.js';
 import { anthropicProvider } from '../helpers/anthropic.js';
-import { Cleanup, openAiClient, startGateway, startSim } from '../helpers/gateway.js';
+import { Cleanup, openAiClient, openAiProvider, startGateway, startSim } from '../helpers/gateway.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -164,6 +164,19 @@ describe('OpenAI clients served by a Gemini upstream', () => {
     expect(response.headers.get('x-detour-attempts')).toBe('2');
     expect(sim.stats.countForKey(badKey)).toBe(1);
     expect(sim.stats.countForKey(geminiKey)).toBe(1);
+  });
+
+  it('a request Gemini cannot express skips the Gemini target without calling it', async () => {
+    const gemini = cleanup.add(await startSim());
+    const openai = cleanup.add(await startSim({ answer: { text: 'from OpenAI' } }));
+    const { client } = await gatewayTo({ google: geminiProvider(gemini), backup: openAiProvider(openai) }, [
+      { provider: 'google', model: 'gemini-2.5-flash' },
+      { provider: 'backup', model: 'gpt-4o-mini' },
+    ]);
+    const { data, response } = await client.chat.completions.create({ model: 'chat', logprobs: true, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('from OpenAI');
+    expect(response.headers.get('x-detour-provider')).toBe('backup');
+    expect(gemini.stats.requests).toBe(0);
   });
 });
 

@@ -21,6 +21,9 @@ export function inspectGeminiRequest(body: unknown): { route: string; stream: bo
       throw invalidRequest(`* GenerateContentRequest.contents[${index}].parts: contents.parts must not be empty.`, `contents[${index}].parts`);
     }
   });
+  // What translation cannot read (a result that answers no call, a part with no canonical
+  // form) is refused here, as a 400 before anything is answered, rather than midway.
+  geminiToCanonical(body);
   // Gemini always reports usage, streaming or not.
   return { route: body.model.replace(/^models\//, ''), stream: body.stream === true, wantsUsage: true };
 }

@@ -19,6 +19,8 @@ interface CallInProgress {
  */
 export class GeminiStreamEncoder implements StreamEncoder {
   private readonly calls = new Map<number, Map<number, CallInProgress>>();
+  /** Refusal text by choice: Gemini has no refusal part; it goes out as the finish's `finishMessage`. */
+  private readonly refusals = new Map<number, string>();
   private heldFinish: GeminiResponseBody | undefined;
   private modelVersion = '';
   private responseId = '';
@@ -62,10 +64,13 @@ export class GeminiStreamEncoder implements StreamEncoder {
       call.argumentsText += fragment.function?.arguments ?? '';
       calls.set(fragment.index, call);
     }
+    if (typeof delta.refusal === 'string') this.refusals.set(choice.index, (this.refusals.get(choice.index) ?? '') + delta.refusal);
     if (choice.finish_reason === null || choice.finish_reason === undefined) return parts.length > 0 ? geminiCandidate(choice.index, parts, undefined) : undefined;
     for (const call of [...calls.entries()].sort(([a], [b]) => a - b).map(([, value]) => value)) parts.push(functionCallPart(call.name, call.argumentsText));
     calls.clear();
-    return geminiCandidate(choice.index, parts, toGeminiFinishReason(choice.finish_reason), delta.refusal);
+    const refusal = this.refusals.get(choice.index);
+    this.refusals.delete(choice.index);
+    return geminiCandidate(choice.index, parts, toGeminiFinishReason(choice.finish_reason), refusal);
   }
 
   private body(candidates: GeminiCandidate[]): GeminiResponseBody {

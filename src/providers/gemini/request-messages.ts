@@ -61,7 +61,11 @@ export function toGeminiConversation(messages: readonly ChatMessage[], target: T
     else throw unsupportedFeature(target, `a message with the role "${(message as { role: string }).role}" (messages[${index}])`);
   });
   flushResults();
-  return systemParts.length > 0 ? { systemInstruction: { parts: systemParts }, contents } : { contents };
+  if (systemParts.length === 0) return { contents };
+  // OpenAI answers a conversation of system messages alone; Gemini requires contents, so the
+  // instructions become the user's turn.
+  if (contents.length === 0) return { contents: [{ role: 'user', parts: systemParts }] };
+  return { systemInstruction: { parts: systemParts }, contents };
 }
 
 /** Gemini 3 and later check thought signatures on replayed calls; earlier models do not know the field's sentinel. */
@@ -140,7 +144,7 @@ function toolResult(messages: readonly ChatMessage[], index: number, toolCallId:
     if (earlier?.role !== 'assistant') continue;
     const callIndex = earlier.tool_calls?.findIndex((candidate) => candidate.id === toolCallId) ?? -1;
     const call = earlier.tool_calls?.[callIndex];
-    if (call) return { part: { functionResponse: { name: 'nope', response: { output: joinText(content) } } }, turnIndex: back, callIndex };
+    if (call) return { part: { functionResponse: { name: call.function.name, response: { output: joinText(content) } } }, turnIndex: back, callIndex };
   }
   // OpenAI rejects this history too: it is the client's, and no target could answer it.
   throw invalidRequest(`'messages[${index}].tool_call_id' ("${toolCallId}") does not answer any earlier assistant tool call.`, `messages[${index}].tool_call_id`);

@@ -1,7 +1,7 @@
 import type { Target } from '../../core/settings.js';
 import type { BuildOptions, ChatRequest, UpstreamRequest } from '../types.js';
 import { toGeminiConversation } from './request-messages.js';
-import type { GeminiFunctionCallingMode, GeminiGenerationConfig, GeminiRequestBody } from './schema.js';
+import type { GeminiFunctionCallingMode, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequestBody } from './schema.js';
 import { unsupportedFeature } from './unsupported.js';
 import { geminiGenerateUrl, geminiHeaders } from './url.js';
 
@@ -14,7 +14,7 @@ export function canonicalToGeminiBody(request: ChatRequest, target: Target): Gem
   const body: GeminiRequestBody = toGeminiConversation(request.messages, target);
   if (request.tools && request.tools.length > 0) {
     body.tools = [{ functionDeclarations: request.tools.map((tool, index) => functionDeclaration(tool, index, target)) }];
-    // `tool_choice` without tools means nothing to either API; it is only sent alongside tools.
+    // `tool_choice` without tools has nothing to choose from: it is sent only alongside tools.
     if (request.tool_choice !== undefined) body.toolConfig = { functionCallingConfig: functionCallingConfig(request.tool_choice, target) };
   }
   // Gemini may always answer with several calls at once; it has no switch to forbid it.
@@ -25,11 +25,12 @@ export function canonicalToGeminiBody(request: ChatRequest, target: Target): Gem
   return body;
 }
 
-function functionDeclaration(tool: NonNullable<ChatRequest['tools']>[number], index: number, target: Target) {
+function functionDeclaration(tool: NonNullable<ChatRequest['tools']>[number], index: number, target: Target): GeminiFunctionDeclaration {
   if (tool.type !== 'function') throw unsupportedFeature(target, `a tool of type "${String(tool.type)}" (tools[${index}])`);
   const { name, description, parameters } = tool.function;
-  // `strict` asks for arguments that match the schema; Gemini's function calling validates
-  // against the declared schema on its own and has no switch for it.
+  // `strict` (OpenAI's promise that arguments match the schema) has no Gemini switch; it is
+  // not sent, and the arguments are Gemini's best effort at the declared schema. Refusing it
+  // would shut Gemini out for the many clients that set it on every tool by default.
   return {
     name,
     ...(description !== undefined ? { description } : {}),
@@ -72,12 +73,14 @@ function generationConfigFor(request: ChatRequest, target: Target): GeminiGenera
  * Gemini's generation config; a few others are no-ops at their default value; the rest are refused.
  */
 function applyExtra(extra: Record<string, unknown>, config: GeminiGenerationConfig, target: Target): void {
+  const refused: string[] = [];
   for (const [key, value] of Object.entries(extra)) {
     if (key === 'presence_penalty' && typeof value === 'number') config.presencePenalty = value;
     else if (key === 'frequency_penalty' && typeof value === 'number') config.frequencyPenalty = value;
     else if ((key === 'logprobs' || key === 'store') && value === false) continue;
-    else throw unsupportedFeature(target, `the request field "${key}"`);
+    else refused.push(`"${key}"`);
   }
+  if (refused.length > 0) throw unsupportedFeature(target, `the request field${refused.length > 1 ? 's' : ''} ${refused.join(', ')}`);
 }
 
 export function buildGeminiRequest(body: Record<string, unknown> | GeminiRequestBody, target: Target, options: BuildOptions): UpstreamRequest {

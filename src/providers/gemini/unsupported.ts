@@ -9,6 +9,8 @@ export function unsupportedFeature(target: Target, feature: string): DetourError
   return new DetourError({
     kind: 'failover',
     code: 'UNSUPPORTED_FEATURE',
+    // The status Detour answers with when no target at all could express the request.
+    status: 400,
     target: target.id,
     message: `${target.id} (Gemini) cannot express ${feature}`,
   });

@@ -132,6 +132,12 @@ export const geminiRequestCases: RequestCase[] = [
     },
   },
   {
+    name: 'system messages alone become the user turn (Gemini requires contents)',
+    request: { model: 'smart', messages: [{ role: 'system', content: 'Write a haiku about failover.' }], user: 'end-user-42' },
+    stream: false,
+    expected: call({ contents: [{ role: 'user', parts: [{ text: 'Write a haiku about failover.' }] }] }),
+  },
+  {
     name: 'tool_choice auto is mode AUTO',
     request: withToolChoice('auto'),
     stream: false,
@@ -176,9 +182,9 @@ export const geminiPassThroughCases: PassThroughCase[] = [
 
 export const geminiRefusedCases: RefusedCase[] = [
   {
-    name: 'log probabilities',
-    request: { ...plainRequest, extra: { logprobs: true } },
-    expected: { kind: 'failover', code: 'UNSUPPORTED_FEATURE', messageIncludes: '"logprobs"' },
+    name: 'log probabilities, every such field named at once',
+    request: { ...plainRequest, extra: { logprobs: true, top_logprobs: 2 } },
+    expected: { kind: 'failover', code: 'UNSUPPORTED_FEATURE', messageIncludes: 'the request fields "logprobs", "top_logprobs"' },
   },
   {
     name: 'audio input',

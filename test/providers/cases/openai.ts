@@ -33,17 +33,6 @@ export const openAiCases: AdapterCases[] = [
         },
       },
       {
-        name: 'fields without a canonical slot travel in `extra` and go out again',
-        request: { ...plainRequest, extra: { logprobs: true, top_logprobs: 2 } },
-        stream: false,
-        expected: {
-          url: 'https://api.openai.com/v1/chat/completions',
-          method: 'POST',
-          headers,
-          body: { model: 'gpt-4o-mini', messages: plainRequest.messages, logprobs: true, top_logprobs: 2 },
-        },
-      },
-      {
         name: 'Azure names the deployment and the API version in the URL and sends the key as api-key',
         request: plainRequest,
         stream: false,
@@ -69,8 +58,15 @@ export const openAiCases: AdapterCases[] = [
         },
       },
     ],
-    // OpenAI-compatible upstreams take every canonical field as it is: there is nothing to refuse.
-    refused: [],
+    refused: [
+      {
+        // Only a request translated from another format reaches this adapter with `extra`;
+        // OpenAI would answer its fields with a 400 that looks like the client's fault.
+        name: 'fields of another format (in `extra`) are refused, named',
+        request: { ...plainRequest, extra: { safetySettings: [], 'generationConfig.topK': 40 } },
+        expected: { kind: 'failover', code: 'UNSUPPORTED_FEATURE', messageIncludes: '"safetySettings", "generationConfig.topK"' },
+      },
+    ],
     responses: [
       {
         name: 'a text completion is used as it is',

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { strategyNames } from '../core/strategies.js';
+
+/** Breaker settings for every target (per-target counting, one shared configuration). */
+export const breakerSchema = z
+  .object({
+    failure_threshold: z.number().int().positive().default(5),
+    window_ms: z.number().int().positive().default(60_000),
+    failure_rate: z.number().gt(0).max(1).default(0.5),
+    minimum_requests: z.number().int().positive().default(10),
+    open_ms: z.number().int().positive().default(30_000),
+    max_open_ms: z.number().int().positive().default(300_000),
+  })
+  .strict();
+
+export const healthCheckSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** `models` (default) lists the provider's models and costs no tokens; `completion` asks for one token. */
+    mode: z.enum(['models', 'completion']).default('models'),
+    interval_ms: z.number().int().positive().default(30_000),
+    unhealthy_interval_ms: z.number().int().positive().default(10_000),
+    timeout_ms: z.number().int().positive().default(5_000),
+    unhealthy_threshold: z.number().int().positive().default(2),
+    healthy_threshold: z.number().int().positive().default(2),
+  })
+  .strict();
+
+export const capabilitiesSchema = z
+  .object({
+    vision: z.boolean().optional(),
+    tools: z.boolean().optional(),
+    json: z.boolean().optional(),
+    context_window: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const budgetShape = {
+  /** Retries (or hedges) allowed as a share of recent requests. */
+  ratio: z.number().min(0).max(10).default(0.2),
+  /** Allowed per window however few the requests. */
+  min_per_window: z.number().int().min(0).default(10),
+  window_ms: z.number().int().positive().default(10_000),
+};
+
+export const retryBudgetSchema = z.object(budgetShape).strict();
+
+export const hedgeSchema = z
+  .object({
+    /** Hedge after this long without a first byte from the first target. */
+    after_ms: z.number().int().positive().optional(),
+    /** Or after this percentile of the first target's observed time to first token (e.g. 0.95). */
+    percentile: z.number().gt(0).lt(1).optional(),
+    min_samples: z.number().int().positive().default(20),
+    min_delay_ms: z.number().int().min(0).default(50),
+    budget: z.object({ ...budgetShape, ratio: budgetShape.ratio.default(0.1) }).strict().prefault({}),
+  })
+  .strict()
+  .refine((hedge) => hedge.after_ms !== undefined || hedge.percentile !== undefined, { message: 'give after_ms or percentile' });
+
+export const mirrorSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    sample_rate: z.number().min(0).max(1).default(0.1),
+  })
+  .strict();
+
+/** Keys a route may set beyond its targets and timing. */
+export const routeResilienceShape = {
+  strategy: z.enum(strategyNames as [string, ...string[]]).default('fallback'),
+  degrade_to: z.string().min(1).optional(),
+  wait_for_recovery_ms: z.number().int().min(0).default(0),
+  retry_budget: retryBudgetSchema.prefault({}),
+  hedge: hedgeSchema.optional(),
+  mirror: mirrorSchema.optional(),
+};

@@ -1,0 +1,117 @@
+import type { BreakerSettings } from '../core/breaker.js';
+import type { Clock, Random } from '../core/clock.js';
+import type { DetourError } from '../core/errors.js';
+import type { EventBus } from '../core/events.js';
+import type { ModelCatalog } from '../core/model-catalog.js';
+import { RetryBudget } from '../core/retry-budget.js';
+import type { RouteSettings, Target } from '../core/settings.js';
+import { classifyOutcome } from '../core/target-outcome.js';
+import { attemptEnded, attemptStarted, defaultStatsSettings, recordAttempt, type StatsSettings } from '../core/target-stats.js';
+import { defaultHealthSettings } from '../core/health.js';
+import { CircuitBreakers } from '../state/circuit-breakers.js';
+import { HealthTracker } from '../state/health-tracker.js';
+import type { StateStore } from '../state/state-store.js';
+
+export interface ResilienceOptions {
+  store: StateStore;
+  clock: Clock;
+  random: Random;
+  events: EventBus;
+  breaker: BreakerSettings;
+  catalog: ModelCatalog;
+  instanceId: string;
+  /** Health settings of a target, by its id (the provider's `health_check`). */
+  healthSettingsFor?: (targetId: string) => import('../core/health.js').HealthSettings | undefined;
+  statsSettings?: StatsSettings;
+  onStoreError?: (error: unknown) => void;
+}
+
+/** A finished attempt, as breakers and statistics learn of it. */
+export interface AttemptReport {
+  error?: DetourError | undefined;
+  durationMs: number;
+  ttftMs?: number | undefined;
+  /** The request id when this attempt was the half-open probe. */
+  probeRequestId?: string | undefined;
+}
+
+const timeoutCodes = new Set(['UPSTREAM_ATTEMPT_TIMEOUT', 'UPSTREAM_FIRST_BYTE_TIMEOUT', 'UPSTREAM_STREAM_IDLE_TIMEOUT']);
+
+/**
+ * What the engine learns across requests: circuit breakers, health, per-target statistics and
+ * per-route retry and hedge budgets, all over one `StateStore`. Reads on the request path are
+ * synchronous; writes to the store happen only on transitions, never awaited by a request.
+ */
+export class Resilience {
+  readonly breakers: CircuitBreakers;
+  readonly health: HealthTracker;
+  readonly statsSettings: StatsSettings;
+  private readonly budgets = new Map<string, { retry: RetryBudget; hedge: RetryBudget }>();
+
+  constructor(readonly options: ResilienceOptions) {
+    this.statsSettings = options.statsSettings ?? defaultStatsSettings;
+    this.breakers = new CircuitBreakers({
+      store: options.store,
+      clock: options.clock,
+      events: options.events,
+      settingsFor: () => options.breaker,
+      instanceId: options.instanceId,
+      onStoreError: options.onStoreError,
+    });
+    this.health = new HealthTracker({
+      store: options.store,
+      clock: options.clock,
+      random: options.random,
+      events: options.events,
+      breakers: this.breakers,
+      settingsFor: (id) => options.healthSettingsFor?.(id) ?? defaultHealthSettings,
+      instanceId: options.instanceId,
+      onStoreError: options.onStoreError,
+    });
+  }
+
+  get store(): StateStore {
+    return this.options.store;
+  }
+
+  /** The route's retry and hedge budgets (per instance: each bounds its own amplification). */
+  budgetsFor(route: RouteSettings): { retry: RetryBudget; hedge: RetryBudget } {
+    let budgets = this.budgets.get(route.name);
+    if (!budgets) {
+      budgets = { retry: new RetryBudget(route.retryBudget, this.options.clock), hedge: new RetryBudget(route.hedge.budget, this.options.clock) };
+      this.budgets.set(route.name, budgets);
+    }
+    return budgets;
+  }
+
+  attemptStarted(target: Target): void {
+    this.options.store.updateStats(target.id, attemptStarted);
+  }
+
+  /** An attempt's outcome: to its breaker (not awaited: it never rejects) and its statistics. */
+  attemptFinished(target: Target, report: AttemptReport): void {
+    const outcome = classifyOutcome(report.error);
+    void this.breakers.record(target.id, { outcome, retryAfterMs: report.error?.retryAfterMs, probeRequestId: report.probeRequestId });
+    const sample = {
+      outcome,
+      durationMs: report.durationMs,
+      ttftMs: report.ttftMs,
+      isTimeout: report.error !== undefined && timeoutCodes.has(report.error.code),
+      now: this.options.clock.now(),
+    };
+    this.options.store.updateStats(target.id, (stats) => recordAttempt(stats, sample, this.statsSettings));
+  }
+
+  /** A stream that failed after its start: its target failed after all. */
+  streamFailed(target: Target, error: DetourError): void {
+    void this.breakers.record(target.id, { outcome: classifyOutcome(error) });
+  }
+
+  attemptEnded(target: Target): void {
+    this.options.store.updateStats(target.id, attemptEnded);
+  }
+
+  dispose(): void {
+    this.breakers.dispose();
+  }
+}

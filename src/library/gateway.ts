@@ -1,0 +1,129 @@
+import type { EngineEvents } from '../core/events.js';
+import type { DetourConfig } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import { ingressCodecs } from '../providers/registry.js';
+import { createFetchHandler, type FetchFunction } from './fetch-handler.js';
+import { callForBody, callForStream, type CallOptions, type CallResult, type CallTarget } from './in-process-call.js';
+import type { ClientFormat } from './client-formats.js';
+import type { ResultStream } from './result-stream.js';
+import type {
+  AnthropicMessage,
+  AnthropicMessagesRequest,
+  AnthropicStreamEvent,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+} from './wire-types.js';
+
+/** The engine's events, by name: what the server's logs, metrics and alerts are fed from. */
+export type GatewayEvents = EngineEvents;
+
+/**
+ * Detour in process: the server's engine, config and events without the server. Every method
+ * takes the same path as an HTTP request (parse, validate, route, attempt loop), so failover,
+ * retries, timeouts and stream handling behave exactly as they do behind the proxy.
+ */
+export interface Gateway {
+  /** The validated, frozen config the gateway runs. */
+  readonly config: DetourConfig;
+  /**
+   * An OpenAI Chat Completions call. Resolves with the completion and who served it; rejects
+   * with a `GatewayError` for any error answer (the client's mistake, an upstream's refusal,
+   * every target failing), or with the signal's reason when aborted.
+   */
+  chat(request: ChatCompletionRequest, options?: CallOptions): Promise<CallResult<ChatCompletion>>;
+  /** A streamed OpenAI Chat Completions call, resolved once its first chunk has arrived. */
+  chatStream(request: ChatCompletionRequest, options?: CallOptions): Promise<ResultStream<ChatCompletionChunk>>;
+  /** An Anthropic Messages call; as `chat`, in Anthropic's shape. */
+  messages(request: AnthropicMessagesRequest, options?: CallOptions): Promise<CallResult<AnthropicMessage>>;
+  /** A streamed Anthropic Messages call, resolved once its first event has arrived. */
+  messagesStream(request: AnthropicMessagesRequest, options?: CallOptions): Promise<ResultStream<AnthropicStreamEvent>>;
+  /**
+   * The server's HTTP API as a `fetch` function, for the official SDKs:
+   * `new OpenAI({ apiKey: 'unused', baseURL: 'http://detour.local/v1', fetch: gateway.fetch })`.
+   * Any host will do: no connection is made to it.
+   */
+  readonly fetch: FetchFunction;
+  /** Listens to an engine event; returns the function that stops listening. Listeners run on the request path: keep them cheap. */
+  on<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): () => void;
+  off<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): void;
+  /** The route names this gateway serves (what `GET /v1/models` lists). */
+  routes(): string[];
+  /** Closes upstream connections and stops the gateway's timers, so the process can exit. Calls after it reject. */
+  close(): Promise<void>;
+}
+
+export interface GatewayParts {
+  config: DetourConfig;
+  engine: Engine;
+  /** Stops the opt-in side channels (request log) on close. */
+  onClose?: (() => void) | undefined;
+}
+
+/** The one implementation of `Gateway`, over an engine built from a validated config. */
+export class DetourGateway implements Gateway {
+  readonly config: DetourConfig;
+  readonly fetch: FetchFunction;
+  private readonly engine: Engine;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly parts: GatewayParts) {
+    this.config = parts.config;
+    this.engine = parts.engine;
+    this.fetch = createFetchHandler({ engine: this.engine, maxBodyBytes: parts.config.server.max_body_bytes, assertOpen: () => this.assertOpen() });
+  }
+
+  async chat(request: ChatCompletionRequest, options: CallOptions = {}): Promise<CallResult<ChatCompletion>> {
+    return callForBody(this.target('openai'), withoutStream(request), options);
+  }
+
+  async chatStream(request: ChatCompletionRequest, options: CallOptions = {}): Promise<ResultStream<ChatCompletionChunk>> {
+    return callForStream(this.target('openai'), { ...request, stream: true }, options);
+  }
+
+  async messages(request: AnthropicMessagesRequest, options: CallOptions = {}): Promise<CallResult<AnthropicMessage>> {
+    return callForBody(this.target('anthropic'), withoutStream(request), options);
+  }
+
+  async messagesStream(request: AnthropicMessagesRequest, options: CallOptions = {}): Promise<ResultStream<AnthropicStreamEvent>> {
+    return callForStream(this.target('anthropic'), { ...request, stream: true }, options);
+  }
+
+  on<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): () => void {
+    return this.engine.events.on(event, listener);
+  }
+
+  off<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): void {
+    this.engine.events.off(event, listener);
+  }
+
+  routes(): string[] {
+    return this.engine.routes.names();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.parts.onClose?.();
+      await this.engine.close();
+    })();
+    return this.closing;
+  }
+
+  private target(format: ClientFormat): CallTarget {
+    this.assertOpen();
+    const codec = ingressCodecs[format];
+    if (!codec) throw new Error(`the ${format} ingress format is not available in this build of Detour`);
+    return { engine: this.engine, codec, format };
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new Error('this Detour gateway is closed');
+  }
+}
+
+/** The non-streaming form of a request, whatever `stream` the caller's object carried. */
+function withoutStream(request: Record<string, unknown>): Record<string, unknown> {
+  if (!('stream' in request)) return request;
+  const { stream: _stream, ...rest } = request;
+  return rest;
+}

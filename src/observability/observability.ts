@@ -1,0 +1,148 @@
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
+import { AlertDelivery, type AlertPoster } from './alerts/alert-delivery.js';
+import { plainSummary } from './alerts/alert-format.js';
+import type { AlertMessage } from './alerts/incident.js';
+import { IncidentDetector } from './alerts/incident-detector.js';
+import { IncidentManager } from './alerts/incident-manager.js';
+import { CostCalculator } from './cost.js';
+import { EventFeed } from './event-feed.js';
+import type { Logger } from './logger.js';
+import { recordOutcomeMetrics, trackTargetMetrics } from './metrics/metrics-recorder.js';
+import { DetourMetrics } from './metrics/metrics.js';
+import { OutcomePipeline } from './outcome-pipeline.js';
+import { RecentRequests } from './recent-requests.js';
+import { RequestLog, type BodySource } from './request-log/request-log.js';
+import { logRequests } from './request-logging.js';
+import type { ObservabilitySettings } from './settings.js';
+import { alertTypes } from './settings.js';
+import { SloMonitor } from './slo/slo-monitor.js';
+import { StatsTracker } from './stats/stats-tracker.js';
+import { StatusBoard } from './status/status-board.js';
+import { TargetStateView, type TargetStateSource } from './target-state.js';
+import type { Topology } from './topology.js';
+
+export interface ObservabilityDeps {
+  events: EventBus;
+  topology: Topology;
+  clock: Clock;
+  logger: Logger;
+  /** Removes secrets from text that may reach an alert or the dashboard. */
+  redact: (text: string) => string;
+  /** Live circuit, latency and in-flight state, when the engine offers it. */
+  targetState?: TargetStateSource | undefined;
+  bodies?: BodySource | undefined;
+  /** Off in tests that run many gateways in one process. */
+  processMetrics?: boolean | undefined;
+  alertPoster?: AlertPoster | undefined;
+  /** Timers (the ticker) are off when tests drive `tick()` with a manual clock. */
+  isTickerEnabled?: boolean | undefined;
+}
+
+const sloEveryMs = 15_000;
+const statusEveryMs = 10_000;
+
+/**
+ * Everything an operator sees, fed by the engine's events and never on the request path:
+ * Prometheus metrics, the request log, sliding-window statistics, SLO burn rates, incidents and
+ * their alerts, the live event feed and the status board.
+ */
+export class Observability {
+  readonly metrics: DetourMetrics;
+  readonly stats: StatsTracker;
+  readonly recent = new RecentRequests();
+  readonly feed: EventFeed;
+  readonly targets: TargetStateView;
+  readonly incidents: IncidentManager;
+  readonly slo: SloMonitor;
+  readonly status: StatusBoard;
+  readonly requestLog: RequestLog | undefined;
+  private readonly delivery: AlertDelivery;
+  private readonly pipeline: OutcomePipeline;
+  private readonly detector: IncidentDetector;
+  private readonly stops: Array<() => void> = [];
+  private readonly ticker: NodeJS.Timeout | undefined;
+  private lastSloAt = -Infinity;
+  private lastStatusAt = -Infinity;
+
+  constructor(
+    readonly settings: ObservabilitySettings,
+    private readonly deps: ObservabilityDeps,
+  ) {
+    const { events, clock, logger } = deps;
+    this.metrics = new DetourMetrics({ processMetrics: deps.processMetrics });
+    this.stats = new StatsTracker(clock);
+    this.feed = new EventFeed(events, clock);
+    this.targets = new TargetStateView(deps.topology, events, clock, deps.targetState);
+    this.incidents = new IncidentManager(clock, settings.alerts.resolveAfterMs);
+    this.detector = new IncidentDetector(events, { clock, topology: deps.topology, incidents: this.incidents, minFailovers: settings.alerts.minFailovers, redact: deps.redact });
+    this.slo = new SloMonitor(settings.slos, { clock, incidents: this.incidents, metrics: this.metrics });
+    this.status = new StatusBoard(deps.topology, { clock, targets: this.targets, stats: this.stats, incidents: this.incidents });
+    this.delivery = new AlertDelivery(settings.alerts, { clock, logger, metrics: this.metrics, post: deps.alertPoster });
+    this.requestLog = settings.requestLog.isEnabled ? new RequestLog(settings.requestLog, { clock, logger, metrics: this.metrics, bodies: deps.bodies }) : undefined;
+
+    this.incidents.onMessage((message) => this.onAlert(message));
+    this.pipeline = new OutcomePipeline(events, new CostCalculator(settings.prices), logger, () => this.metrics.observabilityDropped.inc());
+    this.pipeline.add((outcome) => recordOutcomeMetrics(this.metrics, outcome));
+    this.pipeline.add((outcome) => this.stats.record(outcome));
+    this.pipeline.add((outcome) => this.recent.record(outcome));
+    this.pipeline.add((outcome) => this.slo.record(outcome));
+    this.pipeline.add((outcome) => this.detector.recordOutcome(outcome));
+    this.pipeline.add((outcome) => this.feed.recordOutcome(outcome));
+    if (this.requestLog) {
+      const log = this.requestLog;
+      this.pipeline.add((outcome) => log.record(outcome));
+    }
+    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events), logRequests(events, logger));
+    if (deps.isTickerEnabled ?? true) this.ticker = setInterval(() => this.tick(), 1000).unref();
+  }
+
+  /** Periodic work: folded feed events, incident hold-downs, SLO evaluation, status samples. */
+  tick(): void {
+    const now = this.deps.clock.now();
+    this.feed.tick();
+    if (now - this.lastSloAt >= sloEveryMs) {
+      this.lastSloAt = now;
+      this.slo.evaluate();
+    }
+    this.incidents.tick();
+    if (now - this.lastStatusAt >= statusEveryMs) {
+      this.lastStatusAt = now;
+      this.status.sample();
+    }
+  }
+
+  /** Processes everything queued now: finished requests, the request log, alert deliveries (tests, shutdown). */
+  async flush(): Promise<void> {
+    this.pipeline.drain();
+    await this.requestLog?.flush();
+    await this.delivery.settled();
+  }
+
+  async close(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.pipeline.close();
+    for (const stop of this.stops.splice(0)) stop();
+    this.detector.close();
+    this.targets.close();
+    this.feed.close();
+    await this.requestLog?.close();
+  }
+
+  private onAlert(message: AlertMessage): void {
+    const incident = message.incident;
+    for (const type of alertTypes) this.metrics.incidentsActive.set({ type }, this.incidents.incidents().filter((open) => open.type === type).length);
+    this.feed.push({
+      type: 'incident',
+      severity: message.state === 'resolved' ? 'info' : incident.severity,
+      message: plainSummary(message),
+      route: incident.route,
+      target: incident.target,
+      data: { state: message.state, key: incident.key, kind: incident.type },
+    });
+    this.delivery.deliver(message);
+    const log = { key: incident.key, type: incident.type, severity: incident.severity, startedAt: incident.startedAt };
+    if (message.state === 'firing') this.deps.logger.warn(log, `incident: ${incident.title}`);
+    else this.deps.logger.info(log, `incident resolved: ${incident.title}`);
+  }
+}

@@ -1,0 +1,176 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Incident } from '../../observability/alerts/incident.js';
+import type { Observability } from '../../observability/observability.js';
+import { parseRequestFilter } from '../../observability/request-log/log-query.js';
+import type { WindowSummary } from '../../observability/stats/series.js';
+import { isStatsWindow, statsScopes, statsWindows, type StatsScope } from '../../observability/stats/stats-tracker.js';
+import type { Topology } from '../../observability/topology.js';
+import { queryOf, sendAdminError, sendAdminJson } from './admin-http.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The figures a dashboard row needs from a window summary. */
+function brief(summary: WindowSummary | undefined): Record<string, number | null> {
+  return {
+    requests: summary?.requests ?? 0,
+    failures: summary?.failures ?? 0,
+    success_rate: summary?.success_rate ?? null,
+    p50_ms: summary?.latency_ms.p50 ?? null,
+    p95_ms: summary?.latency_ms.p95 ?? null,
+    p99_ms: summary?.latency_ms.p99 ?? null,
+    ttft_p95_ms: summary?.ttft_ms.p95 ?? null,
+  };
+}
+
+export function incidentJson(incident: Incident): Record<string, unknown> {
+  return {
+    key: incident.key,
+    type: incident.type,
+    severity: incident.severity,
+    title: incident.title,
+    route: incident.route ?? null,
+    target: incident.target ?? null,
+    serving_targets: incident.servingTargets,
+    error: incident.error ?? null,
+    started_at: iso(incident.startedAt),
+    last_seen_at: iso(incident.lastSeenAt),
+    notes: incident.notes.map((note) => ({ at: iso(note.at), text: note.text })),
+  };
+}
+
+/** JSON endpoints under /admin/api: read-only views of the observability state. */
+export class AdminApi {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly observability: Observability,
+    private readonly topology: Topology,
+  ) {}
+
+  /** Everything the dashboard's top half shows, in one call. */
+  overview = (_request: IncomingMessage, response: ServerResponse): void => {
+    const { stats, targets, incidents, status } = this.observability;
+    const snapshot = targets.snapshot();
+    const byId = new Map(snapshot.map((target) => [target.id, target]));
+    sendAdminJson(response, 200, {
+      now: new Date().toISOString(),
+      started_at: iso(this.startedAt),
+      routes: this.topology.routes.map((route) => ({
+        name: route.name,
+        status: status.routeStatus(route.name, byId),
+        targets: route.targets.map((target) => target.id),
+        primary: route.primary,
+        last_1m: brief(stats.summary('route', route.name, statsWindows['1m'])),
+        last_5m: brief(stats.summary('route', route.name, statsWindows['5m'])),
+      })),
+      targets: snapshot.map((target) => ({
+        id: target.id,
+        provider: target.provider,
+        model: target.model,
+        circuit: target.circuit,
+        circuit_since: iso(target.circuitSince),
+        open_until: iso(target.openUntil),
+        health: target.health,
+        traffic: target.traffic,
+        consecutive_failures: target.consecutiveFailures,
+        last_error_code: target.lastErrorCode,
+        last_error_at: iso(target.lastErrorAt),
+        last_success_at: iso(target.lastSuccessAt),
+        latency_ewma_ms: target.latencyMs,
+        in_flight: target.inFlight,
+        last_1m: brief(stats.summary('target', target.id, statsWindows['1m'])),
+        last_5m: brief(stats.summary('target', target.id, statsWindows['5m'])),
+      })),
+      totals: { last_1m: brief(stats.summary('all', '*', statsWindows['1m'])), last_5m: brief(stats.summary('all', '*', statsWindows['5m'])) },
+      incidents: incidents.incidents().map(incidentJson),
+      request_log: { enabled: this.observability.requestLog !== undefined, available: this.observability.requestLog?.isAvailable ?? false },
+    });
+  };
+
+  /** `?scope=route|target|key|all&window=1m|5m|15m|1h|24h` (every standard window when absent). */
+  stats = (request: IncomingMessage, response: ServerResponse): void => {
+    const query = queryOf(request);
+    const scope = query.get('scope') ?? 'route';
+    if (!isScope(scope)) return sendAdminError(response, 400, 'INVALID_REQUEST', `scope: expected one of ${statsScopes.join(', ')}`);
+    const window = query.get('window');
+    if (window !== null && !isStatsWindow(window)) return sendAdminError(response, 400, 'INVALID_REQUEST', `window: expected one of ${Object.keys(statsWindows).join(', ')}`);
+    const windows = window === null ? (['1m', '5m', '1h', '24h'] as const) : [window];
+    const series: Record<string, Record<string, WindowSummary>> = {};
+    for (const name of this.observability.stats.names(scope)) {
+      series[name] = {};
+      for (const each of windows) series[name][each] = this.observability.stats.summary(scope, name, statsWindows[each]) as WindowSummary;
+    }
+    sendAdminJson(response, 200, { scope, windows, series });
+  };
+
+  /** `?scope=all|route|target|key&name=…&window=15m`: 10-second points for charts. */
+  timeseries = (request: IncomingMessage, response: ServerResponse): void => {
+    const query = queryOf(request);
+    const scope = query.get('scope') ?? 'all';
+    if (!isScope(scope)) return sendAdminError(response, 400, 'INVALID_REQUEST', `scope: expected one of ${statsScopes.join(', ')}`);
+    const window = query.get('window') ?? '15m';
+    if (!isStatsWindow(window) || statsWindows[window] > statsWindows['1h']) return sendAdminError(response, 400, 'INVALID_REQUEST', 'window: expected 1m, 5m, 15m or 1h');
+    const name = query.get('name') ?? '*';
+    sendAdminJson(response, 200, { scope, name, window, step_ms: 10_000, points: this.observability.stats.timeline(scope, name, statsWindows[window]) });
+  };
+
+  /** `?window=24h`: spend by route, target and client key; cost per successful request, failed/hedge/mirror apart. */
+  costs = (request: IncomingMessage, response: ServerResponse): void => {
+    const window = queryOf(request).get('window') ?? '24h';
+    if (!isStatsWindow(window)) return sendAdminError(response, 400, 'INVALID_REQUEST', `window: expected one of ${Object.keys(statsWindows).join(', ')}`);
+    const windowMs = statsWindows[window];
+    const costsOf = (scope: StatsScope): Record<string, unknown> =>
+      Object.fromEntries(
+        Object.entries(this.observability.stats.summaries(scope, windowMs)).map(([name, summary]) => [
+          name,
+          { requests: summary.requests, successes: summary.successes, ...summary.cost, tokens: summary.tokens },
+        ]),
+      );
+    const total = this.observability.stats.summary('all', '*', windowMs);
+    sendAdminJson(response, 200, {
+      window,
+      currency: 'USD',
+      total: total ? { requests: total.requests, successes: total.successes, ...total.cost, tokens: total.tokens } : null,
+      by_route: costsOf('route'),
+      by_target: costsOf('target'),
+      by_key: costsOf('key'),
+    });
+  };
+
+  slo = (_request: IncomingMessage, response: ServerResponse): void => {
+    sendAdminJson(response, 200, { routes: this.observability.slo.status() });
+  };
+
+  incidents = (_request: IncomingMessage, response: ServerResponse): void => {
+    const { incidents } = this.observability;
+    sendAdminJson(response, 200, {
+      active: incidents.incidents().map(incidentJson),
+      resolved: incidents.resolvedWithin(86_400_000).map((entry) => ({ ...incidentJson(entry.incident), resolved_at: iso(entry.resolvedAt) })),
+    });
+  };
+
+  /** The in-memory last requests (works with the request log off). */
+  recent = (request: IncomingMessage, response: ServerResponse): void => {
+    const limit = Math.min(200, Math.max(1, Number(queryOf(request).get('limit') ?? 50) || 50));
+    sendAdminJson(response, 200, { data: this.observability.recent.latest(limit) });
+  };
+
+  /** The request log, filtered and paged (see `parseRequestFilter`). */
+  requests = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const log = this.observability.requestLog;
+    if (!log) return sendAdminError(response, 404, 'REQUEST_LOG_DISABLED', 'The request log is off (log.enabled: false).');
+    const parsed = parseRequestFilter(queryOf(request));
+    if ('error' in parsed) return sendAdminError(response, 400, 'INVALID_REQUEST', parsed.error);
+    await log.ready();
+    if (!log.isAvailable) return sendAdminError(response, 503, 'REQUEST_LOG_UNAVAILABLE', 'The request log could not be opened or stopped working; see the server log.');
+    try {
+      sendAdminJson(response, 200, await log.query(parsed.filter));
+    } catch (error) {
+      sendAdminError(response, 503, 'REQUEST_LOG_UNAVAILABLE', `The request log could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+}
+
+function isScope(value: string): value is StatsScope {
+  return (statsScopes as readonly string[]).includes(value);
+}

@@ -1,0 +1,22 @@
+import { createGateway, type Gateway, type GatewayConfig } from '../../src/index.js';
+import type { Simulator } from '../../src/sim/simulator.js';
+import { openAiProvider, startSim, twoTargetConfig, type Cleanup } from '../helpers/gateway.js';
+
+/** An in-process gateway from a config object, with no environment to interpolate from. */
+export async function startLibraryGateway(config: Record<string, unknown>): Promise<Gateway> {
+  return createGateway(config as GatewayConfig, { env: {} });
+}
+
+/** A primary and a backup simulator behind a two-target route `chat`, as the server's tests use. */
+export async function twoSimGateway(cleanup: Cleanup, route: Record<string, unknown> = {}, primaryChunkDelayMs = 0): Promise<{ primary: Simulator; backup: Simulator; gateway: Gateway }> {
+  const primary = cleanup.add(await startSim({ chunkDelayMs: primaryChunkDelayMs }));
+  const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
+  const gateway = cleanup.add(await startLibraryGateway(twoTargetConfig(openAiProvider(primary, 'sk-primary-secret-key-123456'), openAiProvider(backup), route)));
+  return { primary, backup, gateway };
+}
+
+/** Polls until `condition` holds or `timeoutMs` passes (for effects that land after a response). */
+export async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const started = Date.now();
+  while (!condition() && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 20));
+}
