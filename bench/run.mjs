@@ -58,7 +58,8 @@ function stepCount(options) {
 }
 
 async function run(options, directory, progress) {
-  const results = { date: new Date().toISOString().slice(0, 10), startedAt: new Date().toISOString(), machine: machineInfo(), detour: { commit: detourCommit(), note: 'built from the working tree at run time' }, options, rows: [], skipped: [], notes: [] };
+  const { isHelp: _isHelp, ...recordedOptions } = options;
+  const results = { date: new Date().toISOString().slice(0, 10), startedAt: new Date().toISOString(), machine: machineInfo(), detour: { commit: detourCommit(), note: 'built from the working tree at run time' }, options: recordedOptions, rows: [], skipped: [], notes: [] };
   const startGateway = (name, config) =>
     startProcess({ name: `gateway-${name}`, mainJs, directory, args: ['start', '--config', writeConfig(directory, name, config), '--port', '0', '--host', '127.0.0.1', '--log-level', options.logLevel], readyPattern: /listening on (http:\/\/\S+)/ });
   const skip = (row, reason) => {
@@ -167,7 +168,14 @@ async function startCrossFormatGateway(sim, startGateway, directory) {
 }
 
 async function main() {
-  const options = parseOptions(process.argv.slice(2));
+  let options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n(npm run bench -- --help lists the flags)\n`);
+    process.exitCode = 2;
+    return;
+  }
   if (options.isHelp) {
     process.stdout.write(`${usage}\n`);
     return;

@@ -87,6 +87,38 @@ export interface HealthChangedEvent {
   error?: string | undefined;
 }
 
+/** One active health check was sent (probe spend shows in the metrics). */
+export interface HealthProbedEvent {
+  target: string;
+  provider: string;
+  mode: 'models' | 'completion';
+  isHealthy: boolean;
+  durationMs: number;
+  /** Tokens a `completion` probe spent, when the upstream said. */
+  usage?: Usage | undefined;
+  error?: string | undefined;
+}
+
+/** A mirrored (shadow) call finished and was compared with the answer the client got. */
+export interface MirrorComparedEvent {
+  requestId: string;
+  route: string;
+  /** The target that served the client. */
+  target: string;
+  mirrorTarget: string;
+  /** HTTP status of the mirror's answer (0 when it never answered). */
+  status: number;
+  errorCode?: DetourErrorCode | undefined;
+  /** Word-set similarity of the two answers in [0, 1]; undefined when either text is unknown. */
+  similarity?: number | undefined;
+  /** The mirror's answer length over the served one's, in characters. */
+  lengthRatio?: number | undefined;
+  servedLatencyMs: number;
+  mirrorLatencyMs: number;
+  usage?: Usage | undefined;
+  model: string;
+}
+
 export interface EngineEvents {
   'attempt.started': { requestId: string; route: string; target: string; attempt: number };
   'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string };
@@ -97,6 +129,8 @@ export interface EngineEvents {
   'circuit.half_opened': CircuitHalfOpenedEvent;
   'circuit.closed': CircuitClosedEvent;
   'health.changed': HealthChangedEvent;
+  'health.probed': HealthProbedEvent;
+  'mirror.compared': MirrorComparedEvent;
 }
 
 type Handler<T> = (payload: T) => void;

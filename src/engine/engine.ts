@@ -1,27 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BreakerSettings } from '../core/breaker.js';
+import { defaultBreakerSettings } from '../core/breaker.js';
+import type { RequestNeeds } from '../core/capabilities.js';
 import type { Clock, Random } from '../core/clock.js';
 import { systemClock, systemRandom } from '../core/clock.js';
 import { DetourError } from '../core/errors.js';
-import type { ProviderSettings, RouteSettings } from '../core/settings.js';
+import { EventBus } from '../core/events.js';
+import { ModelCatalog } from '../core/model-catalog.js';
+import { requestNeeds, type NeedsSource } from '../core/request-needs.js';
+import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
 import type { IngressCodec, ProviderAdapter } from '../providers/types.js';
-import { EventBus } from '../core/events.js';
+import { MemoryStateStore } from '../state/memory-store.js';
+import type { StateStore } from '../state/state-store.js';
+import { HealthProber } from './health-prober.js';
+import { Mirror } from './mirror.js';
 import { Planner } from './plan.js';
 import { RequestRun } from './request-run.js';
+import { Resilience } from './resilience.js';
 import type { EngineResult } from './result.js';
 import { RouteTable, type RouteDefaults } from './route-table.js';
+import type { RunOutcome } from './run-state.js';
+import { targetSnapshot, type TargetSnapshot } from './target-snapshot.js';
 import { UpstreamHttp } from './upstream-http.js';
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
   routes: readonly RouteSettings[];
   defaults: RouteDefaults;
+  breaker?: BreakerSettings;
+  /** Where circuits, health and statistics live; in this process's memory by default. */
+  store?: StateStore;
+  catalog?: ModelCatalog;
   clock?: Clock;
   random?: Random;
   http?: UpstreamHttp;
   adapters?: Readonly<Record<string, ProviderAdapter>>;
   /** The least time worth giving an attempt; no attempt or backoff starts that would leave less. */
   minAttemptMs?: number;
+  /** Start active health checks (default true); tests of other things may leave them off. */
+  healthChecks?: boolean;
+  /** This instance's name in a cluster (probe holders, health leases). */
+  instanceId?: string;
 }
 
 /** One client request as the engine receives it: already parsed and validated by the server. */
@@ -36,6 +58,8 @@ export interface EngineRequest {
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   receivedAt: number;
+  /** Size of the body as received, in bytes. */
+  bodyBytes?: number | undefined;
   clientKeyId?: string | undefined;
 }
 
@@ -47,32 +71,71 @@ export interface EngineContext {
   readonly adapters: Readonly<Record<string, ProviderAdapter>>;
   readonly events: EventBus;
   readonly minAttemptMs: number;
+  readonly resilience: Resilience;
+  readonly planner: Planner;
+  needsOf(source: NeedsSource): RequestNeeds;
   wait(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 /**
- * Executes requests: route → plan → attempt loop. The only layer that performs upstream I/O;
- * it reports what it decides through `events` and never calls observability directly.
+ * Executes requests: route → plan → attempt loop (→ degraded route). The only layer that
+ * performs upstream I/O; it reports what it decides through `events` and never calls
+ * observability directly.
  */
 export class Engine {
   readonly events = new EventBus();
   readonly routes: RouteTable;
+  readonly resilience: Resilience;
   private readonly context: EngineContext;
-  private readonly planner = new Planner();
   private readonly ownsHttp: boolean;
+  private readonly ownsStore: boolean;
+  private readonly prober: HealthProber;
+  private readonly mirrors = new Map<string, Mirror>();
 
   constructor(options: EngineOptions) {
     this.routes = new RouteTable(options.providers, options.routes, options.defaults);
     this.ownsHttp = options.http === undefined;
+    this.ownsStore = options.store === undefined;
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? systemRandom;
+    const catalog = options.catalog ?? new ModelCatalog();
+    const store = options.store ?? new MemoryStateStore({ clock });
+    const targets = this.distinctTargets();
+    const healthById = new Map(targets.map((target) => [target.id, target.provider.healthCheck]));
+    this.resilience = new Resilience({
+      store,
+      clock,
+      random,
+      events: this.events,
+      breaker: options.breaker ?? defaultBreakerSettings,
+      catalog,
+      instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      healthSettingsFor: (id) => healthById.get(id),
+    });
+    const http = options.http ?? new UpstreamHttp();
+    const adapters = options.adapters ?? builtInAdapters;
     this.context = {
-      clock: options.clock ?? systemClock,
-      random: options.random ?? systemRandom,
-      http: options.http ?? new UpstreamHttp(),
-      adapters: options.adapters ?? builtInAdapters,
+      clock,
+      random,
+      http,
+      adapters,
       events: this.events,
       minAttemptMs: options.minAttemptMs ?? 50,
+      resilience: this.resilience,
+      planner: new Planner({ resilience: this.resilience, catalog, clock, random }),
+      needsOf: requestNeeds,
       wait: (ms, signal) => sleep(ms, undefined, { signal }),
     };
+    for (const route of this.routes.all()) {
+      const mirror = route.settings.mirror;
+      const provider = mirror && options.providers.find((candidate) => candidate.name === mirror.provider);
+      if (mirror && provider) {
+        const target: Target = { id: `${provider.name}/${mirror.model}`, provider, model: mirror.model, apiKey: provider.apiKeys[0] ?? '', keyIndex: 0, settings: { provider: provider.name, model: mirror.model, weight: 1 } };
+        this.mirrors.set(route.settings.name, new Mirror(this.context, target, mirror, route.settings.attemptTimeoutMs));
+      }
+    }
+    this.prober = new HealthProber({ resilience: this.resilience, http, adapters, events: this.events, clock, targets });
+    if (options.healthChecks !== false) this.prober.start();
   }
 
   async handle(request: EngineRequest): Promise<EngineResult> {
@@ -87,10 +150,47 @@ export class Engine {
         message: `The model "${request.route}" is not a route of this gateway. Available routes: ${known.join(', ') || '(none)'}; or address a target directly as "provider/model".`,
       });
     }
-    return new RequestRun(this.context, request, route, this.planner.plan(route)).execute();
+    const degradeTo = route.settings.degradeTo === undefined ? undefined : this.routes.resolve(route.settings.degradeTo);
+    const run = new RequestRun(this.context, request, route, { isDegraded: false, priorAttempts: [], mayDegrade: degradeTo !== undefined });
+    let outcome = await run.execute();
+    if (outcome.isAllFailed && degradeTo) {
+      // Every target failed: a cheaper or faster route answers instead, and says so.
+      outcome = await new RequestRun(this.context, request, degradeTo, { isDegraded: true, priorAttempts: run.attempts, mayDegrade: false }).execute();
+    }
+    this.mirror(route.settings.name, request, outcome);
+    return outcome.result;
+  }
+
+  /** Every target's live state: circuit, cooldown, health, latency, success rate, in-flight. */
+  targets(): TargetSnapshot[] {
+    const now = this.context.clock.now();
+    return this.distinctTargets().map((target) => targetSnapshot(target, this.resilience.store, now));
   }
 
   async close(): Promise<void> {
+    await this.prober.stop();
+    this.resilience.dispose();
+    if (this.ownsStore) await this.resilience.store.close();
     if (this.ownsHttp) await this.context.http.close();
+  }
+
+  private mirror(routeName: string, request: EngineRequest, outcome: RunOutcome): void {
+    const mirror = this.mirrors.get(routeName);
+    const target = outcome.result.meta.target;
+    if (!mirror || !target || outcome.result.status >= 400) return;
+    const codec = request.codec;
+    mirror.maybeSend(() => codec.toCanonical(request.body), {
+      requestId: request.id,
+      route: routeName,
+      target: target.id,
+      latencyMs: this.context.clock.now() - request.receivedAt,
+      text: outcome.servedText ?? (() => undefined),
+    });
+  }
+
+  private distinctTargets(): Target[] {
+    const seen = new Map<string, Target>();
+    for (const route of this.routes.all()) for (const group of route.groups) for (const target of group.targets) if (!seen.has(target.id)) seen.set(target.id, target);
+    return [...seen.values()];
   }
 }

@@ -2,6 +2,7 @@ import { DetourError } from '../core/errors.js';
 import type { RouteSettings } from '../core/settings.js';
 import type { ErrorPayload } from '../providers/types.js';
 import type { AttemptRecord } from '../core/events.js';
+import type { Plan } from './plan.js';
 
 export interface AllFailed {
   status: number;
@@ -45,4 +46,24 @@ export function allFailedError(route: RouteSettings, attempts: readonly AttemptR
 
 export function errorPayload(error: DetourError, status: number, details?: Record<string, unknown>): ErrorPayload {
   return { status, code: error.code, message: error.message, param: error.param, details };
+}
+
+/** No target of the route can serve this request (images, tools, JSON, or its size): the client's to change. */
+export function noCapableTargetError(route: RouteSettings, plan: Plan): DetourError {
+  const reasons = plan.incapable.map(({ target, missing }) => `${target.id} lacks ${missing.join(', ')}`).join('; ');
+  return new DetourError({ kind: 'fatal', code: 'UNSUPPORTED_FEATURE', status: 400, message: `no target of route "${route.name}" can serve this request (${reasons})` });
+}
+
+/** Every circuit of the route is open: fail fast, telling the client when to come back. */
+export function noTargetAvailable(route: RouteSettings, plan: Plan, now: number): AllFailed {
+  const seconds = plan.firstRecoveryAt === undefined ? 1 : Math.max(1, Math.ceil((plan.firstRecoveryAt - now) / 1000));
+  return {
+    status: 503,
+    headers: { 'retry-after': String(seconds) },
+    error: new DetourError({
+      kind: 'retryable',
+      code: 'NO_TARGET_AVAILABLE',
+      message: `every target of route "${route.name}" is unavailable (circuit open: ${plan.openTargets.map((target) => target.id).join(', ')}); retry after ${seconds} s`,
+    }),
+  };
 }

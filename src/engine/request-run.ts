@@ -1,255 +1,304 @@
 import { decideNextStep } from '../core/attempt-decision.js';
 import { Deadline } from '../core/deadline.js';
 import { DetourError } from '../core/errors.js';
-import type { Target } from '../core/settings.js';
-import type { ChatRequest, ErrorPayload, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
-import { tryParseJson } from '../providers/shared/json.js';
-import { clientClosedError, runAttempt, type AttemptSuccess, type LiveStream } from './attempt.js';
-import type { EngineContext, EngineRequest } from './engine.js';
 import type { AttemptRecord } from '../core/events.js';
-import { allFailedError, errorPayload } from './failure.js';
-import type { BodyResult, EngineResult, ServedMeta, StreamResult } from './result.js';
+import { hedgeDelayMs, shouldHedge } from '../core/hedge.js';
+import type { NeedsSource } from '../core/request-needs.js';
+import type { Target } from '../core/settings.js';
+import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
+import { clientClosedError, runAttempt, type AttemptSuccess } from './attempt.js';
+import type { EngineContext, EngineRequest } from './engine.js';
+import { allFailedError, noCapableTargetError, noTargetAvailable } from './failure.js';
+import { hedgeRace, type Contender } from './hedge-race.js';
+import type { Plan } from './plan.js';
 import type { ResolvedRoute } from './route-table.js';
+import { asDetourError, RunState, type RunOutcome } from './run-state.js';
 import { PassThroughProcessor, TranslatingProcessor, type StreamProcessor } from './stream-processor.js';
 
-/** One client request's walk through its candidates: attempts, retries, failover. */
+export interface RunOptions {
+  isDegraded: boolean;
+  priorAttempts: readonly AttemptRecord[];
+  /** Another route may still answer if this one fails: leave `request.finished` to it. */
+  mayDegrade: boolean;
+}
+
+interface Started {
+  success: AttemptSuccess;
+  target: Target;
+  adapter: ProviderAdapter;
+}
+
+/** One client request's walk through a route's candidates: attempts, retries, hedges, failover. */
 export class RequestRun {
-  private readonly attempts: AttemptRecord[] = [];
   private readonly deadline: Deadline;
-  private canonical: ChatRequest | undefined;
-  private firstTarget: Target | undefined;
+  private readonly state: RunState;
+  private candidates: readonly Target[] = [];
 
   constructor(
     private readonly context: EngineContext,
     private readonly request: EngineRequest,
     private readonly route: ResolvedRoute,
-    private readonly candidates: readonly Target[],
+    private readonly options: RunOptions,
   ) {
     this.deadline = new Deadline(context.clock, route.settings.timeoutMs);
+    this.state = new RunState(context, request, route, options.isDegraded, options.priorAttempts);
   }
 
-  async execute(): Promise<EngineResult> {
+  get attempts(): readonly AttemptRecord[] {
+    return this.state.attempts;
+  }
+
+  async execute(): Promise<RunOutcome> {
+    const budgets = this.context.resilience.budgetsFor(this.route.settings);
+    budgets.retry.recordRequest();
+    if (this.route.settings.hedge.isEnabled) budgets.hedge.recordRequest();
+    let plan = this.plan();
+    if (plan.candidates.length === 0) {
+      if (plan.openTargets.length === 0 && plan.incapable.length > 0) return this.state.answerError(noCapableTargetError(this.route.settings, plan), false);
+      plan = await this.waitForRecovery(plan);
+      if (plan.candidates.length === 0) return this.state.allFailed(noTargetAvailable(this.route.settings, plan, this.context.clock.now()), !this.options.mayDegrade);
+    }
+    this.candidates = plan.candidates;
+    return this.walk();
+  }
+
+  private plan(): Plan {
+    return this.context.planner.plan(this.route, {
+      // An OpenAI body is already canonical in shape (validated); other formats are translated first.
+      needs: () => this.context.needsOf(this.request.codec.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
+      bodyBytes: this.request.bodyBytes ?? 0,
+    });
+  }
+
+  /** Every circuit is open: wait for the first cooldown to end, if the route allows and the deadline fits. */
+  private async waitForRecovery(plan: Plan): Promise<Plan> {
+    const maxWait = this.route.settings.waitForRecoveryMs;
+    if (maxWait <= 0 || plan.firstRecoveryAt === undefined) return plan;
+    const waitMs = Math.max(1, plan.firstRecoveryAt - this.context.clock.now() + 1);
+    if (waitMs > maxWait || !this.deadline.allows(waitMs, this.context.minAttemptMs)) return plan;
+    await this.pause(waitMs);
+    return this.plan();
+  }
+
+  private async walk(): Promise<RunOutcome> {
     const settings = this.route.settings;
+    const budgets = this.context.resilience.budgetsFor(settings);
     let lastError: DetourError | undefined;
     let previous: Target | undefined;
+    /** After a context-length error, only targets with a larger window are worth trying. */
+    let exceededWindow: number | undefined;
     for (let index = 0; index < this.candidates.length; index++) {
       const target = this.candidates[index] as Target;
       const adapter = this.context.adapters[target.provider.type];
       if (!adapter) continue;
+      if (exceededWindow !== undefined && (this.context.planner.capabilitiesOf(target)?.contextWindow ?? Infinity) <= exceededWindow) continue;
       let upstream: UpstreamRequest;
       try {
         upstream = this.buildUpstream(adapter, target);
       } catch (error) {
         // A feature this target cannot express: skip it, or answer if it is the client's fault.
         lastError = asDetourError(error, target);
-        if (lastError.kind === 'fatal') return this.answerError(lastError);
+        if (lastError.kind === 'fatal') return this.state.answerError(lastError, false);
         continue;
       }
+      const probeRequestId = await this.admit(target);
+      if (probeRequestId === false) continue;
       for (let attemptNumber = 1; ; attemptNumber++) {
         if (this.request.signal.aborted) throw clientClosedError();
         const remainingMs = this.deadline.remainingMs();
         if (remainingMs < this.context.minAttemptMs) return this.finishFailed(lastError, true);
         if (attemptNumber === 1) {
-          if (previous && lastError) {
-            this.context.events.emit('failover.performed', { requestId: this.request.id, route: settings.name, from: previous.id, to: target.id, code: lastError.code });
-          }
-          this.firstTarget ??= target;
+          if (previous && lastError) this.context.events.emit('failover.performed', { requestId: this.request.id, route: settings.name, from: previous.id, to: target.id, code: lastError.code });
+          this.state.firstTarget ??= target;
         }
-        this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.attempts.length + 1 });
-        const startedAt = this.context.clock.now();
+        let failure: DetourError;
+        let isHedgeTargetTried = false;
         try {
-          const success = await runAttempt({
-            target,
-            adapter,
-            upstream,
-            stream: this.request.stream,
-            attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, remainingMs),
-            firstTokenTimeoutMs: Math.min(settings.firstTokenTimeoutMs, remainingMs),
-            idleTimeoutMs: settings.streamIdleTimeoutMs,
-            clientSignal: this.request.signal,
-            http: this.context.http,
-            clock: this.context.clock,
-            createProcessor: () => this.createProcessor(adapter, target),
-          });
-          return this.succeed(adapter, target, success, startedAt);
+          const started =
+            index === 0 && attemptNumber === 1 && settings.hedge.isEnabled
+              ? await this.hedged(target, adapter, upstream, remainingMs, probeRequestId).catch((error: unknown) => {
+                  isHedgeTargetTried = error instanceof HedgeLost;
+                  throw error instanceof HedgeLost ? error.failure : error;
+                })
+              : await this.start(target, adapter, upstream, remainingMs, probeRequestId).result;
+          return this.succeed(started);
         } catch (error) {
-          const failure = asDetourError(error, target);
-          if (failure.code === 'CLIENT_CLOSED') throw failure;
-          this.record(target, startedAt, failure);
-          lastError = failure;
-          const step = decideNextStep(failure, {
-            attemptsOnTarget: attemptNumber,
-            policy: settings.retry,
-            remainingMs: this.deadline.remainingMs(),
-            minAttemptMs: this.context.minAttemptMs,
-            hasNextTarget: index < this.candidates.length - 1,
-            retryAllowed: true,
-            random: this.context.random,
-          });
-          if (step.action === 'answer') return this.answerError(failure);
-          if (step.action === 'failover') break;
-          try {
-            await this.context.wait(step.delayMs, this.request.signal);
-          } catch {
-            throw clientClosedError();
-          }
+          failure = asDetourError(error, target);
         }
+        if (failure.code === 'CLIENT_CLOSED') throw failure;
+        lastError = failure;
+        if (isHedgeTargetTried) {
+          previous = this.candidates[1];
+          index = 1;
+          break;
+        }
+        if (failure.code === 'CONTEXT_LENGTH_EXCEEDED') exceededWindow = this.context.planner.capabilitiesOf(target)?.contextWindow;
+        // A failed probe has reopened the circuit: the target is not retried.
+        if (probeRequestId !== undefined) break;
+        const step = decideNextStep(failure, {
+          attemptsOnTarget: attemptNumber,
+          policy: settings.retry,
+          remainingMs: this.deadline.remainingMs(),
+          minAttemptMs: this.context.minAttemptMs,
+          hasNextTarget: index < this.candidates.length - 1,
+          retryAllowed: budgets.retry.available() >= 1,
+          random: this.context.random,
+        });
+        if (step.action === 'answer') return this.state.answerError(failure, this.isSameFormat(adapter));
+        if (step.action === 'failover' || this.isRateLimitedWithSibling(failure, index)) break;
+        budgets.retry.tryAcquire();
+        await this.pause(step.delayMs);
       }
       previous = target;
     }
     return this.finishFailed(lastError, this.deadline.remainingMs() < this.context.minAttemptMs);
   }
 
+  /** Whether to try a target now: undefined to send, a request id when this is its half-open probe, false to skip. */
+  private async admit(target: Target): Promise<string | undefined | false> {
+    const breakers = this.context.resilience.breakers;
+    const admission = breakers.admission(target.id);
+    if (admission === 'pass') return undefined;
+    if (admission === 'skip') return false;
+    return (await breakers.tryAcquireProbe(target.id, this.request.id)) ? this.request.id : false;
+  }
+
+  /** A 429 on one key moves to the provider's next key at once, rather than waiting to retry it. */
+  private isRateLimitedWithSibling(failure: DetourError, index: number): boolean {
+    const target = this.candidates[index];
+    const next = this.candidates[index + 1];
+    return failure.code === 'UPSTREAM_RATE_LIMITED' && target !== undefined && next !== undefined && next.provider === target.provider && next.model === target.model;
+  }
+
+  /** Starts one upstream call, accounted for in statistics, breakers and the attempt records. */
+  private start(target: Target, adapter: ProviderAdapter, upstream: UpstreamRequest, remainingMs: number, probeRequestId?: string, role?: 'hedge'): Contender<Started> {
+    const resilience = this.context.resilience;
+    const settings = this.route.settings;
+    const cancel = new AbortController();
+    resilience.attemptStarted(target);
+    const startedAt = this.context.clock.now();
+    this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.state.attempts.length + 1 });
+    const result = runAttempt({
+      target,
+      adapter,
+      upstream,
+      stream: this.request.stream,
+      attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, remainingMs),
+      firstTokenTimeoutMs: Math.min(settings.firstTokenTimeoutMs, remainingMs),
+      idleTimeoutMs: settings.streamIdleTimeoutMs,
+      clientSignal: AbortSignal.any([this.request.signal, cancel.signal]),
+      http: this.context.http,
+      clock: this.context.clock,
+      createProcessor: () => this.createProcessor(adapter, target),
+    }).then(
+      (success) => {
+        const durationMs = this.context.clock.now() - startedAt;
+        this.state.record(target, startedAt, undefined, role);
+        resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId });
+        if (success.type === 'body') resilience.attemptEnded(target);
+        return { success, target, adapter };
+      },
+      (error: unknown) => {
+        let failure = asDetourError(error, target);
+        if (failure.code === 'CLIENT_CLOSED' && !this.request.signal.aborted) {
+          failure = new DetourError({ kind: 'fatal', code: 'CANCELLED', target: target.id, message: `${target.id}: called off, the other side of the hedge answered first` });
+        }
+        if (failure.code !== 'CLIENT_CLOSED') {
+          this.state.record(target, startedAt, failure, role);
+          resilience.attemptFinished(target, { error: failure, durationMs: this.context.clock.now() - startedAt, probeRequestId });
+        }
+        resilience.attemptEnded(target);
+        throw failure;
+      },
+    );
+    return { result, cancel: () => cancel.abort() };
+  }
+
+  /**
+   * The first attempt, hedged: if the first target has not answered after the hedge delay, the
+   * same request goes to the next target too, and the first answer wins. Throws `HedgeLost`
+   * when both were sent and both failed.
+   */
+  private async hedged(target: Target, adapter: ProviderAdapter, upstream: UpstreamRequest, remainingMs: number, probeRequestId: string | undefined): Promise<Started> {
+    const hedgeTarget = this.candidates[1];
+    const hedgeAdapter = hedgeTarget && this.context.adapters[hedgeTarget.provider.type];
+    const delayMs = hedgeDelayMs(this.context.resilience.store.statsView(target.id), this.route.settings.hedge);
+    let hedgeUpstream: UpstreamRequest | undefined;
+    try {
+      if (hedgeTarget && hedgeAdapter && this.context.resilience.breakers.admission(hedgeTarget.id) === 'pass') hedgeUpstream = this.buildUpstream(hedgeAdapter, hedgeTarget);
+    } catch {
+      hedgeUpstream = undefined;
+    }
+    const primary = this.start(target, adapter, upstream, remainingMs, probeRequestId);
+    if (!hedgeTarget || !hedgeAdapter || !hedgeUpstream || delayMs === undefined) return primary.result;
+    const budget = this.context.resilience.budgetsFor(this.route.settings).hedge;
+    const outcome = await hedgeRace(
+      primary,
+      async (primaryDone) => {
+        let timer: NodeJS.Timeout | undefined;
+        const fired = await Promise.race([new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), delayMs))), primaryDone.then(() => false)]);
+        clearTimeout(timer);
+        const moment = { hasFirstByte: !fired, hasNextTarget: true, remainingMs: this.deadline.remainingMs(), minAttemptMs: this.context.minAttemptMs };
+        return shouldHedge(moment) && budget.tryAcquire();
+      },
+      () => this.start(hedgeTarget, hedgeAdapter, hedgeUpstream, this.deadline.remainingMs(), undefined, 'hedge'),
+      (late) => {
+        if (late.success.type === 'stream') {
+          late.success.live.close();
+          this.context.resilience.attemptEnded(late.target);
+        }
+      },
+    );
+    if (outcome.type === 'unhedged') {
+      if (outcome.primary.ok) return outcome.primary.value;
+      throw outcome.primary.error;
+    }
+    if (outcome.type === 'won') return outcome.value;
+    throw new HedgeLost(asDetourError(outcome.primary.ok ? outcome.hedge : outcome.primary.error, target));
+  }
+
+  private succeed(started: Started): RunOutcome {
+    const { success, target, adapter } = started;
+    const resilience = this.context.resilience;
+    return this.state.succeed(adapter, target, success, (error) => {
+      if (error && error.code !== 'CLIENT_CLOSED') resilience.streamFailed(target, error);
+      resilience.attemptEnded(target);
+    });
+  }
+
+  private finishFailed(lastError: DetourError | undefined, isDeadline: boolean): RunOutcome {
+    return this.state.allFailed(allFailedError(this.route.settings, this.state.attempts, lastError, isDeadline), !this.options.mayDegrade);
+  }
+
+  private isSameFormat(adapter: ProviderAdapter): boolean {
+    return adapter.format === this.request.codec.format;
+  }
+
+  private async pause(ms: number): Promise<void> {
+    try {
+      await this.context.wait(ms, this.request.signal);
+    } catch {
+      throw clientClosedError();
+    }
+  }
+
   private buildUpstream(adapter: ProviderAdapter, target: Target): UpstreamRequest {
     const options = { stream: this.request.stream, wantStreamUsage: true };
-    if (adapter.format === this.request.codec.format) return adapter.buildPassThroughRequest(this.request.body, target, options);
-    this.canonical ??= this.request.codec.toCanonical(this.request.body);
-    return adapter.buildRequest(this.canonical, target, options);
+    if (this.isSameFormat(adapter)) return adapter.buildPassThroughRequest(this.request.body, target, options);
+    return adapter.buildRequest(this.state.canonical(), target, options);
   }
 
   private createProcessor(adapter: ProviderAdapter, target: Target): StreamProcessor {
     const codec = this.request.codec;
-    if (adapter.format === codec.format) return new PassThroughProcessor(adapter, target, this.request.wantsUsage, codec.streamEndMarker);
+    if (this.isSameFormat(adapter)) return new PassThroughProcessor(adapter, target, this.request.wantsUsage, codec.streamEndMarker);
     const encoder = codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
     return new TranslatingProcessor(adapter.createStreamDecoder(target), encoder, target);
   }
-
-  private record(target: Target, startedAt: number, failure?: DetourError): AttemptRecord {
-    const record: AttemptRecord = {
-      target: target.id,
-      provider: target.provider.name,
-      model: target.model,
-      status: failure ? failure.status : 200,
-      code: failure?.code,
-      kind: failure?.kind,
-      retryAfterMs: failure?.retryAfterMs,
-      durationMs: this.context.clock.now() - startedAt,
-    };
-    this.attempts.push(record);
-    const base = { requestId: this.request.id, route: this.route.settings.name, record };
-    if (failure) this.context.events.emit('attempt.failed', { ...base, message: failure.message });
-    else this.context.events.emit('attempt.succeeded', base);
-    return record;
-  }
-
-  private meta(target: Target | undefined): ServedMeta {
-    return {
-      requestId: this.request.id,
-      route: this.route.settings.name,
-      target,
-      attempts: this.attempts,
-      isFailover: target !== undefined && this.firstTarget !== undefined && target !== this.firstTarget,
-      isDegraded: false,
-    };
-  }
-
-  private succeed(adapter: ProviderAdapter, target: Target, success: AttemptSuccess, startedAt: number): EngineResult {
-    if (success.type === 'stream') {
-      this.record(target, startedAt);
-      return this.streamResult(target, success.status, success.head, success.live);
-    }
-    const isPassThrough = adapter.format === this.request.codec.format;
-    let body: Buffer | string = success.body;
-    let usage: (() => Usage | undefined) | undefined;
-    if (isPassThrough) {
-      usage = lazy(() => adapter.readUsage(tryParseJson(success.body.toString('utf8'))));
-    } else {
-      // Translation needs the parsed answer; a malformed one is this attempt's failure, and still recoverable.
-      const response = adapter.parseResponse(tryParseJson(success.body.toString('utf8')), target);
-      body = this.request.codec.encodeResponse(response);
-      usage = () => response.usage;
-    }
-    this.record(target, startedAt);
-    const result: BodyResult = { type: 'body', status: success.status, body, headers: {}, meta: this.meta(target) };
-    this.finished(result.status, target, usage, undefined);
-    return result;
-  }
-
-  private streamResult(target: Target, status: number, head: string, live: LiveStream): StreamResult {
-    const ttftMs = this.context.clock.now() - this.request.receivedAt;
-    return { type: 'stream', status, head, rest: this.relay(target, live, ttftMs), contentType: this.request.codec.streamContentType, meta: this.meta(target) };
-  }
-
-  /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
-  private async *relay(target: Target, live: LiveStream, ttftMs: number): AsyncGenerator<string, void, undefined> {
-    let status = 200;
-    let errorCode: DetourError['code'] | undefined;
-    try {
-      yield* live.rest();
-    } catch (error) {
-      const failure = asDetourError(error, target);
-      status = failure.code === 'CLIENT_CLOSED' ? 499 : 502;
-      errorCode = failure.code;
-      const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED';
-      const encoder = this.request.codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
-      yield encoder.error({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
-    } finally {
-      live.close();
-      this.finished(status, target, () => live.processor.usage, ttftMs, errorCode);
-    }
-  }
-
-  private answerError(error: DetourError): BodyResult {
-    const status = error.status ?? 400;
-    const sameFormat = error.upstreamBody !== undefined && error.target !== undefined && this.isSameFormatTarget(error.target);
-    const body = sameFormat ? JSON.stringify(error.upstreamBody) : this.request.codec.encodeError(errorPayload(error, status));
-    const result: BodyResult = { type: 'body', status, body, headers: {}, meta: this.meta(undefined) };
-    this.finished(status, undefined, undefined, undefined, error.code);
-    return result;
-  }
-
-  private isSameFormatTarget(targetId: string): boolean {
-    const target = this.candidates.find((candidate) => candidate.id === targetId);
-    return target !== undefined && this.context.adapters[target.provider.type]?.format === this.request.codec.format;
-  }
-
-  private finishFailed(lastError: DetourError | undefined, isDeadline: boolean): BodyResult {
-    const failure = allFailedError(this.route.settings, this.attempts, lastError, isDeadline);
-    const payload: ErrorPayload = errorPayload(failure.error, failure.status, { attempts: this.attempts });
-    const result: BodyResult = { type: 'body', status: failure.status, body: this.request.codec.encodeError(payload), headers: failure.headers, meta: this.meta(undefined) };
-    this.finished(failure.status, undefined, undefined, undefined, failure.error.code);
-    return result;
-  }
-
-  private finished(status: number, target: Target | undefined, usage: (() => Usage | undefined) | undefined, ttftMs: number | undefined, errorCode?: DetourError['code']): void {
-    const events = this.context.events;
-    if (!events.hasListeners('request.finished')) return;
-    const now = this.context.clock.now();
-    events.emit('request.finished', {
-      requestId: this.request.id,
-      route: this.route.settings.name,
-      format: this.request.codec.format,
-      stream: this.request.stream,
-      status,
-      target: target?.id,
-      provider: target?.provider.name,
-      model: target?.model,
-      attempts: this.attempts,
-      isFailover: target !== undefined && target !== this.firstTarget,
-      isDegraded: false,
-      errorCode,
-      startedAt: this.request.receivedAt,
-      latencyMs: now - this.request.receivedAt,
-      ttftMs,
-      usage: usage ?? (() => undefined),
-      clientKeyId: this.request.clientKeyId,
-    });
-  }
 }
 
-function asDetourError(error: unknown, target: Target): DetourError {
-  if (error instanceof DetourError) return error;
-  return new DetourError({ kind: 'retryable', code: 'INTERNAL_ERROR', target: target.id, message: error instanceof Error ? error.message : String(error), cause: error });
-}
-
-function lazy<T>(compute: () => T): () => T {
-  let done = false;
-  let value: T;
-  return () => {
-    if (!done) {
-      value = compute();
-      done = true;
-    }
-    return value;
-  };
+/** Both sides of a hedge failed; the failover walk goes on after the hedge target. */
+class HedgeLost extends Error {
+  constructor(readonly failure: DetourError) {
+    super(failure.message);
+  }
 }

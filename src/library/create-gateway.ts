@@ -6,7 +6,7 @@ import { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { logRequests } from '../observability/request-logging.js';
 import { providerTypes } from '../providers/registry.js';
-import { DetourGateway, type Gateway } from './gateway.js';
+import { DetourGateway, type Gateway, type GatewayObservability } from './gateway.js';
 
 /** A config object in the YAML file's shape (snake_case; `${ENV}` references allowed in strings). */
 export type GatewayConfig = z.input<typeof configSchema>;
@@ -15,10 +15,17 @@ export interface CreateGatewayOptions {
   /** Where `${VAR}` references are looked up; `process.env` when absent. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
-   * Opt-in request log: one line per request, attempts at debug, as the server writes them.
-   * A pino logger (or one with its interface). Off by default, and then costs nothing.
+   * Where request lines go: one per request, attempts at debug, as the server writes them.
+   * A pino logger (or one with its interface). Without one, nothing is logged.
    */
   logger?: Logger;
+  /**
+   * Opt-in: the server's observability over this gateway's engine — Prometheus metrics
+   * (`gateway.metrics()`), the request log (a SQLite file, when the config's `log.enabled`),
+   * statistics, SLOs and alerts. Off by default, and then none of it is loaded: no file, no
+   * timer, no listener.
+   */
+  observability?: boolean | { processMetrics?: boolean };
 }
 
 /**
@@ -31,6 +38,16 @@ export async function createGateway(config: GatewayConfig | string, options: Cre
   const loadOptions = { providerTypes: providerTypes(), env: options.env };
   const validated = typeof config === 'string' ? loadConfigFile(config, loadOptions) : validateConfig(config, loadOptions);
   const engine = new Engine(toRuntimeSettings(validated));
-  const stopLogging = options.logger ? logRequests(engine.events, options.logger) : undefined;
-  return new DetourGateway({ config: validated, engine, onClose: stopLogging });
+  let observability: GatewayObservability | undefined;
+  let stopLogging: (() => void) | undefined;
+  if (options.observability) {
+    // Loaded on demand: metrics, SQLite and alerting stay out of a process that did not ask for them.
+    const { startObservability } = await import('./observability-wiring.js');
+    const processMetrics = typeof options.observability === 'object' ? options.observability.processMetrics : undefined;
+    observability = startObservability(validated, engine, { logger: options.logger, processMetrics });
+  } else if (options.logger) {
+    // Observability writes the request lines itself; without it, the logger alone is wired.
+    stopLogging = logRequests(engine.events, options.logger);
+  }
+  return new DetourGateway({ config: validated, engine, observability, onClose: stopLogging });
 }

@@ -1,7 +1,11 @@
+import { systemClock } from '../core/clock.js';
 import type { EngineEvents } from '../core/events.js';
 import type { DetourConfig } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
+import type { Observability } from '../observability/observability.js';
+import { TargetStateView, type TargetSnapshot } from '../observability/target-state.js';
 import { ingressCodecs } from '../providers/registry.js';
+import { topologyOf } from '../server/observability-config.js';
 import { createFetchHandler, type FetchFunction } from './fetch-handler.js';
 import { callForBody, callForStream, type CallOptions, type CallResult, type CallTarget } from './in-process-call.js';
 import type { ClientFormat } from './client-formats.js';
@@ -49,13 +53,28 @@ export interface Gateway {
   off<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): void;
   /** The route names this gateway serves (what `GET /v1/models` lists). */
   routes(): string[];
+  /**
+   * Every configured target's live state, as the dashboard shows it: circuit, health, whether
+   * traffic to it is failing, its last error and success. Targets addressed directly
+   * (`provider/model`) appear after their first attempt.
+   */
+  targets(): TargetSnapshot[];
+  /**
+   * This gateway's Prometheus metrics in the text exposition format, as the server's `/metrics`
+   * gives them. Needs `createGateway(config, { observability: true })`; rejects otherwise.
+   */
+  metrics(): Promise<string>;
   /** Closes upstream connections and stops the gateway's timers, so the process can exit. Calls after it reject. */
   close(): Promise<void>;
 }
 
+/** The opt-in observability a gateway may run (the server's own). */
+export type GatewayObservability = Observability;
+
 export interface GatewayParts {
   config: DetourConfig;
   engine: Engine;
+  observability?: GatewayObservability | undefined;
   /** Stops the opt-in side channels (request log) on close. */
   onClose?: (() => void) | undefined;
 }
@@ -65,11 +84,15 @@ export class DetourGateway implements Gateway {
   readonly config: DetourConfig;
   readonly fetch: FetchFunction;
   private readonly engine: Engine;
+  private readonly targetState: Pick<TargetStateView, 'snapshot' | 'close'>;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly parts: GatewayParts) {
     this.config = parts.config;
     this.engine = parts.engine;
+    // Fed by the engine's events from the start, since a circuit that opened before the first look must show as open.
+    // Observability, when on, keeps the same view already: one set of listeners is enough.
+    this.targetState = parts.observability?.targets ?? new TargetStateView(topologyOf(this.engine.routes), this.engine.events, systemClock);
     this.fetch = createFetchHandler({ engine: this.engine, maxBodyBytes: parts.config.server.max_body_bytes, assertOpen: () => this.assertOpen() });
   }
 
@@ -101,9 +124,21 @@ export class DetourGateway implements Gateway {
     return this.engine.routes.names();
   }
 
+  targets(): TargetSnapshot[] {
+    return this.targetState.snapshot();
+  }
+
+  async metrics(): Promise<string> {
+    const observability = this.parts.observability;
+    if (!observability) throw new Error('metrics are off: create the gateway with { observability: true }');
+    return observability.metrics.registry.metrics();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.parts.onClose?.();
+      this.targetState.close();
+      await this.parts.observability?.close();
       await this.engine.close();
     })();
     return this.closing;

@@ -34,7 +34,8 @@ export type ChatAnswer = EngineResult | RejectedResult;
  */
 export async function answerChat(call: ChatCall, readBody: () => Promise<Buffer | string>): Promise<ChatAnswer | undefined> {
   try {
-    const body = parseJsonBody(await readBody());
+    const raw = await readBody();
+    const body = parseJsonBody(raw);
     const { route, stream, wantsUsage } = call.codec.inspectRequest(body);
     return await call.engine.handle({
       id: call.requestId,
@@ -45,6 +46,7 @@ export async function answerChat(call: ChatCall, readBody: () => Promise<Buffer 
       wantsUsage,
       signal: call.signal,
       receivedAt: call.receivedAt,
+      bodyBytes: typeof raw === 'string' ? raw.length : raw.byteLength,
     });
   } catch (error) {
     if (!(error instanceof DetourError)) throw error;

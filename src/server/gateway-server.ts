@@ -1,10 +1,15 @@
 import type { Clock, Random } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
 import { toRuntimeSettings } from '../config/runtime.js';
 import { Engine } from '../engine/engine.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import { logRequests } from '../observability/request-logging.js';
+import { Observability } from '../observability/observability.js';
+import type { TargetStateSource } from '../observability/target-state.js';
+import { redactSecrets } from '../providers/shared/redact.js';
+import { registerAdminRoutes } from './admin/admin-routes.js';
 import { DetourServer } from './http-server.js';
+import { toObservabilitySettings, topologyOf } from './observability-config.js';
 
 export interface GatewayServerOptions {
   port?: number;
@@ -12,6 +17,10 @@ export interface GatewayServerOptions {
   logger?: Logger;
   clock?: Clock;
   random?: Random;
+  /** The engine's live per-target state (circuit, EWMA latency, in flight), when it offers one. */
+  targetState?: TargetStateSource;
+  /** Process metrics (CPU, memory, event loop) in /metrics; on unless turned off. */
+  processMetrics?: boolean;
 }
 
 export interface RunningGateway {
@@ -20,24 +29,47 @@ export interface RunningGateway {
   port: number;
   engine: Engine;
   server: DetourServer;
+  observability: Observability;
   close(): Promise<void>;
 }
 
-/** Builds the engine from a validated config and serves it over HTTP. */
+/** Builds the engine from a validated config, wires observability to its events, and serves both over HTTP. */
 export async function startGatewayServer(config: DetourConfig, options: GatewayServerOptions = {}): Promise<RunningGateway> {
   const settings = toRuntimeSettings(config);
   const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
   const engine = new Engine({ ...settings, clock: options.clock, random: options.random });
-  const stopLogging = logRequests(engine.events, logger);
+  const targetState: TargetStateSource = options.targetState ?? { targets: () => engine.targets() };
+  const topology = topologyOf(engine.routes);
+  const observabilitySettings = toObservabilitySettings(config);
+  const observability = new Observability(observabilitySettings, {
+    events: engine.events,
+    topology,
+    clock,
+    logger,
+    redact: (text) => redactSecrets(text, observabilitySettings.secrets),
+    targetState,
+    processMetrics: options.processMetrics,
+  });
   const server = new DetourServer({ engine, maxBodyBytes: config.server.max_body_bytes, logger });
-  const address = await server.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+  const admin = registerAdminRoutes(server, { observability, topology, adminToken: config.server.admin_token });
+  let address;
+  try {
+    address = await server.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+  } catch (error) {
+    await observability.close();
+    await engine.close();
+    throw error;
+  }
   return {
     ...address,
     engine,
     server,
+    observability,
     async close() {
+      admin.close();
       await server.close();
-      stopLogging();
+      await observability.close();
       await engine.close();
     },
   };

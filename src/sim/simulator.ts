@@ -185,13 +185,14 @@ export class Simulator {
     }
 
     let inspection: { stream: boolean; wantsUsage: boolean };
+    let canonical: ReturnType<SimEndpoint['codec']['toCanonical']>;
     try {
       inspection = endpoint.codec.inspectRequest(body);
+      canonical = endpoint.codec.toCanonical(body as Record<string, unknown>);
     } catch (error) {
       this.stats.setStatus(call, 400);
       return this.sendError(endpoint, response, 400, error instanceof Error ? error.message : 'invalid request', undefined, apiKey);
     }
-    const canonical = endpoint.codec.toCanonical(body as Record<string, unknown>);
     const simAnswer = answer(canonical, this.style);
     this.stats.setStatus(call, 200);
     if (!inspection.stream) {

@@ -1,5 +1,6 @@
 import { createGateway, type Gateway, type GatewayConfig } from '../../src/index.js';
 import type { Simulator } from '../../src/sim/simulator.js';
+import { anthropicProvider } from '../helpers/anthropic.js';
 import { openAiProvider, startSim, twoTargetConfig, type Cleanup } from '../helpers/gateway.js';
 
 /** An in-process gateway from a config object, with no environment to interpolate from. */
@@ -13,6 +14,26 @@ export async function twoSimGateway(cleanup: Cleanup, route: Record<string, unkn
   const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
   const gateway = cleanup.add(await startLibraryGateway(twoTargetConfig(openAiProvider(primary, 'sk-primary-secret-key-123456'), openAiProvider(backup), route)));
   return { primary, backup, gateway };
+}
+
+/**
+ * One simulator speaking both formats behind routes of each upstream format, and `resilient`:
+ * an OpenAI target that answers 503 in front of an Anthropic backup.
+ */
+export function mixedFormatConfig(sim: Simulator): Record<string, unknown> {
+  return {
+    providers: { claude: anthropicProvider(sim.url), gpt: openAiProvider(sim) },
+    models: {
+      claude: { targets: [{ provider: 'claude', model: 'claude-sim' }] },
+      gpt: { targets: [{ provider: 'gpt', model: 'gpt-sim' }] },
+      resilient: { targets: [{ provider: 'gpt', model: 'gpt-down' }, { provider: 'claude', model: 'claude-backup' }], retry: { attempts: 2, backoff_ms: 1, max_backoff_ms: 5 } },
+    },
+  };
+}
+
+/** A simulator whose `gpt-down` model answers 503, for `mixedFormatConfig`. */
+export function startMixedSim(cleanup: Cleanup): Promise<Simulator> {
+  return startSim({ plan: { faults: [{ model: 'gpt-down', status: 503 }] } }).then((sim) => cleanup.add(sim));
 }
 
 /** Polls until `condition` holds or `timeoutMs` passes (for effects that land after a response). */

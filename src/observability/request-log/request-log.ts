@@ -36,10 +36,11 @@ export class RequestLog {
   private queue: ParentChildRecord[] = [];
   private state: State = 'opening';
   private worker: SqliteWorker | undefined;
-  private isWriting = false;
+  private writing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private retention: Promise<void> | undefined;
+  private queuedRetention: Promise<void> | undefined;
   private lostSinceReport = 0;
   private isFailureReported = false;
   private lastReportAt = -Infinity;
@@ -77,16 +78,20 @@ export class RequestLog {
   async flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.isWriting || this.state !== 'open') return;
-    this.isWriting = true;
-    try {
-      while (this.queue.length > 0 && this.state === 'open') {
-        const batch = this.queue.splice(0, this.settings.batchSize);
-        this.deps.metrics.requestLogQueue.set(this.queue.length);
-        await this.write(batch);
-      }
-    } finally {
-      this.isWriting = false;
+    // One writer at a time: a flush during a write waits for it, then writes what is left.
+    while (this.writing) await this.writing;
+    if (this.state !== 'open' || this.queue.length === 0) return;
+    this.writing = this.writeQueue().finally(() => {
+      this.writing = undefined;
+    });
+    await this.writing;
+  }
+
+  private async writeQueue(): Promise<void> {
+    while (this.queue.length > 0 && this.state === 'open') {
+      const batch = this.queue.splice(0, this.settings.batchSize);
+      this.deps.metrics.requestLogQueue.set(this.queue.length);
+      await this.write(batch);
     }
   }
 
@@ -116,16 +121,25 @@ export class RequestLog {
 
   /** Deletes records past the age limit, then the oldest until the file fits its size limit. */
   applyRetention(): Promise<void> {
-    this.retention ??= this.retain().finally(() => {
-      this.retention = undefined;
+    // One run at a time; a call during a run queues one more, which every later caller shares.
+    this.queuedRetention ??= (this.retention ?? Promise.resolve()).then(async () => {
+      this.queuedRetention = undefined;
+      const run = this.retain();
+      this.retention = run;
+      try {
+        await run;
+      } finally {
+        if (this.retention === run) this.retention = undefined;
+      }
     });
-    return this.retention;
+    return this.queuedRetention;
   }
 
   async close(): Promise<void> {
     await this.opened;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    await this.retention?.catch(() => undefined);
+    await this.queuedRetention;
+    await this.retention;
     await this.flush();
     this.state = 'closed';
     if (!this.worker) return;

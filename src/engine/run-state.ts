@@ -1,0 +1,199 @@
+import { DetourError } from '../core/errors.js';
+import type { AttemptRecord } from '../core/events.js';
+import type { Target } from '../core/settings.js';
+import type { ChatRequest, ErrorPayload, ProviderAdapter, Usage } from '../providers/types.js';
+import { tryParseJson } from '../providers/shared/json.js';
+import type { AttemptSuccess, LiveStream } from './attempt.js';
+import type { EngineContext, EngineRequest } from './engine.js';
+import { errorPayload, type AllFailed } from './failure.js';
+import type { BodyResult, EngineResult, ServedMeta, StreamResult } from './result.js';
+import type { ResolvedRoute } from './route-table.js';
+
+/** What a finished run tells the engine besides its result. */
+export interface RunOutcome {
+  result: EngineResult;
+  /** Every target failed (not the client's fault): the route may degrade. */
+  isAllFailed: boolean;
+  /** The served answer's text, for a mirror's comparison (non-streaming answers only). */
+  servedText?: () => string | undefined;
+}
+
+/**
+ * The state one request carries through its attempts, and how its outcome is written: the
+ * attempt records, who served it, and the `request.finished` event (emitted exactly once).
+ */
+export class RunState {
+  readonly attempts: AttemptRecord[];
+  firstTarget: Target | undefined;
+  private canonicalRequest: ChatRequest | undefined;
+
+  constructor(
+    readonly context: EngineContext,
+    readonly request: EngineRequest,
+    readonly route: ResolvedRoute,
+    readonly isDegraded: boolean,
+    priorAttempts: readonly AttemptRecord[],
+  ) {
+    this.attempts = [...priorAttempts];
+  }
+
+  /** The request as canonical, translated once and only when something needs it. */
+  canonical(): ChatRequest {
+    this.canonicalRequest ??= this.request.codec.toCanonical(this.request.body);
+    return this.canonicalRequest;
+  }
+
+  record(target: Target, startedAt: number, failure?: DetourError, role?: AttemptRecord['role']): AttemptRecord {
+    const record: AttemptRecord = {
+      target: target.id,
+      provider: target.provider.name,
+      model: target.model,
+      status: failure ? failure.status : 200,
+      code: failure?.code,
+      kind: failure?.kind,
+      retryAfterMs: failure?.retryAfterMs,
+      durationMs: this.context.clock.now() - startedAt,
+      ...(role ? { role } : {}),
+    };
+    this.attempts.push(record);
+    const base = { requestId: this.request.id, route: this.route.settings.name, record };
+    if (failure) this.context.events.emit('attempt.failed', { ...base, message: failure.message });
+    else this.context.events.emit('attempt.succeeded', base);
+    return record;
+  }
+
+  meta(target: Target | undefined): ServedMeta {
+    return {
+      requestId: this.request.id,
+      route: this.route.settings.name,
+      target,
+      attempts: this.attempts,
+      isFailover: target !== undefined && this.firstTarget !== undefined && target !== this.firstTarget,
+      isDegraded: this.isDegraded,
+    };
+  }
+
+  /** A whole answer (or a stream's start) from `target`, in the client's format. */
+  succeed(adapter: ProviderAdapter, target: Target, success: AttemptSuccess, onStreamEnd: (error?: DetourError) => void): RunOutcome {
+    if (success.type === 'stream') {
+      const ttftMs = this.context.clock.now() - this.request.receivedAt;
+      const result: StreamResult = {
+        type: 'stream',
+        status: success.status,
+        head: success.head,
+        rest: this.relay(target, success.live, ttftMs, onStreamEnd),
+        contentType: this.request.codec.streamContentType,
+        meta: this.meta(target),
+      };
+      return { result, isAllFailed: false };
+    }
+    const isPassThrough = adapter.format === this.request.codec.format;
+    let body: Buffer | string = success.body;
+    let usage: () => Usage | undefined;
+    let text: () => string | undefined;
+    if (isPassThrough) {
+      const parsed = lazy(() => tryParseJson(success.body.toString('utf8')));
+      usage = lazy(() => adapter.readUsage(parsed()));
+      text = () => contentOf(safeParse(() => adapter.parseResponse(parsed(), target)));
+    } else {
+      // Translation needs the parsed answer; a malformed one is this attempt's failure, and still recoverable.
+      const response = adapter.parseResponse(tryParseJson(success.body.toString('utf8')), target);
+      body = this.request.codec.encodeResponse(response);
+      usage = () => response.usage;
+      text = () => contentOf(response);
+    }
+    const result: BodyResult = { type: 'body', status: success.status, body, headers: {}, meta: this.meta(target) };
+    this.finished(result.status, target, usage, undefined);
+    return { result, isAllFailed: false, servedText: text };
+  }
+
+  /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
+  private async *relay(target: Target, live: LiveStream, ttftMs: number, onEnd: (error?: DetourError) => void): AsyncGenerator<string, void, undefined> {
+    let status = 200;
+    let failure: DetourError | undefined;
+    try {
+      yield* live.rest();
+    } catch (error) {
+      failure = asDetourError(error, target);
+      status = failure.code === 'CLIENT_CLOSED' ? 499 : 502;
+      const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED';
+      const encoder = this.request.codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
+      yield encoder.error({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
+    } finally {
+      live.close();
+      onEnd(failure);
+      this.finished(status, target, () => live.processor.usage, ttftMs, failure?.code);
+    }
+  }
+
+  /** The client's own error (or an upstream's 400), answered as it is. */
+  answerError(error: DetourError, sameFormatTarget: boolean): RunOutcome {
+    const status = error.status ?? 400;
+    const body = sameFormatTarget && error.upstreamBody !== undefined ? JSON.stringify(error.upstreamBody) : this.request.codec.encodeError(errorPayload(error, status));
+    const result: BodyResult = { type: 'body', status, body, headers: {}, meta: this.meta(undefined) };
+    this.finished(status, undefined, undefined, undefined, error.code);
+    return { result, isAllFailed: false };
+  }
+
+  /** No target answered. `announce` is false when the engine may still degrade to another route. */
+  allFailed(failure: AllFailed, announce: boolean): RunOutcome {
+    const payload: ErrorPayload = errorPayload(failure.error, failure.status, { attempts: this.attempts });
+    const result: BodyResult = { type: 'body', status: failure.status, body: this.request.codec.encodeError(payload), headers: failure.headers, meta: this.meta(undefined) };
+    if (announce) this.finished(failure.status, undefined, undefined, undefined, failure.error.code);
+    return { result, isAllFailed: true };
+  }
+
+  finished(status: number, target: Target | undefined, usage: (() => Usage | undefined) | undefined, ttftMs: number | undefined, errorCode?: DetourError['code']): void {
+    const events = this.context.events;
+    if (!events.hasListeners('request.finished')) return;
+    const now = this.context.clock.now();
+    events.emit('request.finished', {
+      requestId: this.request.id,
+      route: this.route.settings.name,
+      format: this.request.codec.format,
+      stream: this.request.stream,
+      status,
+      target: target?.id,
+      provider: target?.provider.name,
+      model: target?.model,
+      attempts: this.attempts,
+      isFailover: target !== undefined && target !== this.firstTarget,
+      isDegraded: this.isDegraded,
+      errorCode,
+      startedAt: this.request.receivedAt,
+      latencyMs: now - this.request.receivedAt,
+      ttftMs,
+      usage: usage ?? (() => undefined),
+      clientKeyId: this.request.clientKeyId,
+    });
+  }
+}
+
+export function asDetourError(error: unknown, target: Target): DetourError {
+  if (error instanceof DetourError) return error;
+  return new DetourError({ kind: 'retryable', code: 'INTERNAL_ERROR', target: target.id, message: error instanceof Error ? error.message : String(error), cause: error });
+}
+
+function contentOf(response: { choices: Array<{ message: { content: string | null } }> } | undefined): string | undefined {
+  return response?.choices[0]?.message.content ?? undefined;
+}
+
+function safeParse<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
+}
+
+function lazy<T>(compute: () => T): () => T {
+  let isDone = false;
+  let value: T;
+  return () => {
+    if (!isDone) {
+      value = compute();
+      isDone = true;
+    }
+    return value;
+  };
+}
