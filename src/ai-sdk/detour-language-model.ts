@@ -102,29 +102,35 @@ function toPartStream(
     start(controller) {
       controller.enqueue({ type: 'stream-start', warnings });
     },
+    // A chunk may map to no part (a usage-only chunk): pull must not return before enqueuing
+    // something, since the stream would not call it again for the reader that is waiting.
     async pull(controller) {
-      let next: IteratorResult<ChatCompletionChunk>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        if (error instanceof Error && error.name === 'AbortError') {
-          controller.error(error);
+      for (;;) {
+        let next: IteratorResult<ChatCompletionChunk>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          if (error instanceof Error && error.name === 'AbortError') {
+            controller.error(error);
+            return;
+          }
+          // A failure after the stream started: say so, and finish as `error` so the SDK never takes the answer for whole.
+          mapper.fail();
+          controller.enqueue({ type: 'error', error: toApiCallError(error, route, requestBody) });
+          for (const part of mapper.finish({ detour: servedMetadata(chunks.served) })) controller.enqueue(part);
+          controller.close();
           return;
         }
-        // A failure after the stream started: say so, and finish as `error` so the SDK never takes the answer for whole.
-        mapper.fail();
-        controller.enqueue({ type: 'error', error: toApiCallError(error, route, requestBody) });
-        for (const part of mapper.finish({ detour: servedMetadata(chunks.served) })) controller.enqueue(part);
-        controller.close();
-        return;
+        if (next.done) {
+          for (const part of mapper.finish({ detour: servedMetadata(chunks.served) })) controller.enqueue(part);
+          controller.close();
+          return;
+        }
+        const parts = mapper.push(next.value);
+        if (includeRaw) controller.enqueue({ type: 'raw', rawValue: next.value });
+        for (const part of parts) controller.enqueue(part);
+        if (includeRaw || parts.length > 0) return;
       }
-      if (next.done) {
-        for (const part of mapper.finish({ detour: servedMetadata(chunks.served) })) controller.enqueue(part);
-        controller.close();
-        return;
-      }
-      if (includeRaw) controller.enqueue({ type: 'raw', rawValue: next.value });
-      for (const part of mapper.push(next.value)) controller.enqueue(part);
     },
     async cancel() {
       await iterator.return?.();

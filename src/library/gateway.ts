@@ -131,7 +131,7 @@ export class DetourGateway implements Gateway {
   async metrics(): Promise<string> {
     const observability = this.parts.observability;
     if (!observability) throw new Error('metrics are off: create the gateway with { observability: true }');
-    return observability.metrics.registry.metrics();
+    return observability.metrics.text();
   }
 
   close(): Promise<void> {

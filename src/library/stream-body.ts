@@ -34,17 +34,22 @@ export function toResponseBody(result: StreamResult, abort: CallAbort, callerSig
         controller.enqueue(encoder.encode(result.head));
         return;
       }
-      const next = await result.rest.next();
-      // The caller aborted while this read waited: the body has already been errored.
-      if (isOver) return;
-      if (next.done) {
-        isOver = true;
-        callerSignal?.removeEventListener('abort', onCallerAbort);
-        abort.release();
-        controller.close();
+      // An empty piece is skipped rather than enqueued: pull must hand the waiting reader something real.
+      for (;;) {
+        const next = await result.rest.next();
+        // The caller aborted while this read waited: the body has already been errored.
+        if (isOver) return;
+        if (next.done) {
+          isOver = true;
+          callerSignal?.removeEventListener('abort', onCallerAbort);
+          abort.release();
+          controller.close();
+          return;
+        }
+        if (next.value === '') continue;
+        controller.enqueue(encoder.encode(next.value));
         return;
       }
-      controller.enqueue(encoder.encode(next.value));
     },
     cancel: stop,
   });

@@ -10,6 +10,12 @@ export type CircuitStatus = 'closed' | 'open' | 'half_open';
 export interface EngineTargetState {
   id: string;
   circuit?: CircuitStatus | undefined;
+  /** When an open circuit's cooldown ends (epoch ms). */
+  cooldownUntil?: number | null | undefined;
+  openReason?: string | null | undefined;
+  health?: HealthStatus | undefined;
+  /** EWMA success rate in [0, 1]. */
+  successRate?: number | undefined;
   /** EWMA of attempt duration, ms. */
   latencyMs?: number | null | undefined;
   /** EWMA of time to first token, ms. */
@@ -34,6 +40,7 @@ export interface TargetSnapshot extends TargetInfo {
   circuitSince: number | null;
   /** Open circuits: when the next probe may go (epoch ms). */
   openUntil: number | null;
+  openReason: string | null;
   health: HealthStatus;
   traffic: TrafficStatus;
   consecutiveFailures: number;
@@ -43,6 +50,8 @@ export interface TargetSnapshot extends TargetInfo {
   latencyMs: number | null;
   ttftMs: number | null;
   inFlight: number | null;
+  /** The engine's EWMA success rate, when it reports one. */
+  successRate: number | null;
 }
 
 /** Consecutive failed calls after which traffic calls a target failing. */
@@ -53,6 +62,7 @@ interface Tracked {
   circuit: CircuitStatus;
   circuitSince: number | null;
   openUntil: number | null;
+  openReason: string | null;
   health: HealthStatus;
   consecutiveFailures: number;
   lastErrorCode: string | null;
@@ -77,9 +87,9 @@ export class TargetStateView {
   ) {
     for (const info of allTargets(topology)) this.tracked.set(info.id, this.fresh(info));
     this.unsubscribes.push(
-      events.on('circuit.opened', (event) => this.setCircuit(event.target, 'open', event.until)),
-      events.on('circuit.half_opened', (event) => this.setCircuit(event.target, 'half_open', null)),
-      events.on('circuit.closed', (event) => this.setCircuit(event.target, 'closed', null)),
+      events.on('circuit.opened', (event) => this.setCircuit(event.target, 'open', event.until, event.reason)),
+      events.on('circuit.half_opened', (event) => this.setCircuit(event.target, 'half_open', null, this.get(event.target).openReason)),
+      events.on('circuit.closed', (event) => this.setCircuit(event.target, 'closed', null, null)),
       events.on('health.changed', (event) => {
         this.get(event.target).health = event.to;
       }),
@@ -106,8 +116,9 @@ export class TargetStateView {
         ...state.info,
         circuit: engine?.circuit ?? state.circuit,
         circuitSince: state.circuitSince,
-        openUntil: state.openUntil,
-        health: state.health,
+        openUntil: engine?.cooldownUntil !== undefined ? engine.cooldownUntil : state.openUntil,
+        openReason: engine?.openReason !== undefined ? engine.openReason : state.openReason,
+        health: engine?.health ?? state.health,
         traffic: state.lastSuccessAt === null && state.lastErrorAt === null ? 'idle' : state.consecutiveFailures >= failingAfter ? 'failing' : 'ok',
         consecutiveFailures: state.consecutiveFailures,
         lastErrorCode: state.lastErrorCode,
@@ -116,6 +127,7 @@ export class TargetStateView {
         latencyMs: engine?.latencyMs ?? null,
         ttftMs: engine?.ttftMs ?? null,
         inFlight: engine?.inFlight ?? null,
+        successRate: engine?.successRate ?? null,
       };
     });
   }
@@ -124,11 +136,12 @@ export class TargetStateView {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }
 
-  private setCircuit(target: string, circuit: CircuitStatus, openUntil: number | null): void {
+  private setCircuit(target: string, circuit: CircuitStatus, openUntil: number | null, openReason: string | null): void {
     const state = this.get(target);
     state.circuit = circuit;
     state.circuitSince = this.clock.now();
     state.openUntil = openUntil;
+    state.openReason = openReason;
   }
 
   /** A target addressed directly (`provider/model`) is tracked from its first event on. */
@@ -145,6 +158,6 @@ export class TargetStateView {
   }
 
   private fresh(info: TargetInfo): Tracked {
-    return { info, circuit: 'closed', circuitSince: null, openUntil: null, health: 'unknown', consecutiveFailures: 0, lastErrorCode: null, lastErrorAt: null, lastSuccessAt: null };
+    return { info, circuit: 'closed', circuitSince: null, openUntil: null, openReason: null, health: 'unknown', consecutiveFailures: 0, lastErrorCode: null, lastErrorAt: null, lastSuccessAt: null };
   }
 }

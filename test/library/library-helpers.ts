@@ -41,3 +41,16 @@ export async function waitFor(condition: () => boolean, timeoutMs = 3000): Promi
   const started = Date.now();
   while (!condition() && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 20));
 }
+
+/** Handles (sockets, servers, timers, files) active now that were not in `before`, by kind; the runner's own come and go. */
+export function addedResources(before: readonly string[]): string[] {
+  const remaining = new Map<string, number>();
+  for (const kind of before) remaining.set(kind, (remaining.get(kind) ?? 0) + 1);
+  const added: string[] = [];
+  for (const kind of process.getActiveResourcesInfo()) {
+    const count = remaining.get(kind) ?? 0;
+    if (count > 0) remaining.set(kind, count - 1);
+    else added.push(kind);
+  }
+  return added;
+}

@@ -35,6 +35,7 @@ describe('incidents', () => {
     for (let request = 0; request < 50; request++) {
       failover();
       clock.advance(100);
+      incidents.tick();
     }
     expect(messages.map((message) => message.state)).toEqual(['firing']);
     const firing = messages[0]?.incident;
@@ -67,16 +68,33 @@ describe('incidents', () => {
   });
 
   it('does not call a target down for a single blip, nor for failovers the request itself caused', () => {
-    const { messages, failover } = setup({ minFailovers: 3 });
+    const { clock, incidents, messages, failover } = setup({ minFailovers: 3 });
     failover();
     failover();
     for (let request = 0; request < 10; request++) failover('CONTEXT_LENGTH_EXCEEDED');
+    clock.advance(5000);
+    incidents.tick();
     expect(messages).toEqual([]);
+  });
+
+  it('waits a moment before announcing, so the alert can say who took over; a problem gone by then is never announced', () => {
+    const { clock, events, incidents, messages, primaryServes } = setup({ resolveAfterMs: 100 });
+    events.emit('circuit.opened', { target: primary, reason: 'failure_count', cooldownMs: 30_000, until: clock.now() + 30_000 });
+    events.emit('circuit.closed', { target: primary, reason: 'reset' });
+    primaryServes();
+    clock.advance(500);
+    incidents.tick();
+    clock.advance(5000);
+    incidents.tick();
+    expect(messages).toEqual([]);
+    expect(incidents.incidents()).toEqual([]);
   });
 
   it('reports an open circuit at once and waits for it to close before recovering', () => {
     const { clock, events, incidents, messages, primaryServes } = setup();
     events.emit('circuit.opened', { target: primary, reason: 'failure_rate', cooldownMs: 30_000, until: clock.now() + 30_000 });
+    clock.advance(1000);
+    incidents.tick();
     expect(messages.map((message) => message.incident.notes.map((note) => note.text))).toEqual([['circuit opened (failure rate)']]);
     primaryServes();
     clock.advance(120_000);
@@ -93,6 +111,8 @@ describe('incidents', () => {
     for (let request = 0; request < 5; request++) {
       detector.recordOutcome(outcome({ status: 503, errorCode: 'ALL_TARGETS_FAILED', attempts: [failedAttempt(primary), failedAttempt(backup)] }));
     }
+    clock.advance(1000);
+    incidents.tick();
     expect(messages).toHaveLength(1);
     expect(messages[0]?.incident).toMatchObject({ type: 'all_targets_failed', route: 'chat', severity: 'critical' });
     detector.recordOutcome(outcome());

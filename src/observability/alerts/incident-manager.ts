@@ -6,6 +6,7 @@ const maxResolved = 200;
 
 interface Active {
   incident: Incident;
+  isAnnounced: boolean;
   /** Since when the problem has looked gone; resolved once that lasts `resolveAfterMs`. */
   clearingSince: number | null;
 }
@@ -16,10 +17,12 @@ export interface ResolvedIncident {
 }
 
 /**
- * Deduplicates problems into incidents. The first signal of a key opens an incident and
- * announces it; later signals only update it. A clear starts a hold-down: only when no signal
- * came back for `resolveAfterMs` is the incident resolved and its recovery announced, so that a
- * flapping target is one incident, not an alert per flap.
+ * Deduplicates problems into incidents. The first signal of a key opens an incident; later
+ * signals only update it. It is announced a moment later (`announceAfterMs`), once the requests
+ * in flight have shown which target took over and with what error, so that the alert can say
+ * so. A clear starts a hold-down: only when no signal came back for `resolveAfterMs` is the
+ * incident resolved and its recovery announced, so that a flapping target is one incident, not
+ * an alert per flap; one gone before it was announced is dropped quietly.
  */
 export class IncidentManager {
   private readonly active = new Map<string, Active>();
@@ -29,6 +32,7 @@ export class IncidentManager {
   constructor(
     private readonly clock: Clock,
     private readonly resolveAfterMs: number,
+    private readonly announceAfterMs = 1000,
   ) {}
 
   onMessage(listener: (message: AlertMessage) => void): void {
@@ -65,8 +69,7 @@ export class IncidentManager {
       affects: { routes: [...signal.affects.routes], providers: [...signal.affects.providers] },
     };
     if (signal.note !== undefined) this.note(incident, now, signal.note);
-    this.active.set(signal.key, { incident, clearingSince: null });
-    this.announce({ state: 'firing', incident, at: now });
+    this.active.set(signal.key, { incident, isAnnounced: false, clearingSince: null });
   }
 
   /** The problem looks gone: the incident resolves unless it comes back within the hold-down. */
@@ -79,15 +82,20 @@ export class IncidentManager {
     return this.active.has(key);
   }
 
-  /** Resolves incidents whose hold-down has passed; called every second or so. */
+  /** Announces new incidents and resolves those whose hold-down has passed; called every second or so. */
   tick(): void {
     const now = this.clock.now();
     for (const [key, entry] of this.active) {
-      if (entry.clearingSince === null || now - entry.clearingSince < this.resolveAfterMs) continue;
-      this.active.delete(key);
-      this.resolved.push({ incident: entry.incident, resolvedAt: now });
-      if (this.resolved.length > maxResolved) this.resolved.shift();
-      this.announce({ state: 'resolved', incident: entry.incident, at: now });
+      if (entry.clearingSince !== null && now - entry.clearingSince >= this.resolveAfterMs) {
+        this.active.delete(key);
+        if (!entry.isAnnounced) continue;
+        this.resolved.push({ incident: entry.incident, resolvedAt: now });
+        if (this.resolved.length > maxResolved) this.resolved.shift();
+        this.announce({ state: 'resolved', incident: entry.incident, at: now });
+      } else if (!entry.isAnnounced && now - entry.incident.startedAt >= this.announceAfterMs) {
+        entry.isAnnounced = true;
+        this.announce({ state: 'firing', incident: entry.incident, at: now });
+      }
     }
   }
 
