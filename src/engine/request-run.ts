@@ -174,7 +174,8 @@ export class RequestRun {
   private start(target: Target, adapter: ProviderAdapter, upstream: UpstreamRequest, remainingMs: number, probeRequestId?: string, role?: 'hedge'): Contender<Started> {
     const resilience = this.context.resilience;
     const settings = this.route.settings;
-    const cancel = new AbortController();
+    // Only a hedge's contenders can be called off by Detour itself; others follow the client alone.
+    const cancel = settings.hedge.isEnabled ? new AbortController() : undefined;
     resilience.attemptStarted(target);
     const startedAt = this.context.clock.now();
     this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.state.attempts.length + 1 });
@@ -186,7 +187,7 @@ export class RequestRun {
       attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, remainingMs),
       firstTokenTimeoutMs: Math.min(settings.firstTokenTimeoutMs, remainingMs),
       idleTimeoutMs: settings.streamIdleTimeoutMs,
-      clientSignal: AbortSignal.any([this.request.signal, cancel.signal]),
+      clientSignal: cancel ? AbortSignal.any([this.request.signal, cancel.signal]) : this.request.signal,
       http: this.context.http,
       clock: this.context.clock,
       createProcessor: () => this.createProcessor(adapter, target),
@@ -211,7 +212,7 @@ export class RequestRun {
         throw failure;
       },
     );
-    return { result, cancel: () => cancel.abort() };
+    return { result, cancel: () => cancel?.abort() };
   }
 
   /**

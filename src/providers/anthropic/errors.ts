@@ -1,7 +1,8 @@
 import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
-import { isRecord, stringField, tryParseJson } from '../shared/json.js';
+import { readErrorBody } from '../shared/error-body.js';
+import { isRecord, stringField } from '../shared/json.js';
 import { redactSecrets } from '../shared/redact.js';
 
 interface ErrorClass {
@@ -39,11 +40,8 @@ export function classifyAnthropicError(
   target: Target,
   now: number,
 ): DetourError {
-  const safeText = redactSecrets(bodyText, [target.apiKey]);
-  const body = tryParseJson(safeText);
-  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const { body, error, message: upstreamMessage } = readErrorBody(status, bodyText, target);
   const upstreamType = stringField(error, 'type');
-  const upstreamMessage = stringField(error, 'message') ?? (safeText.slice(0, 300) || `HTTP ${status}`);
   const errorCode = isRecord(error) ? stringField(error.details, 'error_code') : undefined;
 
   let { kind, code }: ErrorClass = classifyStatus(status);

@@ -1,7 +1,8 @@
 import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import { parseProtoDuration, parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
-import { isRecord, stringField, tryParseJson } from '../shared/json.js';
+import { readErrorBody } from '../shared/error-body.js';
+import { isRecord, stringField } from '../shared/json.js';
 import { redactSecrets } from '../shared/redact.js';
 import { errorInfoType, quotaFailureType, retryInfoType } from './schema.js';
 
@@ -24,10 +25,7 @@ export function classifyGeminiError(
   target: Target,
   now: number,
 ): DetourError {
-  const safeText = redactSecrets(bodyText, [target.apiKey]);
-  const body = tryParseJson(safeText);
-  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
-  const message = stringField(error, 'message') ?? (safeText.slice(0, 300) || `HTTP ${status}`);
+  const { body, error, message } = readErrorBody(status, bodyText, target);
   const found = classifyGeminiStatus(status, error, message);
   return new DetourError({
     kind: found.kind,

@@ -1,7 +1,8 @@
 import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
-import { isRecord, stringField, tryParseJson } from '../shared/json.js';
+import { readErrorBody } from '../shared/error-body.js';
+import { isRecord, stringField } from '../shared/json.js';
 import { redactSecrets } from '../shared/redact.js';
 
 /** Classifies an OpenAI-compatible error answer; refines the status with the body's `code`. */
@@ -12,12 +13,9 @@ export function classifyOpenAiError(
   target: Target,
   now: number,
 ): DetourError {
-  const safeText = redactSecrets(bodyText, [target.apiKey]);
-  const body = tryParseJson(safeText);
-  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const { body, error, message: upstreamMessage } = readErrorBody(status, bodyText, target);
   const upstreamCode = stringField(error, 'code');
   const upstreamType = stringField(error, 'type');
-  const upstreamMessage = stringField(error, 'message') ?? (safeText.slice(0, 300) || `HTTP ${status}`);
 
   let { kind, code }: { kind: ErrorKind; code: DetourErrorCode } = classifyStatus(status);
   if (status === 429 && (upstreamCode === 'insufficient_quota' || upstreamType === 'insufficient_quota')) {
