@@ -14,7 +14,8 @@ const detour = createDetour(gateway);
 try {
   const { text, providerMetadata } = await generateText({ model: detour('chat'), prompt: 'Say hello in five words.' });
   console.log(text);
-  console.log('served:', providerMetadata?.detour);
+  const served = providerMetadata?.detour;
+  console.log(`served by ${String(served?.target)} after ${String(served?.upstreamCalls)} upstream call(s); failover: ${String(served?.isFailover)}`);
 
   const weather = tool({
     description: 'The current weather in a city',

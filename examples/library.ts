@@ -23,7 +23,7 @@ try {
   const { response: message } = await gateway.messages({ model: 'chat', max_tokens: 100, messages: [{ role: 'user', content: 'One word for "detour"?' }] });
   console.log(message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''));
 
-  console.table(gateway.targets().map((target) => ({ target: target.id, circuit: target.circuit, traffic: target.traffic, lastError: target.lastErrorCode })));
+  console.table(gateway.targets().map((target) => ({ target: target.id, circuit: target.circuit, health: target.health, successRate: target.successRate, latencyMs: target.latencyMs })));
 } catch (error) {
   // Every target failed, or the request was refused: the status and code the server would have answered.
   if (error instanceof GatewayError) console.error(`${error.status} ${error.code}: ${error.message}`);

@@ -9,7 +9,7 @@ export type { CallOptions, CallResult } from './library/in-process-call.js';
 export type { ResultStream } from './library/result-stream.js';
 export type { FetchFunction } from './library/fetch-handler.js';
 export type { ServedInfo } from './library/served.js';
-export type { CircuitStatus, TargetSnapshot, TrafficStatus } from './observability/target-state.js';
+export type { TargetSnapshot } from './engine/target-snapshot.js';
 export { GatewayError } from './library/gateway-error.js';
 export { ConfigError } from './config/load.js';
 export type { DetourConfig } from './config/schema.js';

@@ -1,24 +1,44 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../observability/logger.js';
 import { startGatewayServer } from '../server/gateway-server.js';
 import { Simulator } from '../sim/simulator.js';
 import { demoConfig } from './demo-config.js';
+import { startDemoScript } from './demo-traffic.js';
 import { onShutdown } from './load.js';
 
-/** `npm start`: the gateway in front of two simulators, with nothing to install or configure. */
-export async function runDemo(options: { port: number; host: string }): Promise<void> {
+/**
+ * `npm start`: the gateway in front of two simulators, with nothing to install or configure,
+ * under steady traffic and a scripted incident every few minutes, so the dashboard has
+ * something to show.
+ */
+export async function runDemo(options: { port: number; host: string; traffic?: boolean }): Promise<void> {
   const primary = new Simulator({ chunkDelayMs: 30 });
-  const backup = new Simulator({ chunkDelayMs: 30, answer: { text: 'Hello from the backup simulator: the primary could not answer, so Detour failed over.' } });
+  const backup = new Simulator({
+    chunkDelayMs: 30,
+    answer: { text: 'Hello from the backup simulator: the primary could not answer, so Detour failed over.' },
+    plan: { faults: [{ latency_ms: { p50: '150ms', p99: '900ms' } }] },
+  });
   const [primaryUrl, backupUrl] = await Promise.all([primary.listen(0), backup.listen(0)]);
-  const config = demoConfig(primaryUrl, backupUrl, options.port, options.host);
+  // The demo's request log lives in the temp folder, not wherever `npm start` was run.
+  const logPath = join(tmpdir(), 'detour-demo-requests.sqlite');
+  const config = demoConfig(primaryUrl, backupUrl, options.port, options.host, logPath);
   const logger = createLogger({ level: 'info', pretty: process.stdout.isTTY });
   const gateway = await startGatewayServer(config, { logger });
   const url = gateway.url;
+  const script = options.traffic === false ? undefined : startDemoScript(url, primary);
   process.stdout.write(
     [
       `listening on ${url}`,
       '',
+      `  Dashboard:   ${url}/dashboard`,
+      `  Status page: ${url}/status`,
+      `  Metrics:     ${url}/metrics`,
+      '',
       'Detour is running in front of two simulated providers (no API keys, no network).',
       `  primary simulator: ${primaryUrl}   backup simulator: ${backupUrl}`,
+      script ? '  Demo traffic is flowing; the primary goes down 45 s from now for a minute, and again every 4 minutes.' : '',
+      `  Request log: ${logPath}`,
       '',
       'Call it:',
       `  curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`,
@@ -27,12 +47,13 @@ export async function runDemo(options: { port: number; host: string }): Promise<
       'Or with the openai SDK:',
       `  new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' })`,
       '',
-      'Take the primary down and watch the request survive (x-detour-failover: true):',
+      'Take the primary down yourself and watch the request survive (x-detour-failover: true):',
       `  curl -X POST ${primaryUrl}/_sim/down -d '{"for_ms":30000}'`,
       '',
     ].join('\n'),
   );
   onShutdown(async () => {
+    await script?.stop();
     await gateway.close();
     await Promise.all([primary.close(), backup.close()]);
   });

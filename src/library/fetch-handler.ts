@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import type { EngineResult } from '../engine/result.js';
 import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec, WireFormat } from '../providers/types.js';
-import { answerChat } from '../server/chat-request.js';
+import { answerChat, type ChatAnswer } from '../server/chat-request.js';
 import { requestIdOf } from '../server/request-id.js';
 import { servedHeaders } from '../server/respond.js';
 import { CallAbort } from './call-abort.js';
@@ -51,7 +51,16 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchFunction 
 async function chat(codec: IngressCodec, request: FetchRequest, options: FetchHandlerOptions): Promise<Response> {
   const abort = new CallAbort(request.signal);
   const call = { engine: options.engine, codec, requestId: requestIdOf(request.headers.get('x-request-id') ?? undefined), receivedAt: Date.now(), signal: abort.signal };
-  const answer = await answerChat(call, () => request.text(options.maxBodyBytes));
+  let answer: ChatAnswer | undefined;
+  try {
+    answer = await answerChat(call, () => request.text(options.maxBodyBytes));
+  } catch {
+    abort.release();
+    // The caller gave up while its body was read; anything else is a fault in Detour itself,
+    // answered as the server's dispatcher answers it.
+    if (abort.isAbortedByCaller) throw abort.callerReason();
+    return json(500, (ingressCodecs.openai as IngressCodec).encodeError({ status: 500, code: 'INTERNAL_ERROR', message: 'internal error' }));
+  }
   if (answer === undefined) {
     abort.release();
     throw abort.callerReason();

@@ -1,11 +1,9 @@
-import { systemClock } from '../core/clock.js';
 import type { EngineEvents } from '../core/events.js';
 import type { DetourConfig } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
+import type { TargetSnapshot } from '../engine/target-snapshot.js';
 import type { Observability } from '../observability/observability.js';
-import { TargetStateView, type TargetSnapshot } from '../observability/target-state.js';
 import { ingressCodecs } from '../providers/registry.js';
-import { topologyOf } from '../server/observability-config.js';
 import { createFetchHandler, type FetchFunction } from './fetch-handler.js';
 import { callForBody, callForStream, type CallOptions, type CallResult, type CallTarget } from './in-process-call.js';
 import type { ClientFormat } from './client-formats.js';
@@ -54,9 +52,9 @@ export interface Gateway {
   /** The route names this gateway serves (what `GET /v1/models` lists). */
   routes(): string[];
   /**
-   * Every configured target's live state, as the dashboard shows it: circuit, health, whether
-   * traffic to it is failing, its last error and success. Targets addressed directly
-   * (`provider/model`) appear after their first attempt.
+   * Every configured target's live state, from the engine (as `/admin/api/targets` shows it):
+   * circuit and cooldown, health, EWMA latency and time to first token, success rate, requests
+   * in flight. Never holds a key.
    */
   targets(): TargetSnapshot[];
   /**
@@ -84,15 +82,11 @@ export class DetourGateway implements Gateway {
   readonly config: DetourConfig;
   readonly fetch: FetchFunction;
   private readonly engine: Engine;
-  private readonly targetState: Pick<TargetStateView, 'snapshot' | 'close'>;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly parts: GatewayParts) {
     this.config = parts.config;
     this.engine = parts.engine;
-    // Fed by the engine's events from the start, since a circuit that opened before the first look must show as open.
-    // Observability, when on, keeps the same view already: one set of listeners is enough.
-    this.targetState = parts.observability?.targets ?? new TargetStateView(topologyOf(this.engine.routes), this.engine.events, systemClock);
     this.fetch = createFetchHandler({ engine: this.engine, maxBodyBytes: parts.config.server.max_body_bytes, assertOpen: () => this.assertOpen() });
   }
 
@@ -125,7 +119,7 @@ export class DetourGateway implements Gateway {
   }
 
   targets(): TargetSnapshot[] {
-    return this.targetState.snapshot();
+    return this.engine.targets();
   }
 
   async metrics(): Promise<string> {
@@ -137,7 +131,6 @@ export class DetourGateway implements Gateway {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.parts.onClose?.();
-      this.targetState.close();
       await this.parts.observability?.close();
       await this.engine.close();
     })();

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import type { BodyResult } from '../engine/result.js';
 import { tryParseJson } from '../providers/shared/json.js';
 import type { IngressCodec } from '../providers/types.js';
-import { answerChat, type RejectedResult } from '../server/chat-request.js';
+import { answerChat, type ChatAnswer, type RejectedResult } from '../server/chat-request.js';
 import { requestIdOf } from '../server/request-id.js';
 import { CallAbort } from './call-abort.js';
 import { clientFormats, type ClientFormat } from './client-formats.js';
@@ -64,7 +64,14 @@ async function send(target: CallTarget, body: Record<string, unknown>, options: 
   const call = { engine: target.engine, codec: target.codec, requestId: requestIdOf(options.requestId), receivedAt: Date.now(), signal: abort.signal };
   // The body goes through JSON as it would over HTTP: the same validation sees the same value
   // (undefined fields dropped), and the engine works on a copy the caller cannot change mid-retry.
-  const answer = await answerChat(call, () => Promise.resolve(JSON.stringify(body)));
+  let answer: ChatAnswer | undefined;
+  try {
+    answer = await answerChat(call, () => Promise.resolve(JSON.stringify(body)));
+  } catch (error) {
+    // Not an answer (a body JSON cannot hold, a fault in Detour): the caller gets the error itself.
+    abort.release();
+    throw error;
+  }
   if (answer === undefined) {
     abort.release();
     throw abort.callerReason();

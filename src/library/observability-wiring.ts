@@ -25,6 +25,7 @@ export function startObservability(config: DetourConfig, engine: Engine, options
     clock: systemClock,
     logger: options.logger ?? silentLogger,
     redact: (text) => redactSecrets(text, settings.secrets),
+    targetState: { targets: () => engine.targets() },
     processMetrics: options.processMetrics ?? false,
   });
 }

@@ -9,7 +9,8 @@ import { toServedInfo, type ServedInfo } from './served.js';
  * A streamed answer in the client's format, as parsed events. Iterate it once; leaving the loop
  * early (`break`, `return`, a throw) or calling `cancel()` stops the upstream read. A failure
  * after the stream had started is thrown as a `GatewayError` (code `STREAM_INTERRUPTED` or a
- * timeout), never a silent end: the events read so far are an incomplete answer.
+ * timeout), never a silent end: the events read so far are an incomplete answer. A stream
+ * neither read to its end nor cancelled holds its upstream call open until the route's idle timeout.
  */
 export interface ResultStream<Event> extends AsyncIterable<Event> {
   /** Who serves the stream: known once its first event has arrived, which is when the stream is handed over. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError, type ChatCompletionRequest, type GatewayEvents } from '../../src/index.js';
-import { Cleanup } from '../helpers/gateway.js';
-import { twoSimGateway, waitFor } from './library-helpers.js';
+import { Cleanup, openAiProvider, startSim } from '../helpers/gateway.js';
+import { startLibraryGateway, twoSimGateway, waitFor } from './library-helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -168,7 +168,7 @@ describe('gateway.chat: retry and failover in process', () => {
   });
 });
 
-describe('gateway events and target state', () => {
+describe('gateway events, breakers and target state', () => {
   it('emits the engine’s events: attempts, failover, request finished', async () => {
     const { primary, gateway } = await twoSimGateway(cleanup);
     primary.setPlan({ faults: [{ status: 401 }] });
@@ -184,18 +184,73 @@ describe('gateway events and target state', () => {
     expect(seen).toHaveLength(3);
   });
 
-  it('lists routes and the live state of every target', async () => {
-    const { primary, gateway } = await twoSimGateway(cleanup);
+  it('opens a dead target’s circuit, reports it, skips the target, and closes it after a probe', async () => {
+    const primary = cleanup.add(await startSim());
+    const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
+    const gateway = cleanup.add(
+      await startLibraryGateway({
+        breaker: { failure_threshold: 2, window_ms: 10_000, open_ms: 300, max_open_ms: 2000, minimum_requests: 50 },
+        providers: { primary: openAiProvider(primary), backup: openAiProvider(backup) },
+        models: { chat: { targets: [{ provider: 'primary', model: 'm' }, { provider: 'backup', model: 'm' }], retry: { attempts: 1 } } },
+      }),
+    );
+    const transitions: string[] = [];
+    gateway.on('circuit.opened', (event) => transitions.push(`opened ${event.target} (${event.reason})`));
+    gateway.on('circuit.closed', (event) => transitions.push(`closed ${event.target} (${event.reason})`));
     expect(gateway.routes()).toEqual(['chat']);
-    expect(gateway.targets().map((target) => [target.id, target.traffic])).toEqual([
-      ['primary/gpt-4o-mini', 'idle'],
-      ['backup/gpt-4o-mini', 'idle'],
+    expect(gateway.targets().map((target) => [target.id, target.circuit])).toEqual([
+      ['primary/m', 'closed'],
+      ['backup/m', 'closed'],
     ]);
+
     primary.setPlan({ faults: [{ status: 503 }] });
-    await gateway.chat(ask);
-    const [first, second] = gateway.targets();
-    expect(first).toMatchObject({ id: 'primary/gpt-4o-mini', provider: 'primary', consecutiveFailures: 2, lastErrorCode: 'UPSTREAM_OVERLOADED', circuit: 'closed' });
-    expect(second).toMatchObject({ id: 'backup/gpt-4o-mini', traffic: 'ok', consecutiveFailures: 0 });
+    for (let i = 0; i < 2; i++) await gateway.chat(ask);
+    expect(transitions).toEqual(['opened primary/m (failure_count)']);
+    expect(gateway.targets()[0]).toMatchObject({ id: 'primary/m', circuit: 'open', openReason: 'failure_count' });
+    for (let i = 0; i < 5; i++) expect((await gateway.chat(ask)).served).toMatchObject({ provider: 'backup', upstreamCalls: 1 });
+    expect(primary.stats.requests).toBe(2);
+
+    primary.clearFaults();
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await gateway.chat(ask)).served.provider).toBe('primary');
+    await waitFor(() => gateway.targets()[0]?.circuit === 'closed');
+    expect(transitions).toEqual(['opened primary/m (failure_count)', 'closed primary/m (probe_succeeded)']);
+  });
+
+  it('hedges a slow primary: the faster answer wins and the slow call is cancelled', async () => {
+    const primary = cleanup.add(await startSim());
+    const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
+    const gateway = cleanup.add(
+      await startLibraryGateway({
+        providers: { primary: openAiProvider(primary), backup: openAiProvider(backup) },
+        models: { chat: { hedge: { after_ms: 100 }, targets: [{ provider: 'primary', model: 'm' }, { provider: 'backup', model: 'm' }] } },
+      }),
+    );
+    primary.setPlan({ faults: [{ latency_ms: 2000 }] });
+    const started = Date.now();
+    const { response, served } = await gateway.chat(ask);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(response.choices[0]?.message.content).toBe('from backup');
+    expect(served.upstreamCalls).toBe(2);
+    await waitFor(() => primary.stats.clientClosedCount === 1);
+    expect(primary.stats.clientClosedCount).toBe(1);
+  });
+
+  it('answers from degrade_to, marked degraded, when every target of a route fails', async () => {
+    const primary = cleanup.add(await startSim({ plan: { faults: [{ status: 503 }] } }));
+    const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
+    const gateway = cleanup.add(
+      await startLibraryGateway({
+        providers: { primary: openAiProvider(primary), backup: openAiProvider(backup) },
+        models: {
+          smart: { degrade_to: 'cheap', targets: [{ provider: 'primary', model: 'big' }], retry: { attempts: 1 } },
+          cheap: { targets: [{ provider: 'backup', model: 'small' }] },
+        },
+      }),
+    );
+    const { response, served } = await gateway.chat({ ...ask, model: 'smart' });
+    expect(response.model).toBe('small');
+    expect(served).toMatchObject({ isDegraded: true, upstreamCalls: 2, provider: 'backup' });
   });
 
   it('refuses calls once closed', async () => {

@@ -5,13 +5,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile, validateConfig } from '../../src/config/load.js';
 import { ConfigError, createGateway, type GatewayConfig } from '../../src/index.js';
 import { providerTypes } from '../../src/providers/registry.js';
-import { Cleanup, openAiProvider, startSim } from '../helpers/gateway.js';
+import type { Simulator } from '../../src/sim/simulator.js';
+import { Cleanup, startSim } from '../helpers/gateway.js';
 import { addedResources, waitFor } from './library-helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 const ask = { model: 'chat', messages: [{ role: 'user' as const, content: 'Hello' }] };
+
+/** A config typed as library users write it: the public `GatewayConfig` checks its shape. */
+function simConfig(sim: Simulator): GatewayConfig {
+  return { providers: { sim: { type: 'openai', base_url: `${sim.url}/v1`, api_key: 'sk-test' } }, models: { chat: { targets: [{ provider: 'sim', model: 'gpt-4o-mini' }] } } };
+}
 
 function writeConfig(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'detour-library-')), 'detour.yaml');
@@ -73,7 +79,7 @@ describe('the gateway’s lifetime', () => {
   it('holds no socket or timer once closed, so the process can exit', async () => {
     const sim = cleanup.add(await startSim());
     const before = process.getActiveResourcesInfo();
-    const gateway = await createGateway({ providers: { sim: openAiProvider(sim) }, models: { chat: { targets: [{ provider: 'sim', model: 'gpt-4o-mini' }] } } }, { env: {} });
+    const gateway = await createGateway(simConfig(sim), { env: {} });
     await gateway.chat(ask);
     for await (const _chunk of await gateway.chatStream(ask));
     expect(addedResources(before)).toContain('TCPSocketWrap');
@@ -84,10 +90,10 @@ describe('the gateway’s lifetime', () => {
 
   it('offers metrics only when observability is asked for', async () => {
     const sim = cleanup.add(await startSim());
-    const config = { providers: { sim: openAiProvider(sim) }, models: { chat: { targets: [{ provider: 'sim', model: 'gpt-4o-mini' }] } } };
+    const config = simConfig(sim);
     const plain = cleanup.add(await createGateway(config, { env: {} }));
     await expect(plain.metrics()).rejects.toThrow(/observability: true/);
-    const observed = cleanup.add(await createGateway({ ...config, log: { enabled: false } } as GatewayConfig, { env: {}, observability: true }));
+    const observed = cleanup.add(await createGateway({ ...config, log: { enabled: false } }, { env: {}, observability: true }));
     await observed.chat(ask);
     // Outcomes are counted off the request path, on a later turn of the event loop.
     await new Promise((resolve) => setImmediate(resolve));

@@ -47,7 +47,7 @@ export function escapeHtml(text: string): string {
 function loginPage(message: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Detour admin: sign in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/app.css"></head>
 <body class="login"><main><h1>Detour</h1><p>${escapeHtml(message)}</p>
 <form method="post" action="/admin/login"><label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>

@@ -75,20 +75,19 @@ export function drawLineChart(canvas, data) {
       context.fillText(clock(data.times[index]), x(index), top + plotHeight + 6);
     }
   }
-  // Lines: a gap where a value is missing (no requests in that bucket).
+  // Lines: a gap where a value is missing (no requests in that bucket); a lone point is a dot.
   for (const series of data.series) {
     context.strokeStyle = series.color;
+    context.fillStyle = series.color;
     context.lineWidth = 1.6;
     context.beginPath();
-    let isDrawing = false;
     series.values.forEach((value, index) => {
-      if (value === null) {
-        isDrawing = false;
-        return;
-      }
-      if (isDrawing) context.lineTo(x(index), y(value));
-      else context.moveTo(x(index), y(value));
-      isDrawing = true;
+      if (value === null) return;
+      const previous = series.values[index - 1];
+      const next = series.values[index + 1];
+      if (previous === null || previous === undefined) context.moveTo(x(index), y(value));
+      else context.lineTo(x(index), y(value));
+      if ((previous === null || previous === undefined) && (next === null || next === undefined)) context.fillRect(x(index) - 1.5, y(value) - 1.5, 3, 3);
     });
     context.stroke();
   }
