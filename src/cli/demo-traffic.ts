@@ -29,7 +29,7 @@ async function client(url: string, index: number, signal: AbortSignal): Promise<
 function incidents(primary: Simulator, options: { firstAfterMs: number; downMs: number; everyMs: number }): NodeJS.Timeout {
   const plan = (): void =>
     primary.setPlan({
-      faults: [{ status: 429, probability: 0.02, retry_after_ms: 200 }, { latency_ms: { p50: '80ms', p99: '700ms' } }],
+      faults: [{ status: 429, probability: 0.005, retry_after_ms: 200 }, { latency_ms: { p50: '80ms', p99: '700ms' } }],
       timeline: [{ at: `${options.firstAfterMs}ms`, for: `${options.downMs}ms`, fault: { down: true } }],
     });
   plan();

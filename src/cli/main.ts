@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
+import { runDrillCommand } from './drill-command.js';
+import { parseCliDuration } from '../drill/duration.js';
 import { runSim } from './sim-command.js';
 import { runStart } from './start-command.js';
 
@@ -9,6 +11,20 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
   return port;
+}
+
+function parseDuration(value: string): number {
+  try {
+    return parseCliDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function parsePositive(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('a number above 0');
+  return number;
 }
 
 const program = new Command();
@@ -45,6 +61,20 @@ program
   .option('-p, --port <port>', 'port for the gateway', parsePort, 8787)
   .option('-H, --host <host>', 'host to bind', '127.0.0.1')
   .action(runDemo);
+
+program
+  .command('drill')
+  .description('rehearse outages against a config: simulated upstreams, real Detour, scripted incidents, a pass/fail report')
+  .requiredOption('-c, --config <file>', 'the YAML config to rehearse')
+  .option('-s, --scenario <name|file>', 'outage, brownout, rate-limit-storm, latency-spike, stream-stall, flapping, total-outage, all, a YAML file, or a comma-separated list', 'all')
+  .option('-d, --duration <duration>', "each scenario's length (60s, 2m); its own length by default, and a shorter one scales its times", parseDuration)
+  .option('--rps <n>', 'requests per second, sent on schedule (open loop)', parsePositive, 50)
+  .option('-r, --route <name>', 'the route under test (default: the first)')
+  .option('-o, --out <dir>', 'where report.json and report.html go (default: ./detour-drill-<timestamp>/)')
+  .option('--request-log <file>', 'keep a request log (SQLite) of the drill; off by default')
+  .option('--seed <n>', 'seed for the load mix and fault draws', (value) => Math.trunc(parsePositive(value)), 1)
+  .option('--no-progress', 'no progress line')
+  .action(runDrillCommand);
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`detour: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertsSchema, priceSchema, requestLogSchema, sloSchema } from './observability-schema.js';
 import { breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
+import { stateSchema } from './state-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -90,6 +91,8 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     /** Price overrides by model name or prefix, USD per million tokens. */
     prices: z.record(z.string(), priceSchema).default({}),
+    /** Where circuits, health and counters live: this process (default) or Redis, shared by a cluster. */
+    state: stateSchema.prefault({}),
   })
   .strict();
 

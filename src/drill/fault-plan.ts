@@ -4,10 +4,20 @@ import type { FaultInput } from '../sim/faults.js';
 import type { IncidentScope, Scenario } from './scenario-schema.js';
 import type { ScenarioTimeline, Window } from './scenario-timing.js';
 
-/** What one simulator is told: standing faults (the baseline) and its scripted timeline, in ms from the start. */
+/** A span the provider's simulator stops listening, in ms from the start. */
+export interface DownWindow extends Window {
+  /** Answers under way finish (a host out of rotation) rather than being cut (a crash). */
+  keepInFlight: boolean;
+}
+
+/**
+ * What one simulator is told: standing faults (the baseline), its scripted timeline, and when it
+ * refuses connections; all in ms from the start.
+ */
 export interface SimPlan {
   faults: FaultInput[];
   timeline: Array<{ at: number; for: number; fault: FaultInput }>;
+  down: DownWindow[];
 }
 
 export interface FaultPlans {
@@ -45,7 +55,7 @@ function simModel(target: Target): string {
  */
 export function buildFaultPlans(scenario: Scenario, timeline: ScenarioTimeline, route: ResolvedRoute, providers: readonly string[]): FaultPlans {
   const baseline: FaultInput = scenario.baseline.latency_ms === undefined ? {} : { latency_ms: scenario.baseline.latency_ms };
-  const plans = new Map<string, SimPlan>(providers.map((name) => [name, { faults: Object.keys(baseline).length > 0 ? [baseline] : [], timeline: [] }]));
+  const plans = new Map<string, SimPlan>(providers.map((name) => [name, { faults: Object.keys(baseline).length > 0 ? [baseline] : [], timeline: [], down: [] }]));
   const affected = new Set<string>();
   const warnings: string[] = [];
   const routeTargets = route.groups.flatMap((group) => group.targets);
@@ -67,12 +77,26 @@ export function buildFaultPlans(scenario: Scenario, timeline: ScenarioTimeline, 
     }
     for (const provider of downProviders) {
       const plan = plans.get(provider);
-      if (plan) for (const window of placed.windows) pushEntry(plan, window, { down: true });
+      if (plan) for (const window of placed.windows) plan.down.push({ ...window, keepInFlight: incident.in_flight === 'finish' });
       const bystanders = routeTargets.filter((target) => target.provider.name === provider && !targets.includes(target));
       if (bystanders.length > 0) warnings.push(`${bystanders.map((target) => target.id).join(', ')} share${bystanders.length === 1 ? 's' : ''} provider "${provider}" with the hit target: its outage takes ${bystanders.length === 1 ? 'it' : 'them'} down too`);
     }
   }
+  for (const plan of plans.values()) plan.down = mergeDownWindows(plan.down);
   return { plans, affectedTargets: [...affected], warnings };
+}
+
+/** Overlapping spans of one provider merged, so that one incident's end never brings up a host another still holds down. */
+export function mergeDownWindows(windows: readonly DownWindow[]): DownWindow[] {
+  const merged: DownWindow[] = [];
+  for (const window of [...windows].sort((a, b) => a.startMs - b.startMs)) {
+    const last = merged[merged.length - 1];
+    if (last && window.startMs <= last.endMs) {
+      last.endMs = Math.max(last.endMs, window.endMs);
+      last.keepInFlight &&= window.keepInFlight;
+    } else if (window.endMs > window.startMs) merged.push({ ...window });
+  }
+  return merged;
 }
 
 function pushEntry(plan: SimPlan, window: Window, fault: FaultInput): void {

@@ -20,6 +20,12 @@ export const incidentSchema = z
     for: scenarioTimeSchema,
     /** Alternate: the fault holds for this long, then lifts for as long, until the window ends. */
     flap_every: scenarioTimeSchema.optional(),
+    /**
+     * With `down`: whether answers already under way finish (`finish`, a host taken out of
+     * rotation) or are cut with their connections (`drop`, a host that crashed: streams that had
+     * started cannot be saved by any gateway).
+     */
+    in_flight: z.enum(['finish', 'drop']).default('finish'),
     fault: incidentFaultSchema,
   })
   .strict();

@@ -11,6 +11,8 @@ interface FleetMember {
 
 /** One simulator per configured provider, on ephemeral loopback ports. */
 export class SimFleet {
+  private timers: NodeJS.Timeout[] = [];
+
   private constructor(private readonly members: ReadonlyMap<string, FleetMember>) {}
 
   /** Starts a simulator for every provider of `config`; `seed` makes fault draws reproducible. */
@@ -44,12 +46,28 @@ export class SimFleet {
     return [...this.members.keys()];
   }
 
-  /** Gives every simulator its plan at the same moment: their timelines' clocks start now. */
+  /**
+   * Gives every simulator its plan at the same moment: their timelines' clocks start now. Down
+   * windows are kept here rather than in the simulators' timelines, which can only crash a host.
+   */
   apply(plans: ReadonlyMap<string, SimPlan>, chunkDelayMs: number): void {
+    this.clearTimers();
     for (const [name, member] of this.members) {
+      const plan = plans.get(name);
       member.sim.chunkDelayMs = chunkDelayMs;
-      member.sim.setPlan(plans.get(name) ?? {});
+      member.sim.setPlan({ faults: plan?.faults ?? [], timeline: plan?.timeline ?? [] });
+      for (const window of plan?.down ?? []) {
+        this.timers.push(
+          setTimeout(() => void member.sim.down(undefined, { keepInFlight: window.keepInFlight }), window.startMs),
+          setTimeout(() => void member.sim.up().catch(() => undefined), window.endMs),
+        );
+      }
     }
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
   }
 
   /** Chat calls that reached each simulator (health probes and refused connections not counted). */
@@ -64,6 +82,7 @@ export class SimFleet {
   }
 
   async close(): Promise<void> {
+    this.clearTimers();
     await Promise.all([...this.members.values()].map((member) => closeSim(member.sim)));
   }
 }

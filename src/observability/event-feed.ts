@@ -114,7 +114,7 @@ export class EventFeed {
     for (const [key, fold] of this.folds) {
       if (now - fold.firstAt < foldMs) continue;
       this.folds.delete(key);
-      if (fold.count > 0) this.push({ ...fold.template, message: `${fold.template.message} ×${fold.count} more`, data: { ...fold.template.data, count: fold.count } });
+      if (fold.count > 0) this.push({ ...fold.template, message: `${fold.template.message} (+${fold.count} more)`, data: { ...fold.template.data, count: fold.count } });
     }
   }
 

@@ -93,7 +93,7 @@ export class Observability {
       const log = this.requestLog;
       this.pipeline.add((outcome) => log.record(outcome));
     }
-    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events), logRequests(events, logger));
+    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events), logRequests(events, logger, deps.redact));
     if (deps.isTickerEnabled ?? true) this.ticker = setInterval(() => this.tick(), 1000).unref();
   }
 

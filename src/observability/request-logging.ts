@@ -3,9 +3,10 @@ import type { Logger } from './logger.js';
 
 /**
  * One line per request at info, each attempt at debug, every line with the request id.
- * Fed by engine events; never sees bodies or keys.
+ * Fed by engine events; never sees bodies or keys, and upstream error messages pass through
+ * `redact` (a provider may echo part of a key back).
  */
-export function logRequests(events: EventBus, logger: Logger): () => void {
+export function logRequests(events: EventBus, logger: Logger, redact: (text: string) => string = (text) => text): () => void {
   const offFinished = events.on('request.finished', (event) => {
     if (!logger.isLevelEnabled('info')) return;
     logger.info(
@@ -27,7 +28,10 @@ export function logRequests(events: EventBus, logger: Logger): () => void {
     );
   });
   const offFailed = events.on('attempt.failed', (event) => {
-    if (logger.isLevelEnabled('debug')) logger.debug({ requestId: event.requestId, route: event.route, ...event.record, message: event.message }, 'attempt failed');
+    if (logger.isLevelEnabled('debug')) logger.debug({ requestId: event.requestId, route: event.route, ...event.record, message: redact(event.message) }, 'attempt failed');
+  });
+  const offSucceeded = events.on('attempt.succeeded', (event) => {
+    if (logger.isLevelEnabled('debug')) logger.debug({ requestId: event.requestId, route: event.route, ...event.record }, 'attempt succeeded');
   });
   const offFailover = events.on('failover.performed', (event) => {
     if (logger.isLevelEnabled('debug')) logger.debug({ ...event }, 'failover');
@@ -35,6 +39,7 @@ export function logRequests(events: EventBus, logger: Logger): () => void {
   return () => {
     offFinished();
     offFailed();
+    offSucceeded();
     offFailover();
   };
 }

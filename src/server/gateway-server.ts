@@ -2,11 +2,14 @@ import type { Clock, Random } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
 import { toRuntimeSettings } from '../config/runtime.js';
+import { toStateSettings } from '../config/state-schema.js';
 import { Engine } from '../engine/engine.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { Observability } from '../observability/observability.js';
 import type { TargetStateSource } from '../observability/target-state.js';
 import { redactSecrets } from '../providers/shared/redact.js';
+import { RedisStateStore } from '../state/redis-store.js';
+import type { StoreStatus } from '../state/redis-status.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { DetourServer } from './http-server.js';
 import { toObservabilitySettings, topologyOf } from './observability-config.js';
@@ -38,7 +41,10 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
   const settings = toRuntimeSettings(config);
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const engine = new Engine({ ...settings, clock: options.clock, random: options.random });
+  const store = createStateStore(config, clock, logger);
+  const engine = new Engine({ ...settings, clock: options.clock, random: options.random, store });
+  // Never rejects: an unreachable Redis means starting in local fallback, not failing to start.
+  await store?.preload(engine.targets().map((target) => target.id));
   const targetState: TargetStateSource = options.targetState ?? { targets: () => engine.targets() };
   const topology = topologyOf(engine.routes);
   const observabilitySettings = toObservabilitySettings(config);
@@ -59,6 +65,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
   } catch (error) {
     await observability.close();
     await engine.close();
+    await store?.close();
     throw error;
   }
   return {
@@ -71,6 +78,19 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
       await server.close();
       await observability.close();
       await engine.close();
+      await store?.close();
     },
   };
+}
+
+/** The Redis store when the config asks for one (the engine keeps its own memory store otherwise); its outages are logged once each. */
+function createStateStore(config: DetourConfig, clock: Clock, logger: Logger): RedisStateStore | undefined {
+  const state = toStateSettings(config.state);
+  if (state.store !== 'redis') return undefined;
+  return new RedisStateStore({ ...state, clock, onStatusChange: (status) => logStoreStatus(logger, status) });
+}
+
+function logStoreStatus(logger: Logger, status: StoreStatus): void {
+  if (status.mode === 'local-fallback') logger.warn({ state: status }, 'state store: Redis is unreachable or slow; deciding on local state until it answers again');
+  else if (status.mode === 'redis') logger.info({ state: status }, 'state store: sharing state through Redis');
 }

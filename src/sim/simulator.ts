@@ -75,20 +75,32 @@ export class Simulator {
 
   async close(): Promise<void> {
     this.clearTimelineTimers();
-    if (!this.isListening) return;
+    if (!this.isListening) {
+      // Down with answers left to finish (`keepInFlight`): those connections go now.
+      for (const socket of this.sockets) socket.destroy();
+      return;
+    }
     this.isListening = false;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
-  /** Stops listening (connections are refused) and drops open connections; back up after `forMs` if given. */
-  async down(forMs?: number): Promise<void> {
+  /**
+   * Stops listening (connections are refused) and drops open connections; back up after `forMs` if given.
+   * With `keepInFlight`, answers under way finish first, as on a host taken out of rotation rather
+   * than one that crashed; a new request on a kept-alive connection is dropped all the same.
+   */
+  async down(forMs?: number, options: { keepInFlight?: boolean } = {}): Promise<void> {
     if (this.isListening) {
       this.isListening = false;
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      for (const socket of this.sockets) socket.destroy();
-      await closed;
+      if (options.keepInFlight) {
+        this.server.closeIdleConnections();
+      } else {
+        for (const socket of this.sockets) socket.destroy();
+        await closed;
+      }
     }
     if (forMs !== undefined) setTimeout(() => void this.up(), forMs).unref();
   }
@@ -141,6 +153,8 @@ export class Simulator {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // Down, yet a connection kept alive from before carries a new request (`keepInFlight`): the host is gone for it too.
+    if (!this.isListening) return void request.socket.destroy();
     const url = new URL(request.url ?? '/', 'http://sim');
     const method = request.method ?? 'GET';
     if (url.pathname.startsWith('/_sim/')) return this.control(method, url.pathname, request, response);

@@ -70,8 +70,10 @@ export class IncidentDetector {
       events.on('health.changed', (event) => {
         const condition = this.condition(event.target);
         condition.isUnhealthy = event.to === 'unhealthy';
-        if (event.error !== undefined) condition.lastError = this.options.redact(event.error);
-        if (condition.isUnhealthy) this.raiseTargetDown(event.target, `health check failing${event.error === undefined ? '' : `: ${condition.lastError ?? ''}`}`);
+        const checkError = event.error === undefined ? undefined : `health check: ${this.options.redact(event.error)}`;
+        // Traffic's own error reads better in an alert than a probe's; the probe's is the fallback.
+        condition.lastError ??= checkError;
+        if (condition.isUnhealthy) this.raiseTargetDown(event.target, checkError ?? 'health check failing');
         else this.maybeClearTarget(event.target);
       }),
       events.on('attempt.failed', (event) => {

@@ -1,0 +1,21 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { renderHtml } from './report-html.js';
+import type { DrillReport } from './report-types.js';
+
+/** `detour-drill-2025-06-01T12-30-05` in the current directory: sortable, and safe on every file system. */
+export function defaultOutDirectory(now = new Date(), cwd = process.cwd()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+  return join(cwd, `detour-drill-${stamp}`);
+}
+
+/** Writes `report.json` and `report.html` into `directory` (created if needed); returns their paths. */
+export function writeReport(report: DrillReport, directory: string): { json: string; html: string } {
+  const root = resolve(directory);
+  mkdirSync(root, { recursive: true });
+  const json = join(root, 'report.json');
+  const html = join(root, 'report.html');
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(html, renderHtml(report));
+  return { json, html };
+}

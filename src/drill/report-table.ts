@@ -1,0 +1,67 @@
+import { formatMs } from './duration.js';
+import type { DrillReport, Percentiles, ScenarioReport } from './report-types.js';
+import { formatRate } from './verdict.js';
+
+/** `320ms`, `1.4s`, `—`: short enough for a table cell. */
+export function compactMs(ms: number | null): string {
+  if (ms === null) return '—';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}s`;
+}
+
+export function formatPercentiles(values: Percentiles): string {
+  return `${compactMs(values.p50)}/${compactMs(values.p95)}/${compactMs(values.p99)}`;
+}
+
+export function formatUsd(usd: number): string {
+  return usd >= 1 ? `$${usd.toFixed(2)}` : `$${usd.toFixed(4)}`;
+}
+
+export function formatDetect(ms: number | null): string {
+  return ms === null ? 'never' : compactMs(ms);
+}
+
+export function formatRecover(ms: number | null): string {
+  return ms === null ? 'not seen' : compactMs(ms);
+}
+
+const headers = ['scenario', 'success', 'latency p50/95/99', 'TTFT p50/95/99', 'ampl.', 'detect', 'recover', 'cost', 'verdict'];
+
+function row(scenario: ScenarioReport): string[] {
+  return [
+    scenario.name,
+    scenario.successRate === null ? '—' : formatRate(scenario.successRate),
+    formatPercentiles(scenario.latencyMs),
+    formatPercentiles(scenario.ttftMs),
+    scenario.amplification === null ? '—' : scenario.amplification.toFixed(2),
+    formatDetect(scenario.timeToDetectMs),
+    formatRecover(scenario.timeToRecoverMs),
+    formatUsd(scenario.costUsd),
+    scenario.verdict.passed ? 'PASS' : 'FAIL',
+  ];
+}
+
+/** The report as a terminal table, with the reasons behind every failed verdict. */
+export function renderTable(report: DrillReport): string {
+  const rows = [headers, ...report.scenarios.map(row)];
+  const widths = headers.map((_, column) => Math.max(...rows.map((cells) => (cells[column] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const out: string[] = [];
+  out.push(`Detour drill — route "${report.route}" (${report.targets.join(' → ')}), ${report.rps} req/s`, '');
+  out.push(line(headers), line(widths.map((width) => '─'.repeat(width))));
+  for (const cells of rows.slice(1)) out.push(line(cells));
+  out.push('');
+  for (const scenario of report.scenarios) {
+    const failed = scenario.verdict.checks.filter((check) => !check.passed);
+    const incidents = scenario.incidents.map((incident) => `${incident.label} on ${incident.on} ${formatMs(incident.startMs)}–${formatMs(incident.endMs)}`).join('; ');
+    out.push(`${scenario.name}: ${scenario.requests.sent} requests over ${formatMs(scenario.durationMs)}${scenario.scale < 1 ? ` (times ×${scenario.scale.toFixed(3)})` : ''}; ${incidents}`);
+    for (const check of failed) out.push(`  FAIL ${check.name}: ${check.detail}`);
+    if (scenario.requests.cutStreams > 0) out.push(`  streams cut after their first token: ${scenario.requests.cutStreams}${scenario.judging.countCutStreams ? '' : ' (not judged in the success rate by this scenario)'}`);
+    const codes = Object.entries(scenario.errorCodes).map(([code, count]) => `${code} ×${count}`);
+    if (codes.length > 0) out.push(`  client errors: ${codes.join(', ')}`);
+    for (const warning of scenario.warnings) out.push(`  note: ${warning}`);
+  }
+  for (const note of report.notes) out.push(`note: ${note}`);
+  out.push('', report.passed ? 'All verdicts passed.' : 'Some verdicts failed.');
+  return `${out.join('\n')}\n`;
+}

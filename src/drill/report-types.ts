@@ -1,0 +1,111 @@
+/**
+ * The shape of `report.json`: stable, documented, for CI scripts to read. Times in a scenario
+ * are milliseconds from the scenario's start; durations are milliseconds; null means "not
+ * observed" (no sample, never detected, not recovered before the run ended).
+ */
+
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface TimeSeriesBucket {
+  startMs: number;
+  /** Successful requests sent in this bucket, by serving target, aligned with `TimeSeries.targets`. */
+  served: number[];
+  /** Requests sent in this bucket that did not succeed. */
+  errors: number;
+  /** p95 latency of the bucket's successful requests. */
+  p95Ms: number | null;
+}
+
+export interface TimeSeries {
+  bucketMs: number;
+  targets: string[];
+  buckets: TimeSeriesBucket[];
+}
+
+export interface VerdictCheck {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface RequestCounts {
+  sent: number;
+  succeeded: number;
+  /** Clear error answers (status + Detour error code). */
+  errors: number;
+  /** Streams cut after their first token, with an explicit error event. */
+  cutStreams: number;
+  /** No answer within the route's deadline plus a grace: the client gave up. */
+  hung: number;
+  /** Failures without a clear error: dropped connections, bodies that are not errors, streams that just stop. */
+  broken: number;
+  /** Failures that came later than the route's deadline. */
+  late: number;
+  /** Not sent: the load generator had too many requests outstanding. */
+  dropped: number;
+  streams: number;
+  withTools: number;
+  anthropicFormat: number;
+}
+
+export interface ScenarioReport {
+  name: string;
+  description: string;
+  durationMs: number;
+  naturalDurationMs: number;
+  /** What the scenario's absolute times were multiplied by. */
+  scale: number;
+  incidents: Array<{ label: string; on: string; startMs: number; endMs: number; windows: Array<{ startMs: number; endMs: number }> }>;
+  /** The targets the incidents hit ("the primary"). */
+  affectedTargets: string[];
+  requests: RequestCounts;
+  /** Client-visible success rate of the judged requests (cut streams left out when the scenario says so). */
+  successRate: number | null;
+  /** Successful requests, send to last byte. */
+  latencyMs: Percentiles;
+  /** Successful streams, send to first event. */
+  ttftMs: Percentiles;
+  /** Upstream calls that reached a simulator per client request sent. */
+  amplification: number | null;
+  upstreamCalls: number;
+  /** Upstream attempts per client request as the engine counts them, refused connections included. */
+  attemptsPerRequest: number | null;
+  failovers: number;
+  /** First incident's start → a hit target's circuit opens. */
+  timeToDetectMs: number | null;
+  /** Last incident's end → the first request sent afterwards that a hit target served. */
+  timeToRecoverMs: number | null;
+  costUsd: number;
+  unpricedRequests: number;
+  servedBy: Record<string, number>;
+  /** Client-visible error codes. */
+  errorCodes: Record<string, number>;
+  /** Failed upstream attempts by code. */
+  upstreamFailures: Record<string, number>;
+  upstreamCallsByProvider: Record<string, number>;
+  stateEvents: Array<{ atMs: number; type: string; target: string; detail: string }>;
+  series: TimeSeries;
+  slo: { successRate: number; p95Ms: number; source: 'route' | 'default' };
+  /** What the scenario judges: the SLO at all, and cut streams in its success rate. */
+  judging: { slo: boolean; countCutStreams: boolean };
+  verdict: { passed: boolean; checks: VerdictCheck[] };
+  warnings: string[];
+}
+
+export interface DrillReport {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  config: string;
+  route: string;
+  targets: string[];
+  rps: number;
+  seed: number;
+  notes: string[];
+  scenarios: ScenarioReport[];
+  passed: boolean;
+}
