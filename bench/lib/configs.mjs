@@ -65,7 +65,9 @@ export function failoverConfig(simUrl, deadPort, attemptTimeoutMs) {
 
 export function writeConfig(directory, name, config) {
   const path = join(directory, `${name}.yaml`);
-  writeFileSync(path, stringify(config));
+  // The request log stays on, as shipped, but writes into the run's temp directory, never the repository.
+  const withLog = { ...config, log: { ...(config.log ?? {}), path: join(directory, `${name}-requests.sqlite`) } };
+  writeFileSync(path, stringify(withLog));
   return path;
 }
 
