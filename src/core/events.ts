@@ -50,6 +50,12 @@ export interface RequestFinishedEvent {
   ttftMs?: number | undefined;
   /** Usage, read lazily so that a pass-through body is parsed only if someone asks, off the request path. */
   usage(): Usage | undefined;
+  /**
+   * The request and the answer as the client sent and got them, read lazily: only a request log
+   * with `log.bodies: true` asks. A stream's answer is there only when the engine captures
+   * streams (`captureStreamBodies`).
+   */
+  bodies(): { request?: string | undefined; response?: string | undefined };
   clientKeyId?: string | undefined;
 }
 

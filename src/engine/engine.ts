@@ -44,6 +44,8 @@ export interface EngineOptions {
   healthChecks?: boolean;
   /** This instance's name in a cluster (probe holders, health leases). */
   instanceId?: string;
+  /** Keep each streamed answer's text for the request log (`log.bodies: true`); off, streams keep nothing. */
+  captureStreamBodies?: boolean;
 }
 
 /** One client request as the engine receives it: already parsed and validated by the server. */
@@ -73,6 +75,7 @@ export interface EngineContext {
   readonly minAttemptMs: number;
   readonly resilience: Resilience;
   readonly planner: Planner;
+  readonly captureStreamBodies: boolean;
   needsOf(source: NeedsSource): RequestNeeds;
   wait(ms: number, signal: AbortSignal): Promise<void>;
 }
@@ -124,6 +127,7 @@ export class Engine {
       resilience: this.resilience,
       planner: new Planner({ resilience: this.resilience, catalog, clock, random }),
       needsOf: requestNeeds,
+      captureStreamBodies: options.captureStreamBodies ?? false,
       wait: (ms, signal) => sleep(ms, undefined, { signal }),
     };
     for (const route of this.routes.all()) {

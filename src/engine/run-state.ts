@@ -81,7 +81,7 @@ export class RunState {
         type: 'stream',
         status: success.status,
         head: success.head,
-        rest: this.relay(target, success.live, ttftMs, onStreamEnd),
+        rest: this.relay(target, success.live, success.head, ttftMs, onStreamEnd),
         contentType: this.request.codec.streamContentType,
         meta: this.meta(target),
       };
@@ -103,16 +103,21 @@ export class RunState {
       text = () => contentOf(response);
     }
     const result: BodyResult = { type: 'body', status: success.status, body, headers: {}, meta: this.meta(target) };
-    this.finished(result.status, target, usage, undefined);
+    this.finished(result.status, target, usage, undefined, undefined, () => (typeof body === 'string' ? body : body.toString('utf8')));
     return { result, isAllFailed: false, servedText: text };
   }
 
   /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
-  private async *relay(target: Target, live: LiveStream, ttftMs: number, onEnd: (error?: DetourError) => void): AsyncGenerator<string, void, undefined> {
+  private async *relay(target: Target, live: LiveStream, head: string, ttftMs: number, onEnd: (error?: DetourError) => void): AsyncGenerator<string, void, undefined> {
     let status = 200;
     let failure: DetourError | undefined;
+    // Only a request log that keeps bodies wants the streamed text; otherwise nothing is kept.
+    const captured: string[] | undefined = this.context.captureStreamBodies ? [head] : undefined;
     try {
-      yield* live.rest();
+      for await (const text of live.rest()) {
+        captured?.push(text);
+        yield text;
+      }
     } catch (error) {
       failure = asDetourError(error, target);
       status = failure.code === 'CLIENT_CLOSED' ? 499 : 502;
@@ -122,7 +127,7 @@ export class RunState {
     } finally {
       live.close();
       onEnd(failure);
-      this.finished(status, target, () => live.processor.usage, ttftMs, failure?.code);
+      this.finished(status, target, () => live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')));
     }
   }
 
@@ -143,7 +148,14 @@ export class RunState {
     return { result, isAllFailed: true };
   }
 
-  finished(status: number, target: Target | undefined, usage: (() => Usage | undefined) | undefined, ttftMs: number | undefined, errorCode?: DetourError['code']): void {
+  finished(
+    status: number,
+    target: Target | undefined,
+    usage: (() => Usage | undefined) | undefined,
+    ttftMs: number | undefined,
+    errorCode?: DetourError['code'],
+    response?: () => string,
+  ): void {
     const events = this.context.events;
     if (!events.hasListeners('request.finished')) return;
     const now = this.context.clock.now();
@@ -164,6 +176,7 @@ export class RunState {
       latencyMs: now - this.request.receivedAt,
       ttftMs,
       usage: usage ?? (() => undefined),
+      bodies: () => ({ request: JSON.stringify(this.request.body), response: response?.() }),
       clientKeyId: this.request.clientKeyId,
     });
   }

@@ -63,6 +63,8 @@ export interface RequestOutcome {
   clientKeyId?: string | undefined;
   tokens?: TokenCounts | undefined;
   cost: RequestCost;
+  /** Prompt and completion text, read only when `log.bodies` is on. */
+  bodies(): { request?: string | undefined; response?: string | undefined };
 }
 
 /** The error kind of a request's last failed attempt, for error breakdowns. */
@@ -95,5 +97,6 @@ export function toOutcome(event: RequestFinishedEvent, tokens: TokenCounts | und
     clientKeyId: event.clientKeyId,
     tokens,
     cost,
+    bodies: event.bodies,
   };
 }

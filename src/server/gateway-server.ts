@@ -42,7 +42,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
   const store = createStateStore(config, clock, logger);
-  const engine = new Engine({ ...settings, clock: options.clock, random: options.random, store });
+  const engine = new Engine({ ...settings, clock: options.clock, random: options.random, store, captureStreamBodies: config.log.enabled && config.log.bodies });
   // Never rejects: an unreachable Redis means starting in local fallback, not failing to start.
   await store?.preload(engine.targets().map((target) => target.id));
   const targetState: TargetStateSource = options.targetState ?? { targets: () => engine.targets() };

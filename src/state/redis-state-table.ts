@@ -15,8 +15,10 @@ export interface RedisStateTableOptions<K extends SharedKind> {
   keyspace: RedisKeyspace;
   link: RedisLink;
   clock: Clock;
-  /** This store's id on the channel, to skip its own echoes. */
+  /** This store's id on the channel, to recognise its own echoes. */
   origin: string;
+  /** The longest a write waits for its own echo on the channel before resolving anyway. */
+  echoTimeoutMs: number;
   /** Tells the store's listeners of a change the view now shows. */
   notify(targetId: string, previous: SharedStates[K], next: SharedStates[K], isLocal: boolean): void;
 }
@@ -44,6 +46,7 @@ export class RedisStateTable<K extends SharedKind> {
   private readonly mirror: VersionedMirror<SharedStates[K]>;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly tracked = new Set<string>();
+  private readonly echoWaiters = new Set<{ targetId: string; version: number; settle: () => void }>();
 
   constructor(private readonly options: RedisStateTableOptions<K>) {
     this.mirror = new VersionedMirror(options.initial);
@@ -67,9 +70,13 @@ export class RedisStateTable<K extends SharedKind> {
     return this.serialize(targetId, () => (this.options.link.isUsable ? this.transitionShared(targetId, transition, this.mirror.entry(targetId)) : this.transitionLocal(targetId, transition)));
   }
 
-  /** A change heard on the channel: taken when it is newer than what the copy holds. */
+  /** A change heard on the channel: taken when it is newer than what the copy holds; the echo of this store's own write releases its waiter. */
   hear(message: ChangeMessage): void {
-    if (message.kind !== this.options.kind || message.origin === this.options.origin) return;
+    if (message.kind !== this.options.kind) return;
+    if (message.origin === this.options.origin) {
+      for (const waiter of this.echoWaiters) if (waiter.targetId === message.targetId && waiter.version <= message.version) waiter.settle();
+      return;
+    }
     const state = parseState(this.options.kind, message.json);
     if (state === undefined) return;
     this.tracked.add(message.targetId);
@@ -119,6 +126,7 @@ export class RedisStateTable<K extends SharedKind> {
         this.mirror.put(targetId, { state: next, json, version: outcome.version });
         // A reconciliation writing back what the view already shows is no change to hear of.
         if (shownJson !== json) this.options.notify(targetId, shown, next, true);
+        await this.echoOf(targetId, outcome.version);
         return { previous: base.state, next, isChanged: true };
       }
       base = outcome.current;
@@ -136,6 +144,36 @@ export class RedisStateTable<K extends SharedKind> {
     this.mirror.put(targetId, { state: next, json: JSON.stringify(next), version: current.version });
     this.options.notify(targetId, current.state, next, true);
     return { previous: current.state, next, isChanged: true };
+  }
+
+  /** Releases every write still waiting for its echo (the store is closing). */
+  dispose(): void {
+    for (const waiter of this.echoWaiters) waiter.settle();
+  }
+
+  /**
+   * Waits until this store's subscriber has heard its own write. One channel is delivered in
+   * order, so by then this instance has also heard every change published before it, and Redis
+   * sent the message to every other subscriber in the same pass: a caller that goes on to act
+   * (or another instance in this process) finds the views caught up, instead of racing the
+   * channel. `setImmediate` lets the other sockets that became readable with it be read first.
+   * Bounded: a lost echo delays a resolved write by `echoTimeoutMs` at most.
+   */
+  private echoOf(targetId: string, version: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = {
+        targetId,
+        version,
+        settle: () => {
+          if (!this.echoWaiters.delete(waiter)) return;
+          clearTimeout(timer);
+          setImmediate(resolve);
+        },
+      };
+      const timer = setTimeout(waiter.settle, this.options.echoTimeoutMs);
+      timer.unref();
+      this.echoWaiters.add(waiter);
+    });
   }
 
   private async compareAndSet(targetId: string, version: number, json: string): Promise<CompareAndSetOutcome<SharedStates[K]>> {

@@ -69,9 +69,8 @@ export class RedisStateStore implements StateStore, StatusReporting {
   constructor(options: RedisStateStoreOptions) {
     this.clock = options.clock;
     this.keyspace = new RedisKeyspace(options.prefix ?? 'detour:');
-    const clients =
-      options.clients ??
-      createRedisClients(options.connection, { commandTimeoutMs: options.commandTimeoutMs ?? 250, connectTimeoutMs: options.connectTimeoutMs ?? 2_000 });
+    const commandTimeoutMs = options.commandTimeoutMs ?? 250;
+    const clients = options.clients ?? createRedisClients(options.connection, { commandTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? 2_000 });
     this.commands = clients.commands;
     this.local = new MemoryStateStore({ clock: this.clock, space: this.localSpace });
     this.link = new RedisLink({
@@ -93,6 +92,7 @@ export class RedisStateStore implements StateStore, StatusReporting {
         link: this.link,
         clock: this.clock,
         origin,
+        echoTimeoutMs: commandTimeoutMs,
         notify: (targetId, previous, next, isLocal) => this.notify({ kind, targetId, previous, next, isLocal } as StateChange),
       });
     this.breakers = table('breaker', initialBreakerState);
@@ -200,6 +200,8 @@ export class RedisStateStore implements StateStore, StatusReporting {
     if (this.isClosed) return;
     this.isClosed = true;
     this.listeners.clear();
+    this.breakers.dispose();
+    this.health.dispose();
     await this.link.close();
     await this.local.close();
   }

@@ -28,6 +28,7 @@ export function outcome(overrides: Partial<RequestOutcome> = {}): RequestOutcome
     startedAt: fixtureTime,
     latencyMs: 100,
     tokens: { input: 1000, output: 500, cachedInput: 0 },
+    bodies: () => ({}),
     cost: { successUsd: status < 400 ? 0.00045 : undefined, failedUsd: 0, hedgeUsd: 0, mirrorUsd: 0, isPriced: true },
     ...overrides,
   };

@@ -26,6 +26,7 @@ describe('request logs', () => {
       startedAt: 0,
       latencyMs: 12,
       usage: () => undefined,
+      bodies: () => ({}),
     });
     expect(lines.map((line) => [line.level, line.msg])).toEqual([
       [20, 'attempt failed'],

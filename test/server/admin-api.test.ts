@@ -113,6 +113,24 @@ describe('admin API', () => {
     expect((await getText(gateway, '/admin/api/requests?status=teapot')).status).toBe(400);
   });
 
+  it('keeps prompts and answers only when log.bodies asks, streams included', async () => {
+    const plain = await failingOverGateway({ log: { path: tempLogPath(), flush_interval_ms: 10 } });
+    await chat(plain, { messages: [{ role: 'user', content: 'secret prompt text' }] });
+    await plain.observability.flush();
+    expect((await getText(plain, '/admin/api/requests')).text).not.toContain('secret prompt text');
+
+    const keeping = await failingOverGateway({ log: { path: tempLogPath(), flush_interval_ms: 10, bodies: true } });
+    await chat(keeping, { messages: [{ role: 'user', content: 'kept prompt text' }] });
+    await chat(keeping, { stream: true, messages: [{ role: 'user', content: 'streamed prompt' }] });
+    await keeping.observability.flush();
+    const entries = (JSON.parse((await getText(keeping, '/admin/api/requests')).text) as { data: Array<{ request_body?: string; response_body?: string }> }).data;
+    expect(entries[1]?.request_body).toContain('kept prompt text');
+    expect(entries[1]?.response_body).toContain('Detour simulator');
+    expect(entries[0]?.request_body).toContain('streamed prompt');
+    expect(entries[0]?.response_body).toContain('data: [DONE]');
+    expect(JSON.stringify(entries)).not.toContain(primaryKey);
+  });
+
   it('says the request log is off rather than pretending it is empty', async () => {
     const gateway = await failingOverGateway();
     const { status, text } = await getText(gateway, '/admin/api/requests');

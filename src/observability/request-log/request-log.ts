@@ -15,7 +15,7 @@ export interface RequestLogPage {
   next_cursor: string | null;
 }
 
-/** Supplies prompt and completion text for `log.bodies: true`; the engine does not hand bodies to events yet. */
+/** Supplies prompt and completion text for `log.bodies: true` in place of the engine's own (tests, custom redaction). */
 export type BodySource = (requestId: string) => LoggedBodies | undefined;
 
 const retentionEveryMs = 60_000;
@@ -67,7 +67,7 @@ export class RequestLog {
     if (this.state === 'closed') return;
     if (this.state === 'unavailable') return this.lose(1, 'unavailable');
     if (this.queue.length >= this.settings.queueSize) return this.lose(1, 'queue_full');
-    const bodies = this.settings.logBodies ? this.deps.bodies?.(outcome.requestId) : undefined;
+    const bodies = this.settings.logBodies ? (this.deps.bodies?.(outcome.requestId) ?? outcome.bodies()) : undefined;
     this.queue.push(toRecord(outcome, bodies));
     this.deps.metrics.requestLogQueue.set(this.queue.length);
     if (this.queue.length >= this.settings.batchSize) setImmediate(() => void this.flush());
