@@ -45,7 +45,8 @@ function backdrop(scenario: ScenarioReport, f: Frame, withLabels: boolean): stri
   const parts: string[] = [];
   for (const incident of scenario.incidents) {
     for (const window of incident.windows) {
-      parts.push(`<rect class="incident" x="${f.x(window.startMs).toFixed(1)}" y="${margin.top}" width="${Math.max(1, f.x(window.endMs) - f.x(window.startMs)).toFixed(1)}" height="${f.plotHeight}" fill="#f59e0b" fill-opacity="0.16"><title>${escapeHtml(incident.label)}</title></rect>`);
+      // Drawn over the bars, translucent, so that the bars show through and the window still reads.
+      parts.push(`<rect class="incident" x="${f.x(window.startMs).toFixed(1)}" y="${margin.top}" width="${Math.max(1, f.x(window.endMs) - f.x(window.startMs)).toFixed(1)}" height="${f.plotHeight}" fill="#f59e0b" fill-opacity="0.22" stroke="#d97706" stroke-opacity="0.6" stroke-width="1"><title>${escapeHtml(incident.label)}</title></rect>`);
     }
     if (withLabels) parts.push(`<text x="${(f.x(incident.startMs) + 4).toFixed(1)}" y="${margin.top - 7}" class="label">${escapeHtml(incident.label)}</text>`);
   }
@@ -58,10 +59,10 @@ function backdrop(scenario: ScenarioReport, f: Frame, withLabels: boolean): stri
   return parts.join('');
 }
 
-function axes(scenario: ScenarioReport, f: Frame, maxValue: number, format: (value: number) => string): string {
+function axes(scenario: ScenarioReport, f: Frame, maxValue: number, format: (value: number) => string, tickCount = 4): string {
   const parts: string[] = [];
-  for (let tick = 0; tick <= 4; tick++) {
-    const value = (maxValue * tick) / 4;
+  for (let tick = 0; tick <= tickCount; tick++) {
+    const value = (maxValue * tick) / tickCount;
     const y = f.y(value).toFixed(1);
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`);
     parts.push(`<text x="${margin.left - 6}" y="${y}" class="tick" text-anchor="end" dominant-baseline="middle">${format(value)}</text>`);
@@ -99,7 +100,9 @@ export function requestsChart(scenario: ScenarioReport): string {
       stacked += segment.value;
     }
   }
-  return `<svg class="chart timeline-chart" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${escapeHtml(`requests per target and errors over time, ${scenario.name}`)}">${backdrop(scenario, f, true)}${axes(scenario, f, maxValue, (value) => String(Math.round(value)))}${bars.join('')}</svg>`;
+  // Counts are whole: fewer ticks than four on a low axis, never a repeated label.
+  const tickCount = Math.min(4, maxValue);
+  return `<svg class="chart timeline-chart" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${escapeHtml(`requests per target and errors over time, ${scenario.name}`)}">${axes(scenario, f, maxValue, (value) => String(Math.round(value)), tickCount)}${bars.join('')}${backdrop(scenario, f, true)}</svg>`;
 }
 
 /** p95 latency of successful requests per time bucket, with the SLO's bound dashed. */

@@ -21,8 +21,8 @@ td.num { font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; }
 .pass { background: #16a34a; } .fail { background: ${errorColor}; }
 .head { display: flex; gap: 12px; align-items: center; }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 8px; margin: 12px 0; }
-.figure { background: #f9fafb; border-radius: 6px; padding: 8px 10px; } .figure b { display: block; font-size: 17px; } .figure span { color: #6b7280; font-size: 12px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px; margin: 12px 0; }
+.figure { background: #f9fafb; border-radius: 6px; padding: 8px 10px; min-width: 0; } .figure b { display: block; font-size: 15px; overflow-wrap: anywhere; } .figure span { color: #6b7280; font-size: 12px; }
 .chart { width: 100%; height: auto; display: block; } .chart .tick { font-size: 11px; fill: #6b7280; } .chart .label { font-size: 11px; fill: #92400e; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; font-size: 12px; color: #374151; margin: 4px 0 8px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }

@@ -52,6 +52,7 @@ export async function answerChat(call: ChatCall, readBody: () => Promise<Buffer 
     if (!(error instanceof DetourError)) throw error;
     if (error.code === 'CLIENT_CLOSED') return undefined;
     const status = error.status ?? 400;
+    announceRejected(call, status, error.code);
     return {
       type: 'rejected',
       status,
@@ -68,4 +69,29 @@ function parseJsonBody(raw: Buffer | string): unknown {
   } catch {
     throw invalidRequest('The request body is not valid JSON.', undefined, 'INVALID_JSON');
   }
+}
+
+/**
+ * Tells observability about a request refused before the engine (bad JSON, an unknown route), so
+ * the request log and the metrics count every request. The route is not named: a client's
+ * invented model names must not become metric labels.
+ */
+function announceRejected(call: ChatCall, status: number, code: DetourError['code']): void {
+  const events = call.engine.events;
+  if (!events.hasListeners('request.finished')) return;
+  events.emit('request.finished', {
+    requestId: call.requestId,
+    route: '(rejected)',
+    format: call.codec.format,
+    stream: false,
+    status,
+    attempts: [],
+    isFailover: false,
+    isDegraded: false,
+    errorCode: code,
+    startedAt: call.receivedAt,
+    latencyMs: Date.now() - call.receivedAt,
+    usage: () => undefined,
+    bodies: () => ({}),
+  });
 }

@@ -45,6 +45,17 @@ describe('bad input', () => {
     expect(sim.stats.requests).toBe(0);
   });
 
+  it('counts refused requests in the metrics without naming the client`s invented model', async () => {
+    const { gateway } = await setup();
+    await post(gateway.url, '{not json');
+    await post(gateway.url, '{"model":"invented-model-name","messages":[{"role":"user","content":"x"}]}');
+    await gateway.observability.flush();
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toContain('detour_requests_total{route="(rejected)",status="400"} 1');
+    expect(metrics).toContain('detour_requests_total{route="(rejected)",status="404"} 1');
+    expect(metrics).not.toContain('invented-model-name');
+  });
+
   it('lists the routes when the model is unknown, through the SDK', async () => {
     const { gateway } = await setup();
     const client = await openAiClient(gateway.url);
