@@ -97,6 +97,7 @@ export interface HealthChangedEvent {
 export interface HealthProbedEvent {
   target: string;
   provider: string;
+  model: string;
   mode: 'models' | 'completion';
   isHealthy: boolean;
   durationMs: number;

@@ -100,8 +100,8 @@ export function requestsChart(scenario: ScenarioReport): string {
       stacked += segment.value;
     }
   }
-  // Counts are whole: fewer ticks than four on a low axis, never a repeated label.
-  const tickCount = Math.min(4, maxValue);
+  // Counts are whole: a low axis gets a tick per request, a higher one five (every nice ceiling from 10 up divides by 5).
+  const tickCount = maxValue <= 5 ? maxValue : 5;
   return `<svg class="chart timeline-chart" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${escapeHtml(`requests per target and errors over time, ${scenario.name}`)}">${axes(scenario, f, maxValue, (value) => String(Math.round(value)), tickCount)}${bars.join('')}${backdrop(scenario, f, true)}</svg>`;
 }
 

@@ -88,6 +88,7 @@ export class HealthProber {
     this.options.events.emit('health.probed', {
       target: target.id,
       provider: target.provider.name,
+      model: target.model,
       mode: settings.mode,
       isHealthy,
       durationMs: this.options.clock.now() - startedAt,

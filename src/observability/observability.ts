@@ -8,7 +8,7 @@ import { IncidentManager } from './alerts/incident-manager.js';
 import { CostCalculator } from './cost.js';
 import { EventFeed } from './event-feed.js';
 import type { Logger } from './logger.js';
-import { recordOutcomeMetrics, trackTargetMetrics } from './metrics/metrics-recorder.js';
+import { recordOutcomeMetrics, trackProbeAndMirrorMetrics, trackTargetMetrics } from './metrics/metrics-recorder.js';
 import { DetourMetrics } from './metrics/metrics.js';
 import { OutcomePipeline } from './outcome-pipeline.js';
 import { RecentRequests } from './recent-requests.js';
@@ -82,7 +82,8 @@ export class Observability {
     this.requestLog = settings.requestLog.isEnabled ? new RequestLog(settings.requestLog, { clock, logger, metrics: this.metrics, bodies: deps.bodies }) : undefined;
 
     this.incidents.onMessage((message) => this.onAlert(message));
-    this.pipeline = new OutcomePipeline(events, new CostCalculator(settings.prices), logger, () => this.metrics.observabilityDropped.inc());
+    const cost = new CostCalculator(settings.prices);
+    this.pipeline = new OutcomePipeline(events, cost, logger, () => this.metrics.observabilityDropped.inc());
     this.pipeline.add((outcome) => recordOutcomeMetrics(this.metrics, outcome));
     this.pipeline.add((outcome) => this.stats.record(outcome));
     this.pipeline.add((outcome) => this.recent.record(outcome));
@@ -93,7 +94,7 @@ export class Observability {
       const log = this.requestLog;
       this.pipeline.add((outcome) => log.record(outcome));
     }
-    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events), logRequests(events, logger, deps.redact));
+    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events), trackProbeAndMirrorMetrics(this.metrics, events, cost), logRequests(events, logger, deps.redact));
     if (deps.isTickerEnabled ?? true) this.ticker = setInterval(() => this.tick(), 1000).unref();
   }
 

@@ -47,6 +47,8 @@ export class RedisStateTable<K extends SharedKind> {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly tracked = new Set<string>();
   private readonly echoWaiters = new Set<{ targetId: string; version: number; settle: () => void }>();
+  /** The last version of each target this store heard its own echo of: an echo may arrive before the reply it follows. */
+  private readonly echoed = new Map<string, number>();
 
   constructor(private readonly options: RedisStateTableOptions<K>) {
     this.mirror = new VersionedMirror(options.initial);
@@ -74,6 +76,7 @@ export class RedisStateTable<K extends SharedKind> {
   hear(message: ChangeMessage): void {
     if (message.kind !== this.options.kind) return;
     if (message.origin === this.options.origin) {
+      this.echoed.set(message.targetId, Math.max(message.version, this.echoed.get(message.targetId) ?? 0));
       for (const waiter of this.echoWaiters) if (waiter.targetId === message.targetId && waiter.version <= message.version) waiter.settle();
       return;
     }
@@ -173,6 +176,7 @@ export class RedisStateTable<K extends SharedKind> {
       const timer = setTimeout(waiter.settle, this.options.echoTimeoutMs);
       timer.unref();
       this.echoWaiters.add(waiter);
+      if ((this.echoed.get(targetId) ?? 0) >= version) waiter.settle();
     });
   }
 

@@ -248,6 +248,10 @@ describe('routing', () => {
     await primary.up();
     await waitFor(() => gateway.engine.targets().find((target) => target.id === 'primary/m')?.circuit === 'closed', 3000);
     expect(gateway.engine.targets().find((target) => target.id === 'primary/m')).toMatchObject({ circuit: 'closed', health: 'healthy' });
+    // Probe spend is visible in the metrics.
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/detour_health_probes_total\{target="primary\/m",mode="models",result="unhealthy"\} [1-9]/);
+    expect(metrics).toMatch(/detour_health_probes_total\{target="primary\/m",mode="models",result="healthy"\} [1-9]/);
   });
 
   it('mirrors a sample of requests to a shadow target without returning its answer', async () => {
@@ -267,5 +271,8 @@ describe('routing', () => {
     expect(backup.stats.countFor('shadow')).toBe(1);
     expect(compared[0]?.mirrorTarget).toBe('backup/shadow');
     expect(compared[0]?.similarity).toBeLessThan(0.5);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toContain('detour_mirrors_total{route="chat",target="backup/shadow"} 1');
+    expect(metrics).toContain('detour_mirror_similarity_ratio_count{route="chat",mirror="backup/shadow"} 1');
   });
 });

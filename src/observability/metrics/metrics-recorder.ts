@@ -1,4 +1,5 @@
 import type { AttemptRecord, EventBus } from '../../core/events.js';
+import { CostCalculator, tokenCounts } from '../cost.js';
 import { classifyAttempt, type RequestOutcome } from '../outcome.js';
 import type { TargetStateView } from '../target-state.js';
 import type { DetourMetrics } from './metrics.js';
@@ -68,5 +69,34 @@ export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView
   ];
   return () => {
     for (const off of offs) off();
+  };
+}
+
+/**
+ * Probe spend and shadow traffic: health checks counted by result (and, in completion mode, their
+ * tokens and cost), mirrored calls counted, compared (similarity, latency) and priced apart from
+ * the traffic clients pay for.
+ */
+export function trackProbeAndMirrorMetrics(metrics: DetourMetrics, events: EventBus, cost: CostCalculator): () => void {
+  const offProbe = events.on('health.probed', (event) => {
+    metrics.healthProbes.inc({ target: event.target, mode: event.mode, result: event.isHealthy ? 'healthy' : 'unhealthy' });
+    const tokens = tokenCounts(event.usage);
+    if (!tokens) return;
+    metrics.healthProbeTokens.inc({ target: event.target, type: 'input' }, tokens.input);
+    metrics.healthProbeTokens.inc({ target: event.target, type: 'output' }, tokens.output);
+    const usd = cost.usageCost(event.model, tokens);
+    if (usd !== undefined && usd > 0) metrics.healthProbeCost.inc({ target: event.target }, usd);
+  });
+  const offMirror = events.on('mirror.compared', (event) => {
+    metrics.mirrors.inc({ route: event.route, target: event.mirrorTarget });
+    if (event.similarity !== undefined) metrics.mirrorComparisons.observe({ route: event.route, mirror: event.mirrorTarget }, event.similarity);
+    if (event.servedLatencyMs > 0) metrics.mirrorLatencyRatio.observe({ route: event.route, mirror: event.mirrorTarget }, event.mirrorLatencyMs / event.servedLatencyMs);
+    const tokens = tokenCounts(event.usage);
+    const usd = tokens ? cost.usageCost(event.model, tokens) : undefined;
+    if (usd !== undefined && usd > 0) metrics.cost.inc({ route: event.route, target: event.mirrorTarget, client_key: 'none', kind: 'mirror' }, usd);
+  });
+  return () => {
+    offProbe();
+    offMirror();
   };
 }

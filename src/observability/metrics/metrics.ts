@@ -76,6 +76,43 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly mirrorComparisons = new Histogram({
+    name: 'detour_mirror_similarity_ratio',
+    help: 'Word-set similarity of a mirrored answer to the served one (1: same words), by route and mirror target.',
+    labelNames: ['route', 'mirror'] as const,
+    buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1],
+    registers: [this.registry],
+  });
+
+  readonly mirrorLatencyRatio = new Histogram({
+    name: 'detour_mirror_latency_ratio',
+    help: 'A mirrored call’s latency over the served call’s, by route and mirror target.',
+    labelNames: ['route', 'mirror'] as const,
+    buckets: [0.25, 0.5, 0.8, 1, 1.25, 2, 4],
+    registers: [this.registry],
+  });
+
+  readonly healthProbes = new Counter({
+    name: 'detour_health_probes_total',
+    help: 'Active health checks sent, by target, mode (models, completion) and result (healthy, unhealthy).',
+    labelNames: ['target', 'mode', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly healthProbeTokens = new Counter({
+    name: 'detour_health_probe_tokens_total',
+    help: 'Tokens spent by completion-mode health checks, by target and type (input, output).',
+    labelNames: ['target', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly healthProbeCost = new Counter({
+    name: 'detour_health_probe_cost_usd_total',
+    help: 'What completion-mode health checks cost, in USD, by target.',
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+
   readonly circuitState = new Gauge({
     name: 'detour_circuit_state',
     help: 'Circuit breaker state per target: 1 for the current state (closed, open, half_open), 0 for the others.',
