@@ -53,6 +53,8 @@ program
   .option('--faults <file>', 'a YAML or JSON fault plan ({faults: [...], timeline: [...]})')
   .option('--chunk-delay <ms>', 'pause between stream chunks', (value) => Number(value), 20)
   .option('--echo', 'answer with the last user message')
+  .option('--replay-json <file>', 'answer every non-streaming request with this captured body')
+  .option('--replay-chunks <file>', 'answer every streaming request with these captured events (one JSON per line)')
   .action(runSim);
 
 program

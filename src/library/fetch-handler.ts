@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { EngineResult } from '../engine/result.js';
+import { modelsListBody } from '../server/models-list.js';
 import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec, WireFormat } from '../providers/types.js';
 import { answerChat, type ChatAnswer } from '../server/chat-request.js';
@@ -39,7 +40,7 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchFunction 
     const format = chatPaths[request.path];
     const codec = format === undefined ? undefined : ingressCodecs[format];
     if (codec && request.method === 'POST') return chat(codec, request, options);
-    if (request.method === 'GET' && request.path === '/v1/models') return listModels(options.engine, startedAt);
+    if (request.method === 'GET' && request.path === '/v1/models') return json(200, modelsListBody(options.engine.routes.names(), startedAt, request.headers.has('anthropic-version')));
     if (request.method === 'GET' && request.path === '/healthz') return json(200, '{"status":"ok"}');
     const isKnownPath = codec !== undefined || request.path === '/v1/models' || request.path === '/healthz';
     const status = isKnownPath ? 405 : 404;
@@ -82,11 +83,6 @@ function toResponse(result: EngineResult, abort: CallAbort, callerSignal: AbortS
     status: result.status,
     headers: { 'content-type': result.contentType, 'cache-control': 'no-cache', ...headers },
   });
-}
-
-function listModels(engine: Engine, created: number): Response {
-  const data = engine.routes.names().map((id) => ({ id, object: 'model', created, owned_by: 'detour' }));
-  return json(200, JSON.stringify({ object: 'list', data }));
 }
 
 function json(status: number, body: string | Buffer, headers: Record<string, string> = {}): Response {

@@ -6,6 +6,7 @@ import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec } from '../providers/types.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { handleChat } from './chat-handler.js';
+import { modelsListBody } from './models-list.js';
 import { sendJson } from './respond.js';
 
 export interface ServerOptions {
@@ -31,7 +32,7 @@ export class DetourServer {
     // No client key is checked yet; Anthropic clients send theirs as `x-api-key`, or as a bearer token, and auth must take both.
     const anthropic = ingressCodecs.anthropic as IngressCodec;
     this.routes.set('POST /v1/messages', (request, response) => handleChat(anthropic, request, response, options));
-    this.routes.set('GET /v1/models', (_request, response) => this.listModels(response));
+    this.routes.set('GET /v1/models', (request, response) => this.listModels(request, response));
     this.routes.set('GET /healthz', (_request, response) => sendJson(response, 200, '{"status":"ok"}'));
     this.server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => this.dispatch(request, response));
   }
@@ -83,8 +84,7 @@ export class DetourServer {
     });
   }
 
-  private listModels(response: ServerResponse): void {
-    const data = this.options.engine.routes.names().map((id) => ({ id, object: 'model', created: this.startedAt, owned_by: 'detour' }));
-    sendJson(response, 200, JSON.stringify({ object: 'list', data }));
+  private listModels(request: IncomingMessage, response: ServerResponse): void {
+    sendJson(response, 200, modelsListBody(this.options.engine.routes.names(), this.startedAt, request.headers['anthropic-version'] !== undefined));
   }
 }

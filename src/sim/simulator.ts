@@ -5,6 +5,7 @@ import { DetourError } from '../core/errors.js';
 import { answer, defaultAnswerStyle, toChunks, toResponse, type AnswerStyle } from './answer.js';
 import { simEndpoints, type SimEndpoint } from './endpoints.js';
 import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
+import { frameReplayEvents, type Replay } from './replay.js';
 import { SimStats } from './stats.js';
 
 export interface SimulatorOptions {
@@ -18,6 +19,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** Models listed by the models endpoint (any model name is served). */
   models?: string[];
+  /** Captured answers to play back instead of generated ones, by model (`*` for any). */
+  replay?: Record<string, Replay>;
 }
 
 /**
@@ -207,13 +210,29 @@ export class Simulator {
       this.stats.setStatus(call, 400);
       return this.sendError(endpoint, response, 400, error instanceof Error ? error.message : 'invalid request', undefined, apiKey);
     }
-    const simAnswer = answer(canonical, this.style);
     this.stats.setStatus(call, 200);
+    const replay = this.options.replay?.[model] ?? this.options.replay?.['*'];
+    if (replay && (inspection.stream ? replay.events : replay.json) !== undefined) return this.playBack(endpoint, response, replay, inspection.stream);
+    const simAnswer = answer(canonical, this.style);
     if (!inspection.stream) {
       json(response, 200, endpoint.codec.encodeResponse(toResponse(simAnswer)), requestIdHeaders());
       return;
     }
     await this.stream(endpoint, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault);
+  }
+
+  private async playBack(endpoint: SimEndpoint, response: ServerResponse, replay: Replay, isStream: boolean): Promise<void> {
+    if (!isStream) {
+      json(response, 200, replay.json ?? '{}', requestIdHeaders());
+      return;
+    }
+    response.writeHead(200, { 'content-type': endpoint.codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders() });
+    for (const [index, text] of frameReplayEvents(endpoint.format, replay.events ?? []).entries()) {
+      if (index > 0 && this.chunkDelayMs > 0 && !(await pause(this.chunkDelayMs, response))) return;
+      if (response.destroyed) return;
+      response.write(text);
+    }
+    response.end();
   }
 
   private async stream(endpoint: SimEndpoint, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined): Promise<void> {

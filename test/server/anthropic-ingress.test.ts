@@ -129,6 +129,13 @@ describe('Anthropic Messages endpoint', () => {
     expect(seen.usage.input_tokens).toBeGreaterThan(0);
   });
 
+  it('lists the routes in Anthropic`s shape to the Anthropic SDK', async () => {
+    const { url } = await setup();
+    const page = await anthropicClient(url).models.list();
+    expect(page.data.map((model) => model.id)).toEqual(['claude', 'gpt', 'resilient']);
+    expect(page.data[0]?.type).toBe('model');
+  });
+
   it('answers a bad request with an Anthropic-style 400 and calls nothing', async () => {
     const { sim, url } = await setup();
     const request = { model: 'claude', messages: [{ role: 'user', content: 'Hello' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming;
