@@ -12,7 +12,7 @@ import { onShutdown } from './load.js';
  * under steady traffic and a scripted incident every few minutes, so the dashboard has
  * something to show.
  */
-export async function runDemo(options: { port: number; host: string; traffic?: boolean }): Promise<void> {
+export async function runDemo(options: { port: number; host: string; traffic?: boolean; logLevel?: string }): Promise<void> {
   const primary = new Simulator({ chunkDelayMs: 30 });
   const backup = new Simulator({
     chunkDelayMs: 30,
@@ -23,7 +23,8 @@ export async function runDemo(options: { port: number; host: string; traffic?: b
   // The demo's request log lives in the temp folder, not wherever `npm start` was run.
   const logPath = join(tmpdir(), 'detour-demo-requests.sqlite');
   const config = demoConfig(primaryUrl, backupUrl, options.port, options.host, logPath);
-  const logger = createLogger({ level: 'info', pretty: process.stdout.isTTY });
+  // Quiet by default, so the instructions above stay on screen; `--log-level info` shows every request.
+  const logger = createLogger({ level: options.logLevel ?? 'warn', pretty: process.stdout.isTTY });
   const gateway = await startGatewayServer(config, { logger });
   const url = gateway.url;
   const script = options.traffic === false ? undefined : startDemoScript(url, primary);

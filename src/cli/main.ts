@@ -62,6 +62,8 @@ program
   .description('the gateway in front of two simulators, no keys or network needed (npm start)')
   .option('-p, --port <port>', 'port for the gateway', parsePort, 8787)
   .option('-H, --host <host>', 'host to bind', '127.0.0.1')
+  .option('--log-level <level>', 'pino log level (info prints a line per request)', 'warn')
+  .option('--no-traffic', 'no demo traffic or scripted incidents')
   .action(runDemo);
 
 program
