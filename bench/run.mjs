@@ -6,12 +6,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkConfig, crossFormatConfig, deadPrimaryConfig, failoverConfig, models, passThroughConfig, writeConfig } from './lib/configs.mjs';
+import { checkConfig, crossFormatConfig, deadPrimaryConfig, failoverConfig, models, passThroughConfig, passThroughRedisConfig, writeConfig } from './lib/configs.mjs';
 import { measureFailover } from './lib/failover.mjs';
 import { chatBody } from './lib/load.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { closedPort, killAllNow, startProcess, stopAll, stopProcess } from './lib/processes.mjs';
 import { createProgress } from './lib/progress.mjs';
+import { startRedisServer } from './lib/redis.mjs';
 import { computeHeadline, toMarkdown, writeResults } from './lib/report.mjs';
 import { probeStreams } from './lib/stream-probe.mjs';
 import { difference } from './lib/stats.mjs';
@@ -52,8 +53,25 @@ async function tryOnce(url, model, headers = {}) {
   }
 }
 
+function withRedisRow(options) {
+  return options.state === 'redis' && options.rows.includes('pass-through');
+}
+
+/** What Redis state costs the pass-through row, per connection count (same run, interleaved cells). */
+function redisCostNote(rows) {
+  const memory = rows.find((row) => row.name === 'pass-through');
+  const redis = rows.find((row) => row.name === 'pass-through-redis');
+  if (!memory || !redis) return undefined;
+  const costs = memory.cells.map((cell) => {
+    const other = redis.cells.find((candidate) => candidate.connections === cell.connections);
+    const cost = other && cell.requestsPerSecond > 0 ? 1 - other.requestsPerSecond / cell.requestsPerSecond : undefined;
+    return `${cell.connections} conn. ${cost === undefined ? '–' : `${(cost * 100).toFixed(1)}%`}`;
+  });
+  return `Redis state (pass-through-redis) vs memory state (pass-through), throughput lost (goal < 10%): ${costs.join(', ')}.`;
+}
+
 function stepCount(options) {
-  const rows = ['direct', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length + options.extras.length;
+  const rows = ['direct', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length + options.extras.length + (withRedisRow(options) ? 1 : 0);
   return rows * (1 + options.connections.length * options.repeats) + (options.rows.includes('streaming') ? 1 : 0) + (options.rows.includes('failover') ? 5 : 0);
 }
 
@@ -81,6 +99,12 @@ async function run(options, directory, progress) {
   };
   if (options.rows.includes('direct')) rows.push({ name: 'direct', description: 'load straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy });
   if (options.rows.includes('pass-through')) await detourRow('pass-through', 'through Detour to one OpenAI-compatible target', passThroughConfig(sim.url));
+  let redis;
+  if (withRedisRow(options)) {
+    redis = await startRedisServer(directory);
+    progress.note(`redis-server ${redis.url} (pid ${redis.pid}) for the pass-through-redis row`);
+    await detourRow('pass-through-redis', 'pass-through with state: { store: redis } (circuits, health, counters in Redis)', passThroughRedisConfig(sim.url, redis.url));
+  }
   if (options.rows.includes('dead-primary')) {
     await detourRow('dead-primary', 'primary refuses connections, healthy backup; default retry policy', deadPrimaryConfig(sim.url, await closedPort()), { backupModel: models.backup });
     results.notes.push('dead-primary: with no circuit breaker yet, every request calls the dead primary first and, with the default retry policy (2 attempts, full-jitter backoff ≤ 200 ms), retries it before failing over — the backoff, not CPU, bounds this row. Once circuit breakers land (issue 4) this row becomes "dead primary with open circuit" and should approach pass-through.');
@@ -107,6 +131,9 @@ async function run(options, directory, progress) {
     results.rows = await measureRows(rows, { connections: options.connections, repeats: options.repeats, durationS: options.durationS, simUrl: sim.url, simPid: sim.pid, progress });
   }
   for (const gateway of gateways) await stopProcess(gateway);
+  await redis?.stop();
+  const redisNote = redisCostNote(results.rows);
+  if (redisNote) results.notes.push(redisNote);
 
   if (options.rows.includes('streaming')) results.streaming = await runStreaming(options, sim, startGateway, progress);
   if (options.rows.includes('failover')) {

@@ -23,6 +23,11 @@ export function passThroughConfig(simUrl) {
   };
 }
 
+/** The pass-through row with circuits, health and counters in Redis (`--state redis`). */
+export function passThroughRedisConfig(simUrl, redisUrl) {
+  return { ...passThroughConfig(simUrl), state: { store: 'redis', url: redisUrl, prefix: 'bench:' } };
+}
+
 /** The primary refuses connections (nothing listens on its port); the backup is healthy. Default retry policy. */
 export function deadPrimaryConfig(simUrl, deadPort) {
   return {

@@ -19,6 +19,8 @@ export const usage = `usage: npm run bench -- [flags]
   --extra-key KEY         bearer token sent to every extra gateway
   --sim-port N            fixed simulator port, so another gateway can be pointed at it (default: any free port)
   --log-level LEVEL       the gateway's log level (default info, as \`detour start\` ships)
+  --state STORE           memory (default) or redis: redis also runs the pass-through row with
+                          \`state: { store: redis }\` against a redis-server it starts (from PATH)
   --out DIR               where results go (default bench/results)
   --help`;
 
@@ -50,6 +52,7 @@ export function parseOptions(argv) {
       'extra-key': { type: 'string' },
       'sim-port': { type: 'string', default: '0' },
       'log-level': { type: 'string', default: 'info' },
+      state: { type: 'string', default: 'memory' },
       out: { type: 'string', default: 'bench/results' },
       help: { type: 'boolean', default: false },
     },
@@ -60,6 +63,7 @@ export function parseOptions(argv) {
   for (const row of rows) if (!allRows.includes(row)) throw new Error(`--rows: unknown row "${row}" (known: ${allRows.join(', ')})`);
   const connections = list(values.connections ?? process.env.BENCH_CONNECTIONS ?? '1,32,128').map((text) => Math.round(positiveNumber('connections', text)));
   const extraModels = values['extra-model'];
+  if (!['memory', 'redis'].includes(values.state)) throw new Error(`--state wants memory or redis, got "${values.state}"`);
   return {
     isHelp: values.help,
     isQuick: quick,
@@ -78,6 +82,7 @@ export function parseOptions(argv) {
     extraKey: values['extra-key'],
     simPort: Math.round(Number(values['sim-port'])),
     logLevel: values['log-level'],
+    state: values.state,
     outDirectory: values.out,
   };
 }

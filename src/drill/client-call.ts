@@ -38,8 +38,6 @@ export interface CallOptions {
   dispatcher: Dispatcher;
   /** The client gives up after this long: the route's deadline plus a grace. */
   deadlineMs: number;
-  /** Aborts the call when the drill is stopped. */
-  signal: AbortSignal;
 }
 
 /** Sends one request through the gateway and reads its answer to the end. Never throws. */
@@ -51,8 +49,6 @@ export async function sendCall(spec: RequestSpec, options: CallOptions): Promise
     isPastDeadline = true;
     controller.abort();
   }, options.deadlineMs);
-  const onStop = (): void => controller.abort();
-  options.signal.addEventListener('abort', onStop, { once: true });
   const record: CallRecord = { format: spec.format, stream: spec.stream, hasTools: spec.hasTools, startedAt, endedAt: startedAt, latencyMs: 0, outcome: 'broken', status: 0, isFailover: false };
   try {
     const response = await request(`${options.baseUrl}${spec.path}`, { method: 'POST', headers: spec.headers, body: spec.body, dispatcher: options.dispatcher, signal: controller.signal });
@@ -69,7 +65,6 @@ export async function sendCall(spec: RequestSpec, options: CallOptions): Promise
     record.errorMessage = isPastDeadline ? `no answer within ${options.deadlineMs} ms` : error instanceof Error ? error.message : String(error);
   } finally {
     clearTimeout(timer);
-    options.signal.removeEventListener('abort', onStop);
   }
   record.endedAt = Date.now();
   record.latencyMs = record.endedAt - startedAt;

@@ -90,6 +90,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     seed,
     notes: [...notes],
     scenarios,
+    complete: !signal.aborted,
     passed: !signal.aborted && scenarios.length > 0 && scenarios.every((scenario) => scenario.verdict.passed),
   };
 }

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import { seededRandom } from '../core/clock.js';
 import { sendCall, type CallRecord } from './client-call.js';
@@ -17,7 +16,7 @@ export interface LoadOptions {
   /** Requests outstanding at most; a request due beyond it is not sent and counted as dropped. */
   maxInFlight: number;
   shares?: MixShares;
-  /** Stops the schedule and aborts what is in flight. */
+  /** Stops the schedule; requests in flight still finish, as their deadlines bound them. */
   signal: AbortSignal;
   onSent?(): void;
   onRecord?(record: CallRecord): void;
@@ -37,12 +36,6 @@ export interface LoadResult {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const random = seededRandom(options.seed);
-  // Every call listens for the stop; one signal per run, with room for them all, instead of a warning per run.
-  const stop = new AbortController();
-  setMaxListeners(options.maxInFlight + 16, stop.signal);
-  const onStop = (): void => stop.abort();
-  if (options.signal.aborted) stop.abort();
-  else options.signal.addEventListener('abort', onStop, { once: true });
   const dispatcher = new Agent({ connections: options.maxInFlight, keepAliveTimeout: 10_000 });
   const intervalMs = 1000 / options.rps;
   const total = Math.max(1, Math.floor((options.durationMs / 1000) * options.rps));
@@ -51,7 +44,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let dropped = 0;
   const startedAt = Date.now();
   try {
-    for (let index = 0; index < total && !stop.signal.aborted; ) {
+    for (let index = 0; index < total && !options.signal.aborted; ) {
       // Everything due by now goes out, so a late timer catches up rather than lowering the rate.
       while (index < total && startedAt + index * intervalMs <= Date.now()) {
         const spec = nextRequest(options.route, random, options.shares ?? defaultMixShares);
@@ -60,7 +53,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           dropped++;
           continue;
         }
-        const call = sendCall(spec, { baseUrl: options.baseUrl, dispatcher, deadlineMs: options.deadlineMs, signal: stop.signal }).then((record) => {
+        const call = sendCall(spec, { baseUrl: options.baseUrl, dispatcher, deadlineMs: options.deadlineMs }).then((record) => {
           records.push(record);
           options.onRecord?.(record);
         });
@@ -68,11 +61,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         options.onSent?.();
         void call.finally(() => pending.delete(call));
       }
-      if (index < total) await sleep(Math.max(0, startedAt + index * intervalMs - Date.now()), stop.signal);
+      if (index < total) await sleep(Math.max(0, startedAt + index * intervalMs - Date.now()), options.signal);
     }
     await Promise.all(pending);
   } finally {
-    options.signal.removeEventListener('abort', onStop);
     await dispatcher.close();
   }
   return { records, dropped };

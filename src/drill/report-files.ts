@@ -1,12 +1,19 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderHtml } from './report-html.js';
 import type { DrillReport } from './report-types.js';
 
-/** `detour-drill-2025-06-01T12-30-05` in the current directory: sortable, and safe on every file system. */
+/**
+ * A new `detour-drill-2025-06-01T12-30-05` in the current directory: sortable, safe on every
+ * file system, and never one an earlier drill of the same second wrote (`-2`, `-3`, … then).
+ */
 export function defaultOutDirectory(now = new Date(), cwd = process.cwd()): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
-  return join(cwd, `detour-drill-${stamp}`);
+  const base = join(cwd, `detour-drill-${now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-')}`);
+  for (let suffix = 2; suffix < 100 && existsSync(base); suffix++) {
+    const candidate = `${base}-${suffix}`;
+    if (!existsSync(candidate)) return candidate;
+  }
+  return base;
 }
 
 /** Writes `report.json` and `report.html` into `directory` (created if needed); returns their paths. */

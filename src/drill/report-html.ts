@@ -19,7 +19,7 @@ th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #f3f4f6; w
 th { color: #6b7280; font-weight: 600; }
 td.num { font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; }
-.pass { background: #16a34a; } .fail { background: ${errorColor}; }
+.pass { background: #16a34a; } .fail { background: ${errorColor}; } .stopped { background: #6b7280; }
 .head { display: flex; gap: 12px; align-items: center; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px; margin: 12px 0; }
 .figure { background: #f9fafb; border-radius: 6px; padding: 8px 10px; min-width: 0; } .figure b { display: block; font-size: 15px; overflow-wrap: anywhere; } .figure span { color: #6b7280; font-size: 12px; }
@@ -104,10 +104,10 @@ export function renderHtml(report: DrillReport): string {
   const notes = report.notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Detour drill — ${escapeHtml(report.route)} — ${report.passed ? 'PASS' : 'FAIL'}</title>
+<title>Detour drill — ${escapeHtml(report.route)} — ${report.complete ? (report.passed ? 'PASS' : 'FAIL') : 'STOPPED'}</title>
 <style>${style}</style></head>
 <body>
-<div class="head"><h1>Detour drill report</h1>${badge(report.passed)}</div>
+<div class="head"><h1>Detour drill report</h1>${report.complete ? badge(report.passed) : '<span class="badge stopped">STOPPED</span>'}</div>
 <p class="meta">Config ${escapeHtml(report.config)} · route <b>${escapeHtml(report.route)}</b> (${escapeHtml(report.targets.join(' → '))}) · ${report.rps} req/s · seed ${report.seed} · ${escapeHtml(report.startedAt)} → ${escapeHtml(report.finishedAt)}. Every upstream was a local simulator; no provider was called.</p>
 ${notes}
 <section>${summaryTable(report)}</section>

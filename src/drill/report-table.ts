@@ -62,6 +62,6 @@ export function renderTable(report: DrillReport): string {
     for (const warning of scenario.warnings) out.push(`  note: ${warning}`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);
-  out.push('', report.passed ? 'All verdicts passed.' : 'Some verdicts failed.');
+  out.push('', !report.complete ? 'Stopped before the end: no verdict.' : report.passed ? 'All verdicts passed.' : 'Some verdicts failed.');
   return `${out.join('\n')}\n`;
 }

@@ -107,5 +107,8 @@ export interface DrillReport {
   seed: number;
   notes: string[];
   scenarios: ScenarioReport[];
+  /** False when the drill was stopped before its end: then it has not passed, whatever its scenarios say. */
+  complete: boolean;
+  /** Every scenario ran and passed its verdict. */
   passed: boolean;
 }

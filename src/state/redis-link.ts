@@ -56,6 +56,11 @@ export class RedisLink {
     this.started = this.start();
   }
 
+  /** Whether the first connection attempt is still under way. */
+  get isConnecting(): boolean {
+    return this.phase === 'connecting';
+  }
+
   /** Whether shared state should go through Redis now. */
   get isUsable(): boolean {
     return this.phase === 'up' || this.phase === 'recovering';

@@ -18,7 +18,10 @@ import { createHash } from 'node:crypto';
  *
  * Versions come from the server's clock in microseconds, at least one above the last: they only
  * grow, even across a restart that lost the data, so a mirror can order what it hears by version
- * alone. (`string.format('%.0f')` because Lua's `tostring` would round 16 digits.)
+ * alone. (A server whose clock steps back across such a restart would have its first writes of a
+ * key ignored by mirrors that knew a later version, until the key is written again; NTP slews
+ * rather than steps for small errors.) `string.format('%.0f')` because Lua's `tostring` would
+ * round 16 digits.
  */
 const compareAndSetSource = `
 local current = redis.call('HGET', KEYS[1], 'v')

@@ -124,11 +124,13 @@ export class RedisStateTable<K extends SharedKind> {
         return this.transitionLocal(targetId, transition);
       }
       if (outcome.isWritten) {
-        const shown = this.mirror.view(targetId);
-        const shownJson = this.mirror.entry(targetId).json;
-        this.mirror.put(targetId, { state: next, json, version: outcome.version });
-        // A reconciliation writing back what the view already shows is no change to hear of.
-        if (shownJson !== json) this.options.notify(targetId, shown, next, true);
+        const shown = this.mirror.entry(targetId);
+        // The reply and the channel race: a newer state heard while the reply was on its way stays.
+        if (outcome.version > shown.version) {
+          this.mirror.put(targetId, { state: next, json, version: outcome.version });
+          // A reconciliation writing back what the view already shows is no change to hear of.
+          if (shown.json !== json) this.options.notify(targetId, shown.state, next, true);
+        }
         await this.echoOf(targetId, outcome.version);
         return { previous: base.state, next, isChanged: true };
       }
@@ -212,9 +214,14 @@ export class RedisStateTable<K extends SharedKind> {
     if (change) this.options.notify(targetId, change.previous, entry.state, false);
   }
 
-  /** Takes Redis's state whatever the versions say (after a restart, Redis's may be lower). */
+  /**
+   * Takes the state read from Redis, also at the version the copy already has (the copy may hold
+   * a local decision made at that version while Redis was away); a newer one heard while the read
+   * was on its way stays.
+   */
   private adopt(targetId: string, entry: MirrorEntry<SharedStates[K]>): void {
     const current = this.mirror.entry(targetId);
+    if (entry.version < current.version) return;
     this.mirror.put(targetId, entry);
     if (current.json !== entry.json) this.options.notify(targetId, current.state, entry.state, false);
   }

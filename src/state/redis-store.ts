@@ -145,6 +145,8 @@ export class RedisStateStore implements StateStore, StatusReporting {
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     this.assertOpen();
+    // A fleet that starts together must not all lead while connecting: a lease can wait for the first connection (a connect timeout at most).
+    if (this.link.isConnecting) await this.link.started;
     if (!this.link.isUsable) return this.local.acquireLease(name, holder, ttlMs);
     const now = this.clock.now();
     try {

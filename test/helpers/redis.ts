@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -40,14 +40,46 @@ export function describeWithRedis(name: string, body: () => void): void {
   }
 }
 
-/** A loopback port free right now (bound to port 0, then released). */
-export async function freePort(): Promise<number> {
+/** Binds `port` (0: any) on loopback and releases it; resolves with the port, or undefined when it is taken. */
+async function tryPort(port: number): Promise<number | undefined> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const isBound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (!isBound) return undefined;
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  return address !== null && typeof address !== 'string' ? address.port : undefined;
+}
+
+/** The kernel's range of ports for outgoing connections (Linux), or undefined elsewhere. */
+function ephemeralRange(): [number, number] | undefined {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined && low > 0 ? [low, high] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A loopback port free right now. A server that is killed and restarted on its port needs one
+ * below the kernel's ephemeral range: while it is down, clients reconnecting to it (or any
+ * outgoing connection) could otherwise be handed that very port as their own, and Linux even
+ * connects a socket to itself when it dials a free port of the range. Port 0 otherwise.
+ */
+export async function freePort(): Promise<number> {
+  const range = ephemeralRange();
+  if (range && range[0] > 11_000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = await tryPort(10_000 + Math.floor(Math.random() * (range[0] - 11_000)));
+      if (port !== undefined) return port;
+    }
+  }
+  const port = await tryPort(0);
+  if (port === undefined) throw new Error('no free loopback port');
+  return port;
 }
 
 const running = new Set<ChildProcess>();
@@ -96,6 +128,19 @@ export class RedisServer {
 
   /** Starts the server (again) on its port and resolves once it accepts connections. */
   async start(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.startOnce();
+        return;
+      } catch (error) {
+        // A restart may find its port briefly held by a connection still closing: try again.
+        if (attempt >= 10 || !(error instanceof Error) || !error.message.includes('Address already in use')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     if (this.child) return;
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'notice'];
     const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

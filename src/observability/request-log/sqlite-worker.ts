@@ -105,7 +105,9 @@ export class SqliteWorker {
 
   constructor(onDeath: (error: Error) => void) {
     const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(workerSource, { eval: true, workerData: { driverPath } });
+    // The worker only moves rows into SQLite: a small young generation keeps its isolate from
+    // growing with the request rate (the gateway's whole process is held to a memory budget).
+    this.worker = new Worker(workerSource, { eval: true, workerData: { driverPath }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     // A forgotten close must not keep the process alive.
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
