@@ -5,12 +5,10 @@
  * run time by the same validation as the server's.
  */
 import type {
-  AnthropicMessageParam,
   AnthropicMessageResponse,
+  AnthropicRequestBody,
   AnthropicStopReason,
   AnthropicTextBlock,
-  AnthropicTool,
-  AnthropicToolChoice,
   AnthropicToolUseBlock,
   AnthropicUsage,
 } from '../providers/anthropic/wire.js';
@@ -26,20 +24,7 @@ export type ChatCompletion = ChatResponse;
 export type ChatCompletionChunk = ChatChunk;
 
 /** An Anthropic Messages request (`model` names a Detour route or `provider/model`). `stream` is set by the method called. */
-export interface AnthropicMessagesRequest {
-  model: string;
-  max_tokens: number;
-  messages: AnthropicMessageParam[];
-  system?: string | AnthropicTextBlock[];
-  stop_sequences?: string[];
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  tools?: AnthropicTool[];
-  tool_choice?: AnthropicToolChoice;
-  metadata?: { user_id: string };
-  [field: string]: unknown;
-}
+export type AnthropicMessagesRequest = Omit<AnthropicRequestBody, 'stream' | 'output_config'> & { [field: string]: unknown };
 
 /** An Anthropic `message`. An answer passed through from an Anthropic upstream may hold more block types (`thinking`). */
 export type AnthropicMessage = AnthropicMessageResponse;
