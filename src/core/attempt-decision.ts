@@ -40,6 +40,9 @@ const timeoutCodes: ReadonlySet<DetourErrorCode> = new Set([
  * Decides the next step from the error's kind alone (plus the time and attempts left).
  * A hung target is not waited on twice while another target could answer: a timeout fails
  * over at once when there is somewhere to go, and is retried only on the last candidate.
+ * Likewise a `retry-after` is honoured when it fits the deadline, but while another target
+ * could answer now, only up to the route's longest backoff: a provider asking for 20 s must not
+ * hold a request that a healthy backup would serve at once.
  */
 export function decideNextStep(failure: AttemptFailure, context: DecisionContext): NextStep {
   if (failure.kind === 'fatal') return { action: 'answer' };
@@ -47,6 +50,7 @@ export function decideNextStep(failure: AttemptFailure, context: DecisionContext
   if (context.attemptsOnTarget >= context.policy.attempts || !context.retryAllowed) return { action: 'failover' };
   if (timeoutCodes.has(failure.code) && context.hasNextTarget) return { action: 'failover' };
 
+  if (failure.retryAfterMs !== undefined && context.hasNextTarget && failure.retryAfterMs > context.policy.maxBackoffMs) return { action: 'failover' };
   const delayMs =
     failure.retryAfterMs !== undefined
       ? failure.retryAfterMs

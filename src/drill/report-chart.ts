@@ -111,16 +111,23 @@ export function latencyChart(scenario: ScenarioReport): string {
   const values = series.buckets.map((bucket) => bucket.p95Ms).filter((value): value is number => value !== null);
   const maxValue = niceCeiling(Math.max(1, ...values, Math.min(scenario.slo.p95Ms, Math.max(1, ...values) * 2)));
   const f = frame(scenario.durationMs, 200, maxValue);
-  const points: string[] = [];
+  // A bucket without a success breaks the line: nothing was measured there, and a line across would say otherwise.
+  const runs: string[][] = [[]];
   const dots: string[] = [];
   for (const bucket of series.buckets) {
-    if (bucket.p95Ms === null) continue;
+    if (bucket.p95Ms === null) {
+      if ((runs[runs.length - 1] ?? []).length > 0) runs.push([]);
+      continue;
+    }
     const x = f.x(bucket.startMs + series.bucketMs / 2).toFixed(1);
     const y = f.y(bucket.p95Ms).toFixed(1);
-    points.push(`${x},${y}`);
+    runs[runs.length - 1]?.push(`${x},${y}`);
     dots.push(`<circle cx="${x}" cy="${y}" r="2" fill="#111827"><title>${escapeHtml(`${compactMs(bucket.startMs)}: p95 ${compactMs(bucket.p95Ms)}`)}</title></circle>`);
   }
   const slo = scenario.slo.p95Ms <= maxValue ? `<line class="slo" x1="${margin.left}" x2="${width - margin.right}" y1="${f.y(scenario.slo.p95Ms).toFixed(1)}" y2="${f.y(scenario.slo.p95Ms).toFixed(1)}" stroke="${errorColor}" stroke-dasharray="6 4"><title>SLO p95 ${escapeHtml(compactMs(scenario.slo.p95Ms))}</title></line>` : '';
-  const line = points.length > 1 ? `<polyline points="${points.join(' ')}" fill="none" stroke="#111827" stroke-width="1.5"/>` : '';
+  const line = runs
+    .filter((points) => points.length > 1)
+    .map((points) => `<polyline points="${points.join(' ')}" fill="none" stroke="#111827" stroke-width="1.5"/>`)
+    .join('');
   return `<svg class="chart latency-chart" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${escapeHtml(`p95 latency over time, ${scenario.name}`)}">${backdrop(scenario, f, false)}${axes(scenario, f, maxValue, (value) => compactMs(value))}${slo}${line}${dots.join('')}</svg>`;
 }

@@ -27,9 +27,26 @@ describe('decideNextStep', () => {
     {
       name: 'a retry-after that would outlast the deadline fails over',
       failure: { ...serverError, retryAfterMs: 29_960 },
+      context: { hasNextTarget: false },
       expected: { action: 'failover' },
     },
-    { name: 'a wait that leaves exactly the minimum is taken', failure: { ...serverError, retryAfterMs: 29_950 }, expected: { action: 'retry', delayMs: 29_950 } },
+    {
+      name: 'on the last target, a wait that leaves exactly the minimum is taken',
+      failure: { ...serverError, retryAfterMs: 29_950 },
+      context: { hasNextTarget: false },
+      expected: { action: 'retry', delayMs: 29_950 },
+    },
+    {
+      name: 'a retry-after longer than the longest backoff fails over while another target could answer',
+      failure: { ...serverError, code: 'UPSTREAM_RATE_LIMITED', retryAfterMs: 20_000 },
+      expected: { action: 'failover' },
+    },
+    {
+      name: 'the same retry-after is waited out on the last target, where it fits the deadline',
+      failure: { ...serverError, code: 'UPSTREAM_RATE_LIMITED', retryAfterMs: 20_000 },
+      context: { hasNextTarget: false },
+      expected: { action: 'retry', delayMs: 20_000 },
+    },
     { name: 'a timeout fails over when another target remains', failure: { kind: 'retryable', code: 'UPSTREAM_FIRST_BYTE_TIMEOUT' }, expected: { action: 'failover' } },
     { name: 'an idle stream fails over too', failure: { kind: 'retryable', code: 'UPSTREAM_STREAM_IDLE_TIMEOUT' }, expected: { action: 'failover' } },
     {

@@ -64,7 +64,7 @@ describe('retry and failover', () => {
   });
 
   it('honours retry-after on a 429 when it fits the deadline', async () => {
-    const { primary, backup, client } = await setup();
+    const { primary, backup, client } = await setup({ retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 1000 } });
     primary.setPlan({ faults: [{ status: 429, retry_after_ms: 150, times: 1 }] });
     const started = Date.now();
     const { response } = await client.chat.completions.create(ask).withResponse();
@@ -72,6 +72,17 @@ describe('retry and failover', () => {
     expect(response.headers.get('x-detour-provider')).toBe('primary');
     expect(primary.stats.requests).toBe(2);
     expect(backup.stats.requests).toBe(0);
+  });
+
+  it('fails over at once on a 429 whose retry-after is longer than the longest backoff while a backup could answer', async () => {
+    const { primary, backup, client } = await setup({ timeout_ms: 60_000, retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 1000 } });
+    primary.setPlan({ faults: [{ status: 429, retry_after_s: 20 }] });
+    const started = Date.now();
+    const { response } = await client.chat.completions.create(ask).withResponse();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(response.headers.get('x-detour-provider')).toBe('backup');
+    expect(primary.stats.requests).toBe(1);
+    expect(backup.stats.requests).toBe(1);
   });
 
   it('fails over at once on a 429 whose retry-after does not fit the deadline', async () => {
