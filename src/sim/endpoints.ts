@@ -51,6 +51,22 @@ export const openAiEndpoint: SimEndpoint = {
   errorCode: (status) => openAiErrorCodes[status] ?? 'server_error',
 };
 
+const azureDeploymentPath = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
+
+/**
+ * Azure OpenAI: the OpenAI format at a deployment's URL (`?api-version=` required), keyed by an
+ * `api-key` header. The deployment name stands in for the model.
+ */
+export const azureOpenAiEndpoint: SimEndpoint = {
+  ...openAiEndpoint,
+  match: (method, path, query) => {
+    const deployment = method === 'POST' && query.has('api-version') ? azureDeploymentPath.exec(path)?.[1] : undefined;
+    return deployment === undefined ? undefined : { model: decodeURIComponent(deployment) };
+  },
+  apiKey: (request) => header(request, 'api-key'),
+  modelsPath: '/openai/models',
+};
+
 const anthropicErrorTypes: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -117,4 +133,4 @@ export const geminiEndpoint: SimEndpoint = {
  * The formats the simulator speaks; a new one is one entry here. Matched in order: Anthropic
  * comes before OpenAI so that it can claim the `GET /v1/models` calls that carry its header.
  */
-export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint, geminiEndpoint];
+export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint, azureOpenAiEndpoint, geminiEndpoint];

@@ -182,7 +182,9 @@ export class Simulator {
     } catch {
       return this.sendError(endpoint, response, 400, 'invalid JSON body', 'UNKNOWN', apiKey);
     }
-    if (matched.model !== undefined && typeof body === 'object' && body !== null) body = { ...body, model: matched.model, stream: matched.stream };
+    if (matched.model !== undefined && typeof body === 'object' && body !== null) {
+      body = matched.stream === undefined ? { ...body, model: matched.model } : { ...body, model: matched.model, stream: matched.stream };
+    }
     const model = typeof body === 'object' && body !== null && typeof (body as { model?: unknown }).model === 'string' ? (body as { model: string }).model : 'unknown';
     const call = this.stats.begin(model, apiKey);
     response.on('close', () => this.stats.end(call, response.writableFinished ? 'completed' : 'client_closed'));
