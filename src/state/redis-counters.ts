@@ -24,7 +24,9 @@ const collectionSlackMs = 1_000;
  * the same bucket arithmetic as `core/sliding-window.ts` in a script. While Redis is away, counts
  * go to a local window; once it is back, each local bucket is added to the same bucket in Redis,
  * so the cluster's totals include what was counted alone (a bucket already out of the window is
- * dropped, as it would have been).
+ * dropped, as it would have been). An addition whose command timed out may still reach a slow
+ * Redis after it was counted locally: counts err upwards by what was in flight at the timeout,
+ * which for limits and budgets is the safe side.
  */
 export class RedisCounters {
   /** The window of every counter counted locally, needed to replay it. */

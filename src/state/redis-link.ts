@@ -8,6 +8,8 @@ export interface RedisLinkOptions {
   /** The change channel, subscribed before every reconciliation so that no change slips between. */
   channel: string;
   clock: Clock;
+  /** The longest the first connection may take before the store starts in local fallback (ioredis keeps trying behind it). */
+  startTimeoutMs: number;
   /** How often to try Redis again while it is away (default 1 000 ms). */
   recoveryIntervalMs?: number | undefined;
   /**
@@ -95,12 +97,19 @@ export class RedisLink {
   }
 
   private async start(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    // Sentinel and Cluster clients may go on trying without rejecting: a start must not wait on them.
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no connection to Redis within ${this.options.startTimeoutMs} ms`)), this.options.startTimeoutMs);
+    });
     try {
-      await Promise.all([this.options.commands.connect(), this.options.subscriber.connect()]);
+      await Promise.race([Promise.all([this.options.commands.connect(), this.options.subscriber.connect()]), timeout]);
     } catch (error) {
       // ioredis keeps reconnecting in the background; 'ready' or the timer will bring it back.
       this.fail(error);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     await this.recover();
   }
@@ -121,6 +130,7 @@ export class RedisLink {
       await this.options.commands.ping();
       // Subscribed before reading, so a change made between the read and now is heard, not lost.
       await this.options.subscriber.subscribe(this.options.channel);
+      if (this.phase === 'closed') return;
       this.phase = 'recovering';
       await this.options.reconcile();
     } catch (error) {

@@ -5,6 +5,12 @@ export interface MirrorEntry<S> {
   readonly json: string;
   /** The version in Redis this copy matches; 0 for a key never seen there. */
   readonly version: number;
+  /**
+   * Decided by this instance while Redis was away and not written there yet: reconciliation
+   * settles it with Redis by `mergeRules`, and a newer version heard meanwhile does not simply
+   * replace it, since the version orders Redis's writes, not this instance's own decisions.
+   */
+  readonly isUnsynced?: boolean | undefined;
 }
 
 /**

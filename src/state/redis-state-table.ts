@@ -146,7 +146,7 @@ export class RedisStateTable<K extends SharedKind> {
     const next = transition(current.state, this.options.clock.now());
     if (next === current.state) return { previous: current.state, next, isChanged: false };
     // The version stays the last one read from Redis: reconciliation settles it by `mergeRules`.
-    this.mirror.put(targetId, { state: next, json: JSON.stringify(next), version: current.version });
+    this.mirror.put(targetId, { state: next, json: JSON.stringify(next), version: current.version, isUnsynced: true });
     this.options.notify(targetId, current.state, next, true);
     return { previous: current.state, next, isChanged: true };
   }
@@ -210,6 +210,9 @@ export class RedisStateTable<K extends SharedKind> {
   }
 
   private learn(targetId: string, entry: MirrorEntry<SharedStates[K]>): void {
+    const current = this.mirror.entry(targetId);
+    // A decision this instance made alone and has not written back yet gives way only to a later one.
+    if (current.isUnsynced === true && mergeRules[this.options.kind](current.state, entry.state) === current.state) return;
     const change = this.mirror.offer(targetId, entry);
     if (change) this.options.notify(targetId, change.previous, entry.state, false);
   }

@@ -70,7 +70,8 @@ export class RedisStateStore implements StateStore, StatusReporting {
     this.clock = options.clock;
     this.keyspace = new RedisKeyspace(options.prefix ?? 'detour:');
     const commandTimeoutMs = options.commandTimeoutMs ?? 250;
-    const clients = options.clients ?? createRedisClients(options.connection, { commandTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? 2_000 });
+    const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+    const clients = options.clients ?? createRedisClients(options.connection, { commandTimeoutMs, connectTimeoutMs });
     this.commands = clients.commands;
     this.local = new MemoryStateStore({ clock: this.clock, space: this.localSpace });
     this.link = new RedisLink({
@@ -78,6 +79,7 @@ export class RedisStateStore implements StateStore, StatusReporting {
       subscriber: clients.subscriber,
       channel: this.keyspace.channel,
       clock: this.clock,
+      startTimeoutMs: connectTimeoutMs + commandTimeoutMs,
       recoveryIntervalMs: options.recoveryIntervalMs,
       reconcile: () => this.reconcile(),
     });

@@ -7,7 +7,7 @@ import type { WindowSpec } from '../../src/core/sliding-window.js';
 import { RedisStateStore } from '../../src/state/redis-store.js';
 import type { StoreStatus } from '../../src/state/redis-status.js';
 import type { StateChange } from '../../src/state/state-store.js';
-import { describeWithRedis, RedisServer, waitUntil } from '../helpers/redis.js';
+import { describeWithRedis, freePort, RedisServer, waitUntil } from '../helpers/redis.js';
 
 const x = 'openai/gpt-4o';
 const y = 'anthropic/claude-sonnet-4';
@@ -107,6 +107,34 @@ describeWithRedis('RedisStateStore when Redis fails', () => {
     expect(await waitUntil(isShared(one))).toBe(true);
     expect(await waitUntil(() => one.breakerView(x).status === 'closed')).toBe(true);
     expect(two.breakerView(x)).toEqual({ status: 'closed', since: 1_005_000 });
+  });
+
+  it('keeps a decision made alone against an older one heard meanwhile, and yields to a later one', async () => {
+    // `one` cannot send commands (its command connection points at a dead port) but hears the channel.
+    const deadPort = await freePort();
+    const subscriber = new Redis(server.url, { lazyConnect: true });
+    const commands = new Redis({ host: '127.0.0.1', port: deadPort, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => 1_000 });
+    const one = new RedisStateStore({ clock, connection: { kind: 'standalone', url: server.url }, prefix, clients: { commands, subscriber } });
+    stores.push(one);
+    await one.preload([x]);
+    expect(one.status().mode).toBe('local-fallback');
+    await subscriber.subscribe(`${prefix}changes`);
+
+    const twoClock = new ManualClock(1_000_000);
+    const two = new RedisStateStore({ clock: twoClock, connection: { kind: 'standalone', url: server.url }, prefix });
+    stores.push(two);
+    await two.preload([x]);
+    clock.advance(5_000);
+    await one.transitionBreaker(x, open);
+    const heard: StateChange[] = [];
+    one.onChange((change) => heard.push(change));
+    // `two` decides later by the version, earlier by its clock: `one`'s own decision stands.
+    await two.transitionBreaker(x, (_state, now) => ({ status: 'closed', since: now }));
+    twoClock.set(1_010_000);
+    await two.transitionBreaker(x, open);
+    expect(await waitUntil(() => heard.length > 0)).toBe(true);
+    expect(heard).toEqual([expect.objectContaining({ isLocal: false, previous: expect.objectContaining({ since: 1_005_000 }), next: expect.objectContaining({ status: 'open', since: 1_010_000 }) })]);
+    expect(one.breakerView(x)).toMatchObject({ status: 'open', since: 1_010_000 });
   });
 
   it('replays counts made alone into the shared counter', async () => {
