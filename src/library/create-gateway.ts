@@ -1,11 +1,10 @@
 import type { z } from 'zod';
 import { loadConfigFile, validateConfig } from '../config/load.js';
-import { toRuntimeSettings } from '../config/runtime.js';
 import type { configSchema } from '../config/schema.js';
-import { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { logRequests } from '../observability/request-logging.js';
 import { providerTypes } from '../providers/registry.js';
+import { buildEngine } from '../server/build-engine.js';
 import { DetourGateway, type Gateway, type GatewayObservability } from './gateway.js';
 
 /** A config object in the YAML file's shape (snake_case; `${ENV}` references allowed in strings). */
@@ -37,7 +36,8 @@ export interface CreateGatewayOptions {
 export async function createGateway(config: GatewayConfig | string, options: CreateGatewayOptions = {}): Promise<Gateway> {
   const loadOptions = { providerTypes: providerTypes(), env: options.env };
   const validated = typeof config === 'string' ? loadConfigFile(config, loadOptions) : validateConfig(config, loadOptions);
-  const engine = new Engine(toRuntimeSettings(validated));
+  const built = await buildEngine(validated, { logger: options.logger });
+  const engine = built.engine;
   let observability: GatewayObservability | undefined;
   let stopLogging: (() => void) | undefined;
   if (options.observability) {
@@ -49,5 +49,5 @@ export async function createGateway(config: GatewayConfig | string, options: Cre
     // Observability writes the request lines itself; without it, the logger alone is wired.
     stopLogging = logRequests(engine.events, options.logger);
   }
-  return new DetourGateway({ config: validated, engine, observability, onClose: stopLogging });
+  return new DetourGateway({ config: validated, engine, observability, onClose: stopLogging, release: () => built.close() });
 }

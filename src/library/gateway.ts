@@ -75,6 +75,8 @@ export interface GatewayParts {
   observability?: GatewayObservability | undefined;
   /** Stops the opt-in side channels (request log) on close. */
   onClose?: (() => void) | undefined;
+  /** Stops the engine and releases its state store (Redis, when configured). */
+  release?: (() => Promise<void>) | undefined;
 }
 
 /** The one implementation of `Gateway`, over an engine built from a validated config. */
@@ -132,7 +134,7 @@ export class DetourGateway implements Gateway {
     this.closing ??= (async () => {
       this.parts.onClose?.();
       await this.parts.observability?.close();
-      await this.engine.close();
+      await (this.parts.release ? this.parts.release() : this.engine.close());
     })();
     return this.closing;
   }

@@ -1,16 +1,13 @@
 import type { Clock, Random } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
-import { toRuntimeSettings } from '../config/runtime.js';
-import { toStateSettings } from '../config/state-schema.js';
 import { Engine } from '../engine/engine.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { Observability } from '../observability/observability.js';
 import type { TargetStateSource } from '../observability/target-state.js';
 import { redactSecrets } from '../providers/shared/redact.js';
-import { RedisStateStore } from '../state/redis-store.js';
-import type { StoreStatus } from '../state/redis-status.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
+import { buildEngine } from './build-engine.js';
 import { DetourServer } from './http-server.js';
 import { toObservabilitySettings, topologyOf } from './observability-config.js';
 
@@ -38,13 +35,10 @@ export interface RunningGateway {
 
 /** Builds the engine from a validated config, wires observability to its events, and serves both over HTTP. */
 export async function startGatewayServer(config: DetourConfig, options: GatewayServerOptions = {}): Promise<RunningGateway> {
-  const settings = toRuntimeSettings(config);
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const store = createStateStore(config, clock, logger);
-  const engine = new Engine({ ...settings, clock: options.clock, random: options.random, store, captureStreamBodies: config.log.enabled && config.log.bodies });
-  // Never rejects: an unreachable Redis means starting in local fallback, not failing to start.
-  await store?.preload(engine.targets().map((target) => target.id));
+  const built = await buildEngine(config, { clock, random: options.random, logger });
+  const engine = built.engine;
   const targetState: TargetStateSource = options.targetState ?? { targets: () => engine.targets() };
   const topology = topologyOf(engine.routes);
   const observabilitySettings = toObservabilitySettings(config);
@@ -64,8 +58,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
     address = await server.listen(options.port ?? config.server.port, options.host ?? config.server.host);
   } catch (error) {
     await observability.close();
-    await engine.close();
-    await store?.close();
+    await built.close();
     throw error;
   }
   return {
@@ -77,20 +70,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
       admin.close();
       await server.close();
       await observability.close();
-      await engine.close();
-      await store?.close();
+      await built.close();
     },
   };
-}
-
-/** The Redis store when the config asks for one (the engine keeps its own memory store otherwise); its outages are logged once each. */
-function createStateStore(config: DetourConfig, clock: Clock, logger: Logger): RedisStateStore | undefined {
-  const state = toStateSettings(config.state);
-  if (state.store !== 'redis') return undefined;
-  return new RedisStateStore({ ...state, clock, onStatusChange: (status) => logStoreStatus(logger, status) });
-}
-
-function logStoreStatus(logger: Logger, status: StoreStatus): void {
-  if (status.mode === 'local-fallback') logger.warn({ state: status }, 'state store: Redis is unreachable or slow; deciding on local state until it answers again');
-  else if (status.mode === 'redis') logger.info({ state: status }, 'state store: sharing state through Redis');
 }

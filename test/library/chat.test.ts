@@ -75,7 +75,7 @@ describe('gateway.chat: retry and failover in process', () => {
   });
 
   it('honours retry-after on a 429 when it fits the deadline', async () => {
-    const { primary, backup, gateway } = await twoSimGateway(cleanup);
+    const { primary, backup, gateway } = await twoSimGateway(cleanup, { retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 1000 } });
     primary.setPlan({ faults: [{ status: 429, retry_after_ms: 150, times: 1 }] });
     const started = Date.now();
     const { served } = await gateway.chat(ask);
