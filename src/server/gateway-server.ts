@@ -6,10 +6,13 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { Observability } from '../observability/observability.js';
 import type { TargetStateSource } from '../observability/target-state.js';
 import { redactSecrets } from '../providers/shared/redact.js';
+import { storeStatusOf, type StoreStatus } from '../state/redis-status.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { buildEngine } from './build-engine.js';
 import { DetourServer } from './http-server.js';
 import { toObservabilitySettings, topologyOf } from './observability-config.js';
+
+const storeModes = ['memory', 'connecting', 'redis', 'local-fallback'] as const;
 
 export interface GatewayServerOptions {
   port?: number;
@@ -52,7 +55,13 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
     processMetrics: options.processMetrics,
   });
   const server = new DetourServer({ engine, maxBodyBytes: config.server.max_body_bytes, logger });
-  const admin = registerAdminRoutes(server, { observability, topology, adminToken: config.server.admin_token });
+  const stateStatus = (): StoreStatus => storeStatusOf(engine.resilience.store);
+  observability.metrics.onScrape(() => {
+    const status = stateStatus();
+    for (const mode of storeModes) observability.metrics.stateStoreMode.set({ mode }, status.mode === mode ? 1 : 0);
+    observability.metrics.stateStoreFallbacks.set(status.fallbacks);
+  });
+  const admin = registerAdminRoutes(server, { observability, topology, adminToken: config.server.admin_token, stateStatus });
   let address;
   try {
     address = await server.listen(options.port ?? config.server.port, options.host ?? config.server.host);

@@ -77,10 +77,18 @@ describeWithRedis('a cluster keeps serving when Redis fails', () => {
     primary.setPlan({ faults: [{ model: 'one', status: 503 }] });
     expect(await waitUntil(() => circuitOf(a, 'primary/one') === 'open', 2_000)).toBe(true);
     expect(circuitOf(b, 'primary/one')).toBe('closed');
+    // Operators see the fallback: in the targets API and in the metrics.
+    const targets = (await (await fetch(`${a.url}/admin/api/targets`)).json()) as { state: { mode: string; fallbacks: number }; targets: Array<{ id: string; circuit: string }> };
+    expect(targets.state).toMatchObject({ mode: 'local-fallback', fallbacks: 1 });
+    expect(targets.targets.find((target) => target.id === 'primary/one')?.circuit).toBe('open');
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toContain('detour_state_store_mode{mode="local-fallback"} 1');
+    expect(metrics).toContain('detour_state_store_mode{mode="redis"} 0');
     await sleep(300);
 
     await redis.start();
     expect(await waitUntil(() => modeOf(a) === 'redis' && modeOf(b) === 'redis', 5_000)).toBe(true);
+    expect(((await (await fetch(`${b.url}/admin/api/targets`)).json()) as { state: { mode: string } }).state.mode).toBe('redis');
     // A wrote back the circuit it opened alone; B, which never called the primary's `one`, now skips it too.
     expect(await waitUntil(() => circuitOf(b, 'primary/one') === 'open', 1_000)).toBe(true);
     await sleep(200);

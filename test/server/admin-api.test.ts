@@ -131,6 +131,20 @@ describe('admin API', () => {
     expect(JSON.stringify(entries)).not.toContain(primaryKey);
   });
 
+  it('lists every target`s live state: circuit, cooldown end, health, latency, success rate, in flight', async () => {
+    const gateway = await failingOverGateway({ breaker: { failure_threshold: 2, minimum_requests: 100 } });
+    await chat(gateway);
+    const { status, text } = await getText(gateway, '/admin/api/targets');
+    expect(status).toBe(200);
+    const body = JSON.parse(text) as { state: { mode: string }; targets: Array<Record<string, unknown>> };
+    expect(body.state.mode).toBe('memory');
+    const primary = body.targets.find((target) => target.id === 'primary/gpt-4o-mini');
+    const backup = body.targets.find((target) => target.id === 'backup/gpt-4o-mini');
+    expect(primary).toMatchObject({ circuit: 'open', open_reason: 'failure_count', open_until: expect.any(String), health: 'unknown' });
+    expect(backup).toMatchObject({ circuit: 'closed', in_flight: 0, latency_ewma_ms: expect.any(Number), success_rate_ewma: 1 });
+    expect(text).not.toContain(primaryKey);
+  });
+
   it('says the request log is off rather than pretending it is empty', async () => {
     const gateway = await failingOverGateway();
     const { status, text } = await getText(gateway, '/admin/api/requests');

@@ -195,6 +195,19 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly stateStoreMode = new Gauge({
+    name: 'detour_state_store_mode',
+    help: 'Where circuit and health state lives: 1 for the current mode (memory, connecting, redis, local-fallback).',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stateStoreFallbacks = new Gauge({
+    name: 'detour_state_store_fallbacks',
+    help: 'How often the shared state store fell back to local state since the process started.',
+    registers: [this.registry],
+  });
+
   readonly observabilityDropped = new Counter({
     name: 'detour_observability_dropped_events_total',
     help: 'Finished requests not counted because the observability queue was full (the event loop was starved).',

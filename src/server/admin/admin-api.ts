@@ -4,7 +4,9 @@ import type { Observability } from '../../observability/observability.js';
 import { parseRequestFilter } from '../../observability/request-log/log-query.js';
 import type { WindowSummary } from '../../observability/stats/series.js';
 import { isStatsWindow, statsScopes, statsWindows, type StatsScope } from '../../observability/stats/stats-tracker.js';
+import type { TargetSnapshot } from '../../observability/target-state.js';
 import type { Topology } from '../../observability/topology.js';
+import type { StoreStatus } from '../../state/redis-status.js';
 import { queryOf, sendAdminError, sendAdminJson } from './admin-http.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -45,6 +47,8 @@ export class AdminApi {
   constructor(
     private readonly observability: Observability,
     private readonly topology: Topology,
+    /** Where circuit and health state lives now (memory, redis, local-fallback). */
+    private readonly stateStatus: () => StoreStatus,
   ) {}
 
   /** Everything the dashboard's top half shows, in one call. */
@@ -63,32 +67,45 @@ export class AdminApi {
         last_1m: brief(stats.summary('route', route.name, statsWindows['1m'])),
         last_5m: brief(stats.summary('route', route.name, statsWindows['5m'])),
       })),
-      targets: snapshot.map((target) => ({
-        id: target.id,
-        provider: target.provider,
-        model: target.model,
-        circuit: target.circuit,
-        circuit_since: iso(target.circuitSince),
-        open_until: iso(target.openUntil),
-        open_reason: target.openReason,
-        health: target.health,
-        traffic: target.traffic,
-        consecutive_failures: target.consecutiveFailures,
-        last_error_code: target.lastErrorCode,
-        last_error_at: iso(target.lastErrorAt),
-        last_success_at: iso(target.lastSuccessAt),
-        latency_ewma_ms: target.latencyMs,
-        ttft_ewma_ms: target.ttftMs,
-        success_rate_ewma: target.successRate,
-        in_flight: target.inFlight,
-        last_1m: brief(stats.summary('target', target.id, statsWindows['1m'])),
-        last_5m: brief(stats.summary('target', target.id, statsWindows['5m'])),
-      })),
+      targets: snapshot.map((target) => this.targetJson(target)),
       totals: { last_1m: brief(stats.summary('all', '*', statsWindows['1m'])), last_5m: brief(stats.summary('all', '*', statsWindows['5m'])) },
       incidents: incidents.incidents().map(incidentJson),
       request_log: { enabled: this.observability.requestLog !== undefined, available: this.observability.requestLog?.isAvailable ?? false },
     });
   };
+
+  /**
+   * Every target's live state: circuit and cooldown end, health, EWMA latency, success rate, in
+   * flight; and where that state lives (`state.mode`: memory, redis, or local-fallback).
+   */
+  targets = (_request: IncomingMessage, response: ServerResponse): void => {
+    sendAdminJson(response, 200, { state: this.stateStatus(), targets: this.observability.targets.snapshot().map((target) => this.targetJson(target)) });
+  };
+
+  private targetJson(target: TargetSnapshot): Record<string, unknown> {
+    const stats = this.observability.stats;
+    return {
+      id: target.id,
+      provider: target.provider,
+      model: target.model,
+      circuit: target.circuit,
+      circuit_since: iso(target.circuitSince),
+      open_until: iso(target.openUntil),
+      open_reason: target.openReason,
+      health: target.health,
+      traffic: target.traffic,
+      consecutive_failures: target.consecutiveFailures,
+      last_error_code: target.lastErrorCode,
+      last_error_at: iso(target.lastErrorAt),
+      last_success_at: iso(target.lastSuccessAt),
+      latency_ewma_ms: target.latencyMs,
+      ttft_ewma_ms: target.ttftMs,
+      success_rate_ewma: target.successRate,
+      in_flight: target.inFlight,
+      last_1m: brief(stats.summary('target', target.id, statsWindows['1m'])),
+      last_5m: brief(stats.summary('target', target.id, statsWindows['5m'])),
+    };
+  }
 
   /** `?scope=route|target|key|all&window=1m|5m|15m|1h|24h` (every standard window when absent). */
   stats = (request: IncomingMessage, response: ServerResponse): void => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observability } from '../../observability/observability.js';
+import type { StoreStatus } from '../../state/redis-status.js';
 import type { Topology } from '../../observability/topology.js';
 import type { DetourServer } from '../http-server.js';
 import { AdminAccess } from './access.js';
@@ -13,6 +14,8 @@ export interface AdminRoutesOptions {
   topology: Topology;
   /** `server.admin_token`; without it admin answers only to loopback clients. */
   adminToken?: string | undefined;
+  /** Where circuit and health state lives now (memory, redis, local-fallback). */
+  stateStatus: () => StoreStatus;
 }
 
 /** Code only, no data: served to anyone so that the sign-in page can be styled. */
@@ -55,7 +58,7 @@ async function readForm(request: IncomingMessage, maxBytes = 4096): Promise<URLS
 export function registerAdminRoutes(server: DetourServer, options: AdminRoutesOptions): { close(): void } {
   const access = new AdminAccess(options.adminToken);
   const { observability } = options;
-  const api = new AdminApi(observability, options.topology);
+  const api = new AdminApi(observability, options.topology, options.stateStatus);
   const streams = new Set<() => void>();
   const admin = (method: string, path: string, handler: Handler, isPage = false): void => server.addRoute(method, path, guarded(access, handler, { isPage }));
 
@@ -63,6 +66,7 @@ export function registerAdminRoutes(server: DetourServer, options: AdminRoutesOp
     send(response, 200, observability.metrics.contentType, await observability.metrics.text(), { 'cache-control': 'no-store' });
   });
   admin('GET', '/admin/api/overview', api.overview);
+  admin('GET', '/admin/api/targets', api.targets);
   admin('GET', '/admin/api/stats', api.stats);
   admin('GET', '/admin/api/timeseries', api.timeseries);
   admin('GET', '/admin/api/costs', api.costs);
