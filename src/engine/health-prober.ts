@@ -16,52 +16,85 @@ export interface HealthProberOptions {
   targets: readonly Target[];
 }
 
+/** One probed provider: its settings, its targets, and whether this instance holds its lease. */
+interface ProbedProvider {
+  name: string;
+  settings: HealthCheckSettings;
+  targets: Target[];
+  isLeader: boolean;
+  leaseTimer?: NodeJS.Timeout | undefined;
+}
+
 /**
  * Active health checks: a cheap probe per target on a jittered interval, only for providers
  * with `health_check`. With several instances, one lease per provider makes a single instance
- * the prober; the others check the lease each interval and take over when it lapses.
+ * the prober. The lease lasts half an interval and is renewed every quarter, so when a prober
+ * dies without giving it up another instance takes over within one interval.
  */
 export class HealthProber {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly checkTimers = new Map<string, NodeJS.Timeout>();
+  private readonly providers: ProbedProvider[] = [];
   private isStopped = false;
 
-  constructor(private readonly options: HealthProberOptions) {}
+  constructor(private readonly options: HealthProberOptions) {
+    const byName = new Map<string, ProbedProvider>();
+    for (const target of options.targets) {
+      const settings = target.provider.healthCheck;
+      if (!settings) continue;
+      let provider = byName.get(target.provider.name);
+      if (!provider) {
+        provider = { name: target.provider.name, settings, targets: [], isLeader: false };
+        byName.set(provider.name, provider);
+        this.providers.push(provider);
+      }
+      provider.targets.push(target);
+    }
+  }
 
   start(): void {
-    for (const target of this.options.targets) {
-      if (target.provider.healthCheck) this.schedule(target, this.options.resilience.health.nextCheckAt(target.id));
-    }
+    for (const provider of this.providers) void this.renewLease(provider);
   }
 
   async stop(): Promise<void> {
     this.isStopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    const providers = new Set(this.options.targets.filter((target) => target.provider.healthCheck).map((target) => target.provider.name));
-    await Promise.all([...providers].map((name) => this.options.resilience.health.stepDown(name)));
+    for (const timer of this.checkTimers.values()) clearTimeout(timer);
+    this.checkTimers.clear();
+    for (const provider of this.providers) clearTimeout(provider.leaseTimer);
+    await Promise.all(this.providers.filter((provider) => provider.isLeader).map((provider) => this.options.resilience.health.stepDown(provider.name)));
   }
 
-  private schedule(target: Target, at: number): void {
+  /** Takes or renews the provider's lease; a new leader picks up the shared check cadence, a lost lead stops checking. */
+  private async renewLease(provider: ProbedProvider): Promise<void> {
+    const interval = provider.settings.intervalMs;
+    const isLeader = await this.options.resilience.health.tryLead(provider.name, Math.max(1, Math.ceil(interval / 2)));
     if (this.isStopped) return;
+    if (isLeader && !provider.isLeader) {
+      // Health state is shared, so the cadence goes on from the last check, whoever made it.
+      for (const target of provider.targets) this.scheduleCheck(target, this.options.resilience.health.nextCheckAt(target.id));
+    } else if (!isLeader && provider.isLeader) {
+      for (const target of provider.targets) clearTimeout(this.checkTimers.get(target.id));
+    }
+    provider.isLeader = isLeader;
+    provider.leaseTimer = setTimeout(() => void this.renewLease(provider), Math.max(1, Math.floor(interval / 4)));
+    provider.leaseTimer.unref();
+  }
+
+  private scheduleCheck(target: Target, at: number): void {
+    if (this.isStopped) return;
+    clearTimeout(this.checkTimers.get(target.id));
     const timer = setTimeout(() => void this.check(target), Math.max(0, at - this.options.clock.now()));
     timer.unref();
-    this.timers.set(target.id, timer);
+    this.checkTimers.set(target.id, timer);
   }
 
   private async check(target: Target): Promise<void> {
-    const settings = target.provider.healthCheck as HealthCheckSettings;
+    const provider = this.providers.find((candidate) => candidate.name === target.provider.name);
+    if (!provider?.isLeader || this.isStopped) return;
+    const result = await this.probe(target, provider.settings);
+    if (this.isStopped) return;
     const tracker = this.options.resilience.health;
-    // The lease outlives two intervals, so it lapses only when its holder is gone.
-    const isLeader = await tracker.tryLead(target.provider.name, 2 * settings.intervalMs + settings.timeoutMs);
-    if (this.isStopped) return;
-    if (!isLeader) {
-      this.schedule(target, this.options.clock.now() + settings.intervalMs);
-      return;
-    }
-    const result = await this.probe(target, settings);
-    if (this.isStopped) return;
     await tracker.record(target.id, result);
-    this.schedule(target, tracker.nextCheckAt(target.id));
+    if (provider.isLeader) this.scheduleCheck(target, tracker.nextCheckAt(target.id));
   }
 
   /** One probe: the models list by default (no tokens), or a one-token completion. */
