@@ -10,7 +10,9 @@ import { attemptEnded, attemptStarted, defaultStatsSettings, recordAttempt, type
 import { defaultHealthSettings } from '../core/health.js';
 import { CircuitBreakers } from '../state/circuit-breakers.js';
 import { HealthTracker } from '../state/health-tracker.js';
+import { storeStatusOf } from '../state/redis-status.js';
 import type { StateStore } from '../state/state-store.js';
+import { ClusterBudget, type Budget } from './cluster-budget.js';
 
 export interface ResilienceOptions {
   store: StateStore;
@@ -46,7 +48,7 @@ export class Resilience {
   readonly breakers: CircuitBreakers;
   readonly health: HealthTracker;
   readonly statsSettings: StatsSettings;
-  private readonly budgets = new Map<string, { retry: RetryBudget; hedge: RetryBudget }>();
+  private readonly budgets = new Map<string, { retry: Budget; hedge: Budget }>();
 
   constructor(readonly options: ResilienceOptions) {
     this.statsSettings = options.statsSettings ?? defaultStatsSettings;
@@ -74,11 +76,18 @@ export class Resilience {
     return this.options.store;
   }
 
-  /** The route's retry and hedge budgets (per instance: each bounds its own amplification). */
-  budgetsFor(route: RouteSettings): { retry: RetryBudget; hedge: RetryBudget } {
+  /**
+   * The route's retry and hedge budgets: this instance's own on memory state, shared by the
+   * cluster (through the store's counters) when the store is shared.
+   */
+  budgetsFor(route: RouteSettings): { retry: Budget; hedge: Budget } {
     let budgets = this.budgets.get(route.name);
     if (!budgets) {
-      budgets = { retry: new RetryBudget(route.retryBudget, this.options.clock), hedge: new RetryBudget(route.hedge.budget, this.options.clock) };
+      const { clock, store } = this.options;
+      const isShared = storeStatusOf(store).mode !== 'memory';
+      const make = (kind: string, settings: RouteSettings['retryBudget']): Budget =>
+        isShared ? new ClusterBudget(`${kind}:${route.name}`, settings, clock, store) : new RetryBudget(settings, clock);
+      budgets = { retry: make('retry', route.retryBudget), hedge: make('hedge', route.hedge.budget) };
       this.budgets.set(route.name, budgets);
     }
     return budgets;

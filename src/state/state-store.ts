@@ -24,8 +24,10 @@ import type { TargetStats } from '../core/target-stats.js';
  *   instance's copy, so that skipping an open target costs nothing on the hot path. A shared
  *   store refreshes its copy from its own transitions and from change notifications; until a
  *   notification arrives it may lag (a closed view of an open target costs one failed attempt).
- * - **Failure.** Async methods reject when the backing store is unreachable; they never hang
- *   past the store's own timeout. Callers treat a rejection as "no change" and keep serving.
+ * - **Failure.** Async methods never hang past the store's own timeout. A shared store may fall
+ *   back to local state when its backend is unreachable (the Redis store does: transitions,
+ *   counters and leases then apply to this instance alone until it reconciles); one that
+ *   rejects instead is treated by callers as "no change", and they keep serving.
  */
 export interface StateStore {
   /** This instance's view of a target's breaker; closed for a target never seen. */
