@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: the simulator and each gateway in its own process on loopback, load from this
 // process; prints a markdown report and writes bench/results/<date>.json and .md.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -106,8 +106,8 @@ async function run(options, directory, progress) {
     await detourRow('pass-through-redis', 'pass-through with state: { store: redis } (circuits, health, counters in Redis)', passThroughRedisConfig(sim.url, redis.url));
   }
   if (options.rows.includes('dead-primary')) {
-    await detourRow('dead-primary', 'primary refuses connections, healthy backup; default retry policy', deadPrimaryConfig(sim.url, await closedPort()), { backupModel: models.backup });
-    results.notes.push('dead-primary: with no circuit breaker yet, every request calls the dead primary first and, with the default retry policy (2 attempts, full-jitter backoff ≤ 200 ms), retries it before failing over — the backoff, not CPU, bounds this row. Once circuit breakers land (issue 4) this row becomes "dead primary with open circuit" and should approach pass-through.');
+    await detourRow('dead-primary', 'primary refuses connections, healthy backup; its circuit opens after 5 failures', deadPrimaryConfig(sim.url, await closedPort()), { backupModel: models.backup });
+    results.notes.push('dead-primary: the first requests find the primary dead (each costs two refused connects and a backoff) until its circuit opens after 5 failures; from then on the primary is skipped at no cost, so this row measures "dead primary with an open circuit" and upstream calls to the dead primary per request fall to ~0.');
   }
   if (options.rows.includes('cross-format')) {
     const found = await startCrossFormatGateway(sim, startGateway, directory);
@@ -140,6 +140,13 @@ async function run(options, directory, progress) {
     const gateway = await startGateway('failover', failoverConfig(sim.url, await closedPort(), options.attemptTimeoutMs));
     results.failover = await measureFailover({ gatewayUrl: gateway.url, simUrl: sim.url, attemptTimeoutMs: options.attemptTimeoutMs, samples: options.failoverSamples, progress });
     await stopProcess(gateway);
+  }
+  if (options.rows.includes('library')) {
+    // The in-process row runs in a process of its own, so that its figures are not shared with this one's load generator.
+    progress.begin('library: in-process calls vs. direct HTTP');
+    const row = spawnSync(process.execPath, [join(root, 'bench', 'library-row.mjs'), '--requests', options.isQuick ? '1000' : '3000'], { encoding: 'utf8', timeout: 300_000 });
+    if (row.status === 0) results.libraryRow = row.stdout.trim();
+    else skip('library', `bench/library-row.mjs exited ${row.status}: ${row.stderr.trim().split('\n').at(-1) ?? ''}`);
   }
   results.notes.push(`Throughput cells run interleaved (each connection count: every row in turn, ${options.repeats} time(s)); a row shows the repeat with the median req/s and the highest peak RSS of its repeats. The load generator (autocannon) runs in the bench process, on the same cores as the simulator and the gateway; absolute figures are this machine's, ratios within one run are the comparable part.`);
   if (results.rows.some((row) => row.cells.some((cell) => cell.gatewayRssSinceStart))) results.notes.push('This kernel did not allow resetting VmHWM: peak RSS is since the gateway process started.');

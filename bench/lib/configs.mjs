@@ -56,6 +56,8 @@ export function failoverConfig(simUrl, deadPort, attemptTimeoutMs) {
   const noRetry = { attempts: 1, backoff_ms: 0, max_backoff_ms: 0 };
   return {
     server,
+    // Each sample must pay the failover: the breakers stay closed, or they would skip the primary after a few.
+    breaker: { failure_threshold: 1_000_000, minimum_requests: 1_000_000 },
     defaults: { attempt_timeout_ms: attemptTimeoutMs },
     providers: { sim: openAiProvider(simUrl), dead: openAiProvider(`http://127.0.0.1:${deadPort}`) },
     models: {

@@ -109,6 +109,24 @@ function failoverSection(failover) {
   return table(['primary fails with', 'p50 ms', 'p99 ms', 'healthy p50 ms (paired)', 'added p50 ms', 'upstream calls/req', 'served by backup', 'samples'], rows);
 }
 
+/**
+ * What translation costs (cross-format ÷ pass-through) and what a dead primary costs once its
+ * circuit is open (dead-primary ÷ pass-through; the goal is at least 90%).
+ */
+function rowRatiosTable(results) {
+  const passThrough = results.rows.find((row) => row.name === 'pass-through');
+  const compared = ['cross-format', 'dead-primary', 'pass-through-redis'].map((name) => results.rows.find((row) => row.name === name)).filter(Boolean);
+  const rows = [];
+  for (const row of compared) {
+    for (const cell of row.cells) {
+      const base = cellAt(passThrough, cell.connections);
+      rows.push([`${row.name} ÷ pass-through`, String(cell.connections), format.percent(ratio(cell.requestsPerSecond, base?.requestsPerSecond)), format.two(difference(cell.latencyP50Ms, base?.latencyP50Ms))]);
+    }
+  }
+  if (rows.length === 0) return '_no rows to compare_';
+  return table(['rows', 'conn.', 'req/s ratio', 'added p50 ms'], rows);
+}
+
 export function toMarkdown(results) {
   const machine = results.machine;
   const lines = [
@@ -126,6 +144,10 @@ export function toMarkdown(results) {
     '',
     throughputTable(results),
     '',
+    '## Detour rows against pass-through (same run)',
+    '',
+    rowRatiosTable(results),
+    '',
     '## Streaming (sequential, one connection)',
     '',
     streamingSection(results.streaming),
@@ -134,6 +156,7 @@ export function toMarkdown(results) {
     '',
     failoverSection(results.failover),
   ];
+  if (results.libraryRow) lines.push('', results.libraryRow.replace(/^## /, '## '));
   if (results.notes.length > 0) lines.push('', '## Notes', '', ...results.notes.map((note) => `- ${note}`));
   return `${lines.join('\n')}\n`;
 }
