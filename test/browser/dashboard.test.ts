@@ -8,6 +8,8 @@ import { Cleanup, openAiProvider, startGateway, startSim } from '../helpers/gate
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
+// CI installs Chromium: there a missing browser is a failure, not a reason to skip.
+if (!hasChromium && process.env.CI) throw new Error(`${chromiumPath} is missing, and CI is set: .ci/run must install Debian's chromium`);
 /** Set to a path (e.g. docs/dashboard.png) to save a screenshot of the dashboard during the outage. */
 const screenshotPath = process.env.DETOUR_DASHBOARD_SCREENSHOT;
 
