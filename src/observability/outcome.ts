@@ -1,5 +1,5 @@
-import type { DetourErrorCode, ErrorKind } from '../core/errors.js';
-import type { AttemptRecord, RequestFinishedEvent, WireFormat } from '../core/events.js';
+import type { ErrorKind } from '../core/errors.js';
+import type { AttemptRecord, RequestFinishedEvent } from '../core/events.js';
 
 /**
  * How a finished request counts for success rates and SLOs:
@@ -43,28 +43,10 @@ export interface RequestCost {
 }
 
 /** A finished request, enriched once (usage read, cost computed) off the request path. */
-export interface RequestOutcome {
-  requestId: string;
-  route: string;
-  format: WireFormat;
-  stream: boolean;
-  status: number;
+export interface RequestOutcome extends Omit<RequestFinishedEvent, 'usage'> {
   outcome: OutcomeClass;
-  target?: string | undefined;
-  provider?: string | undefined;
-  model?: string | undefined;
-  attempts: readonly AttemptRecord[];
-  isFailover: boolean;
-  isDegraded: boolean;
-  errorCode?: DetourErrorCode | undefined;
-  startedAt: number;
-  latencyMs: number;
-  ttftMs?: number | undefined;
-  clientKeyId?: string | undefined;
   tokens?: TokenCounts | undefined;
   cost: RequestCost;
-  /** Prompt and completion text, read only when `log.bodies` is on. */
-  bodies(): { request?: string | undefined; response?: string | undefined };
 }
 
 /** The error kind of a request's last failed attempt, for error breakdowns. */
@@ -77,26 +59,6 @@ export function lastErrorKind(attempts: readonly AttemptRecord[]): ErrorKind | u
 }
 
 export function toOutcome(event: RequestFinishedEvent, tokens: TokenCounts | undefined, cost: RequestCost): RequestOutcome {
-  return {
-    requestId: event.requestId,
-    route: event.route,
-    format: event.format,
-    stream: event.stream,
-    status: event.status,
-    outcome: classifyStatus(event.status),
-    target: event.target,
-    provider: event.provider,
-    model: event.model,
-    attempts: event.attempts,
-    isFailover: event.isFailover,
-    isDegraded: event.isDegraded,
-    errorCode: event.errorCode,
-    startedAt: event.startedAt,
-    latencyMs: event.latencyMs,
-    ttftMs: event.ttftMs,
-    clientKeyId: event.clientKeyId,
-    tokens,
-    cost,
-    bodies: event.bodies,
-  };
+  const { usage: _usage, ...finished } = event;
+  return { ...finished, outcome: classifyStatus(event.status), tokens, cost };
 }

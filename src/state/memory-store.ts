@@ -4,6 +4,7 @@ import { initialHealthState, type HealthState } from '../core/health.js';
 import { addToWindow, pruneWindow, windowTotal, type WindowSpec, type WindowState } from '../core/sliding-window.js';
 import { emptyTargetStats, type TargetStats } from '../core/target-stats.js';
 import type { StateChange, StateStore, StateTransition, TransitionResult } from './state-store.js';
+import { ChangeListeners } from './change-listeners.js';
 
 type SharedChange = DistributiveOmit<StateChange, 'isLocal'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -50,7 +51,7 @@ export class MemoryStateStore implements StateStore {
   private readonly clock: Clock;
   private readonly space: MemoryStateSpace;
   private readonly stats = new Map<string, TargetStats>();
-  private readonly listeners = new Set<(change: StateChange) => void>();
+  private readonly listeners = new ChangeListeners();
   private readonly leave: () => void;
   private isClosed = false;
 
@@ -133,8 +134,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   onChange(listener: (change: StateChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   async preload(_targetIds: readonly string[]): Promise<void> {
@@ -148,13 +148,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   private notify(change: StateChange): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(change);
-      } catch {
-        // A broken listener must not fail the transition that others are waiting on.
-      }
-    }
+    this.listeners.notify(change);
   }
 
   private assertOpen(): void {

@@ -14,6 +14,7 @@ import { scripts } from './redis-scripts.js';
 import { RedisStateTable } from './redis-state-table.js';
 import type { StatusReporting, StoreStatus } from './redis-status.js';
 import type { StateChange, StateStore, StateTransition, TransitionResult } from './state-store.js';
+import { ChangeListeners } from './change-listeners.js';
 
 export interface RedisStateStoreOptions {
   clock: Clock;
@@ -63,7 +64,7 @@ export class RedisStateStore implements StateStore, StatusReporting {
   /** Statistics, and counters and leases while Redis is away. */
   private readonly local: MemoryStateStore;
   private readonly localSpace = new MemoryStateSpace();
-  private readonly listeners = new Set<(change: StateChange) => void>();
+  private readonly listeners = new ChangeListeners();
   private isClosed = false;
 
   constructor(options: RedisStateStoreOptions) {
@@ -174,8 +175,7 @@ export class RedisStateStore implements StateStore, StatusReporting {
   }
 
   onChange(listener: (change: StateChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Waits for the first connection (or its failure: the store then starts in local fallback) and reads these targets' state. Never rejects. */
@@ -219,13 +219,7 @@ export class RedisStateStore implements StateStore, StatusReporting {
   }
 
   private notify(change: StateChange): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(change);
-      } catch {
-        // A broken listener must not fail the transition that others are waiting on.
-      }
-    }
+    this.listeners.notify(change);
   }
 
   private assertOpen(): void {
