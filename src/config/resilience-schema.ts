@@ -13,6 +13,18 @@ export const breakerSchema = z
   })
   .strict();
 
+/** The same settings for one provider or route, each optional: they override `breaker:` for those targets. */
+export const breakerOverrideSchema = z
+  .object({
+    failure_threshold: z.number().int().positive().optional(),
+    window_ms: z.number().int().positive().optional(),
+    failure_rate: z.number().gt(0).max(1).optional(),
+    minimum_requests: z.number().int().positive().optional(),
+    open_ms: z.number().int().positive().optional(),
+    max_open_ms: z.number().int().positive().optional(),
+  })
+  .strict();
+
 export const healthCheckSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -74,4 +86,6 @@ export const routeResilienceShape = {
   retry_budget: retryBudgetSchema.prefault({}),
   hedge: hedgeSchema.optional(),
   mirror: mirrorSchema.optional(),
+  /** Breaker settings for this route's targets, over the provider's and the top-level ones. */
+  breaker: breakerOverrideSchema.optional(),
 };

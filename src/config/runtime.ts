@@ -43,6 +43,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       stream_usage: provider.stream_usage,
     },
     healthCheck: healthCheck(provider),
+    breaker: breakerOverride(provider.breaker),
   }));
   const routes: RouteSettings[] = Object.entries(config.models).map(([name, route]) => ({
     name,
@@ -60,8 +61,10 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     })),
     ...timing(route, defaults),
     ...resilience(route),
+    breaker: breakerOverride(route.breaker),
   }));
   const breaker = config.breaker;
+  const probeLeaseMs = Math.max(defaultBreakerSettings.probeLeaseMs, ...routes.map((route) => route.timeoutMs + 5000));
   return {
     providers,
     routes,
@@ -75,9 +78,25 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       openMs: breaker.open_ms,
       maxOpenMs: breaker.max_open_ms,
       // A probe outlives the longest request it could be, so a slow probe is not doubled.
-      probeLeaseMs: Math.max(defaultBreakerSettings.probeLeaseMs, ...routes.map((route) => route.timeoutMs + 5000)),
+      probeLeaseMs,
     },
   };
+}
+
+type BreakerOverride = Partial<Record<'failure_threshold' | 'window_ms' | 'failure_rate' | 'minimum_requests' | 'open_ms' | 'max_open_ms', number>>;
+
+/** A provider's or route's breaker overrides, in the engine's terms; only what was given. */
+function breakerOverride(source: BreakerOverride | undefined): Partial<BreakerSettings> | undefined {
+  if (!source) return undefined;
+  const pairs: Array<[keyof BreakerSettings, number | undefined]> = [
+    ['failureThreshold', source.failure_threshold],
+    ['windowMs', source.window_ms],
+    ['failureRateThreshold', source.failure_rate],
+    ['minimumRequests', source.minimum_requests],
+    ['openMs', source.open_ms],
+    ['maxOpenMs', source.max_open_ms],
+  ];
+  return Object.fromEntries(pairs.filter(([, value]) => value !== undefined));
 }
 
 function healthCheck(provider: ProviderConfig): HealthCheckSettings | undefined {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { alertsSchema, priceSchema, requestLogSchema, sloSchema } from './observability-schema.js';
-import { breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
+import { breakerOverrideSchema, breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
 import { stateSchema } from './state-schema.js';
 
 const positiveMs = z.number().int().positive();
@@ -60,6 +60,8 @@ export const providerSchema = z
     stream_usage: z.boolean().default(true),
     /** Active health checks of this provider's targets. */
     health_check: healthCheckSchema.optional(),
+    /** Breaker settings for this provider's targets, over the top-level `breaker:`. */
+    breaker: breakerOverrideSchema.optional(),
   })
   .strict()
   .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {

@@ -1,4 +1,5 @@
 import type { RetryPolicy } from './backoff.js';
+import type { BreakerSettings } from './breaker.js';
 import type { HealthSettings } from './health.js';
 import type { HedgeSettings } from './hedge.js';
 import type { ModelCapabilities } from './model-catalog.js';
@@ -24,6 +25,8 @@ export interface ProviderSettings {
   options: Readonly<Record<string, unknown>>;
   /** Active health checks; absent when the provider is not probed. */
   healthCheck?: HealthCheckSettings | undefined;
+  /** Breaker settings for this provider's targets, over the global ones. */
+  breaker?: Partial<BreakerSettings> | undefined;
 }
 
 /** How a provider's targets are probed. */
@@ -73,6 +76,8 @@ export interface RouteSettings {
   retryBudget: RetryBudgetSettings;
   hedge: HedgeSettings & { budget: RetryBudgetSettings };
   mirror?: MirrorSettings | undefined;
+  /** Breaker settings for this route's targets, over the provider's and the global ones. */
+  breaker?: Partial<BreakerSettings> | undefined;
 }
 
 /** A concrete upstream: provider + model + key. The unit breakers and statistics are kept for. */

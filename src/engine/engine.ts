@@ -105,12 +105,24 @@ export class Engine {
     const store = options.store ?? new MemoryStateStore({ clock });
     const targets = this.distinctTargets();
     const healthById = new Map(targets.map((target) => [target.id, target.provider.healthCheck]));
+    const globalBreaker = options.breaker ?? defaultBreakerSettings;
+    const breakerById = new Map<string, BreakerSettings>();
+    // A target's breaker: the global settings, then its provider's, then its (first) route's.
+    for (const route of this.routes.all()) {
+      for (const group of route.groups) {
+        for (const target of group.targets) {
+          if (breakerById.has(target.id) || (!target.provider.breaker && !route.settings.breaker)) continue;
+          breakerById.set(target.id, { ...globalBreaker, ...target.provider.breaker, ...route.settings.breaker });
+        }
+      }
+    }
     this.resilience = new Resilience({
       store,
       clock,
       random,
       events: this.events,
-      breaker: options.breaker ?? defaultBreakerSettings,
+      breaker: globalBreaker,
+      breakerFor: (id) => breakerById.get(id),
       catalog,
       instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       healthSettingsFor: (id) => healthById.get(id),

@@ -20,6 +20,8 @@ export interface ResilienceOptions {
   random: Random;
   events: EventBus;
   breaker: BreakerSettings;
+  /** A target's breaker settings when they differ from `breaker` (provider or route overrides). */
+  breakerFor?: (targetId: string) => BreakerSettings | undefined;
   catalog: ModelCatalog;
   instanceId: string;
   /** Health settings of a target, by its id (the provider's `health_check`). */
@@ -56,7 +58,7 @@ export class Resilience {
       store: options.store,
       clock: options.clock,
       events: options.events,
-      settingsFor: () => options.breaker,
+      settingsFor: (id) => options.breakerFor?.(id) ?? options.breaker,
       instanceId: options.instanceId,
       onStoreError: options.onStoreError,
     });

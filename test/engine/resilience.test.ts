@@ -53,6 +53,28 @@ describe('circuit breakers in the engine', () => {
     expect(primary.stats.requests).toBe(6);
   });
 
+  it('takes breaker settings from the provider and the route, over the top-level ones', async () => {
+    const { primary, backup } = await twoSims();
+    const gateway = cleanup.add(
+      await startGateway({
+        breaker: { failure_threshold: 50, minimum_requests: 1000 },
+        providers: { primary: { ...openAiProvider(primary), breaker: { failure_threshold: 3 } }, backup: openAiProvider(backup) },
+        models: {
+          chat: { targets: [{ provider: 'primary', model: 'm' }, { provider: 'backup', model: 'm' }], retry: { attempts: 1 } },
+          strict: { breaker: { failure_threshold: 1, open_ms: 5000 }, targets: [{ provider: 'primary', model: 'strict' }, { provider: 'backup', model: 'm' }], retry: { attempts: 1 } },
+        },
+      }),
+    );
+    const client = await openAiClient(gateway.url);
+    primary.setPlan({ faults: [{ status: 503 }] });
+    await client.chat.completions.create({ ...ask, model: 'strict' });
+    expect(gateway.engine.targets().find((target) => target.id === 'primary/strict')?.circuit).toBe('open');
+    for (let i = 0; i < 2; i++) await client.chat.completions.create(ask);
+    expect(gateway.engine.targets().find((target) => target.id === 'primary/m')?.circuit).toBe('closed');
+    await client.chat.completions.create(ask);
+    expect(gateway.engine.targets().find((target) => target.id === 'primary/m')?.circuit).toBe('open');
+  });
+
   it('lets exactly one probe through a half-open circuit', async () => {
     const { primary, backup } = await twoSims();
     const gateway = cleanup.add(
