@@ -4,7 +4,7 @@ import { defaultBreakerSettings } from '../core/breaker.js';
 import { defaultHedgeSettings } from '../core/hedge.js';
 import { defaultRetryBudgetSettings, type RetryBudgetSettings } from '../core/retry-budget.js';
 import type { StrategyName } from '../core/strategies.js';
-import type { HealthCheckSettings, ProviderSettings, RouteSettings } from '../core/settings.js';
+import type { HealthCheckSettings, ProviderSettings, RouteSettings, TargetSettings } from '../core/settings.js';
 import type { DetourConfig, ProviderConfig, RouteConfig } from './schema.js';
 
 /** Route timing when neither the route nor `defaults` says otherwise. */
@@ -52,12 +52,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       model: target.model,
       weight: target.weight,
       maxTokens: target.max_tokens,
-      capabilities: target.capabilities && {
-        vision: target.capabilities.vision,
-        tools: target.capabilities.tools,
-        json: target.capabilities.json,
-        contextWindow: target.capabilities.context_window,
-      },
+      capabilities: capabilitiesOf({ ...target.capabilities, ...definedOnly({ vision: target.vision, tools: target.tools, json: target.json, context_window: target.context_window }) }),
     })),
     ...timing(route, defaults),
     ...resilience(route),
@@ -81,6 +76,16 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       probeLeaseMs,
     },
   };
+}
+
+/** Declared capabilities in the engine's terms; undefined when nothing was declared. */
+function capabilitiesOf(declared: { vision?: boolean; tools?: boolean; json?: boolean; context_window?: number }): TargetSettings['capabilities'] {
+  const capabilities = definedOnly({ vision: declared.vision, tools: declared.tools, json: declared.json, contextWindow: declared.context_window });
+  return Object.keys(capabilities).length > 0 ? capabilities : undefined;
+}
+
+function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 type BreakerOverride = Partial<Record<'failure_threshold' | 'window_ms' | 'failure_rate' | 'minimum_requests' | 'open_ms' | 'max_open_ms', number>>;

@@ -32,6 +32,8 @@ export const targetSchema = z
     max_tokens: z.number().int().positive().optional(),
     /** What the model can do, over the built-in catalog's knowledge. */
     capabilities: capabilitiesSchema.optional(),
+    /** The same capabilities may be declared on the target itself (`vision: false`). */
+    ...capabilitiesSchema.shape,
   })
   .strict();
 

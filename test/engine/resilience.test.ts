@@ -234,7 +234,7 @@ describe('routing', () => {
         providers: { primary: openAiProvider(primary), backup: openAiProvider(backup) },
         models: {
           chat: { targets: [{ provider: 'primary', model: 'text-only', capabilities: { vision: false } }, { provider: 'backup', model: 'gpt-4o' }] },
-          blind: { targets: [{ provider: 'primary', model: 'text-only', capabilities: { vision: false } }] },
+          blind: { targets: [{ provider: 'primary', model: 'text-only', vision: false }] },
         },
       }),
     );
