@@ -23,7 +23,7 @@ afterAll(() => {
 });
 
 for (const [format, suites] of Object.entries(casesByFormat)) {
-  if (suites.length === 0) describe(`${format} adapter`, () => it.skip(`has no cases yet: test/providers/cases/${format}.ts is empty`, () => undefined));
+  describe(`${format} adapter`, () => it(`has conformance cases (test/providers/cases/${format}.ts)`, () => expect(suites.length).toBeGreaterThan(0)));
   for (const cases of suites) describe(`${cases.provider} adapter`, () => conformance(cases));
 }
 
@@ -87,7 +87,8 @@ function conformance(cases: AdapterCases): void {
   });
 
   describe('features the target cannot express are refused, never dropped', () => {
-    if (cases.refused.length === 0) it.skip(`${cases.provider} takes every canonical field as it is`, () => undefined);
+    // Every format has something another cannot express (OpenAI: a foreign format's own fields).
+    it('has refusal cases', () => expect(cases.refused.length).toBeGreaterThan(0));
     for (const testCase of cases.refused) {
       it(testCase.name, () => {
         const error = caught(() => adapter.buildRequest(testCase.request, target, { stream: false, wantStreamUsage: true }));
