@@ -104,9 +104,13 @@ export class RequestRun {
       const probeRequestId = await this.admit(target);
       if (probeRequestId === false) continue;
       for (let attemptNumber = 1; ; attemptNumber++) {
-        if (this.request.signal.aborted) throw clientClosedError();
         const remainingMs = this.deadline.remainingMs();
-        if (remainingMs < this.context.minAttemptMs) return this.finishFailed(lastError, true);
+        if (this.request.signal.aborted || remainingMs < this.context.minAttemptMs) {
+          // A probe taken but never sent must be handed back, or the circuit would wait out the probe's lease.
+          if (attemptNumber === 1) this.releaseProbe(target, probeRequestId);
+          if (this.request.signal.aborted) throw clientClosedError();
+          return this.finishFailed(lastError, true);
+        }
         if (attemptNumber === 1) {
           if (previous && lastError) this.context.events.emit('failover.performed', { requestId: this.request.id, route: settings.name, from: previous.id, to: target.id, code: lastError.code });
           this.state.firstTarget ??= target;
@@ -163,6 +167,10 @@ export class RequestRun {
     return (await breakers.tryAcquireProbe(target.id, this.request.id)) ? this.request.id : false;
   }
 
+  private releaseProbe(target: Target, probeRequestId: string | undefined): void {
+    if (probeRequestId !== undefined) void this.context.resilience.breakers.record(target.id, { outcome: 'neutral', probeRequestId });
+  }
+
   /** A 429 on one key moves to the provider's next key at once, rather than waiting to retry it. */
   private isRateLimitedWithSibling(failure: DetourError, index: number): boolean {
     const target = this.candidates[index];
@@ -204,10 +212,9 @@ export class RequestRun {
         if (failure.code === 'CLIENT_CLOSED' && !this.request.signal.aborted) {
           failure = new DetourError({ kind: 'fatal', code: 'CANCELLED', target: target.id, message: `${target.id}: called off, the other side of the hedge answered first` });
         }
-        if (failure.code !== 'CLIENT_CLOSED') {
-          this.state.record(target, startedAt, failure, role);
-          resilience.attemptFinished(target, { error: failure, durationMs: this.context.clock.now() - startedAt, probeRequestId });
-        }
+        if (failure.code !== 'CLIENT_CLOSED') this.state.record(target, startedAt, failure, role);
+        // A client that left says nothing about the target (a neutral outcome), but a probe it held is released.
+        resilience.attemptFinished(target, { error: failure, durationMs: this.context.clock.now() - startedAt, probeRequestId });
         resilience.attemptEnded(target);
         throw failure;
       },
