@@ -148,7 +148,7 @@ export class LiveStream {
         throw new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.input.target.id, message: `${this.input.target.id} ended its stream without sending anything` });
       }
       const out = this.processor.process(this.parser.feed(next.value));
-      if (out) return out;
+      if (out) return this.processor.isTerminal ? out + this.finish() : out;
     }
   }
 
@@ -158,12 +158,18 @@ export class LiveStream {
    * the stream fails before the answer is complete; the caller turns that into an error event.
    */
   async *rest(): AsyncGenerator<string> {
+    // The whole stream came with its first event: only the body's end is left to read.
+    if (this.isEnded) await this.drainBriefly();
     try {
       while (!this.isEnded) {
         const next = await this.iterator.next();
         this.guard.touch();
-        const out = next.done ? this.processor.process(this.parser.flush()) + this.finish() : this.processor.process(this.parser.feed(next.value));
+        let out = next.done ? this.processor.process(this.parser.flush()) + this.finish() : this.processor.process(this.parser.feed(next.value));
+        // The end marker is the end, whether or not the upstream closes its connection now.
+        const isTerminal = !next.done && this.processor.isTerminal;
+        if (isTerminal) out += this.finish();
         if (out) yield out;
+        if (isTerminal) await this.drainBriefly();
       }
     } catch (error) {
       // The answer was already whole: a connection that misbehaves after it changes nothing for the client.
@@ -172,6 +178,25 @@ export class LiveStream {
         return;
       }
       throw this.guard.explain(error);
+    }
+  }
+
+  /**
+   * After the end marker, gives the upstream a moment to end its body, so that its connection
+   * goes back to the pool; one that keeps it open past that is cut by `close()`.
+   */
+  private async drainBriefly(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 50)));
+    try {
+      for (;;) {
+        const next = await Promise.race([this.iterator.next(), deadline]);
+        if (next === 'late' || next.done) return;
+      }
+    } catch {
+      // A connection that fails after the answer is whole changes nothing for the client.
+    } finally {
+      clearTimeout(timer);
     }
   }
 

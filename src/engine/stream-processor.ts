@@ -12,8 +12,10 @@ export interface StreamProcessor {
   process(events: readonly SseEvent[]): string;
   /** Text that ends the stream; throws STREAM_INTERRUPTED when the upstream stopped early. */
   end(): string;
-  /** The upstream has said all it will say: no need to read further. */
+  /** The answer is whole (a finish reason or the end marker has arrived). */
   readonly isDone: boolean;
+  /** The stream's own end marker has arrived: nothing more will come, so reading can stop. */
+  readonly isTerminal: boolean;
   readonly usage: Usage | undefined;
 }
 
@@ -39,6 +41,10 @@ export class PassThroughProcessor implements StreamProcessor {
   ) {}
 
   get isDone(): boolean {
+    return this.isEndMarkerSeen;
+  }
+
+  get isTerminal(): boolean {
     return this.isEndMarkerSeen;
   }
 
@@ -73,6 +79,10 @@ export class TranslatingProcessor implements StreamProcessor {
 
   get isDone(): boolean {
     return this.decoder.isComplete;
+  }
+
+  get isTerminal(): boolean {
+    return this.decoder.isTerminated;
   }
 
   process(events: readonly SseEvent[]): string {

@@ -149,6 +149,11 @@ export interface StreamDecoder {
   decode(event: SseEvent): ChatChunk[];
   /** Whether the upstream has signalled the end of the answer. */
   readonly isComplete: boolean;
+  /**
+   * Whether the stream's own end marker has arrived (`[DONE]`, `message_stop`; for Gemini, its
+   * last event): nothing more will come, so the reader need not wait for the connection to end.
+   */
+  readonly isTerminated: boolean;
 }
 
 /** Options the engine passes when building an upstream call. */

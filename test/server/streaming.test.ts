@@ -116,3 +116,29 @@ async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void
   const started = Date.now();
   while (!condition() && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 20));
 }
+
+describe('streams whose upstream lingers after the end marker', () => {
+  it('ends the client`s stream at [DONE], without waiting for the upstream to close', async () => {
+    const { createServer } = await import('node:http');
+    const lingering = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+        `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      response.write(chunk({ role: 'assistant', content: '' }) + chunk({ content: 'Hi' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+      // Never ends the response: some proxies keep the body open after the last event.
+    });
+    await new Promise<void>((resolve) => lingering.listen(0, '127.0.0.1', resolve));
+    const port = (lingering.address() as { port: number }).port;
+    cleanup.add({ close: () => new Promise<void>((resolve) => { lingering.closeAllConnections(); lingering.close(() => resolve()); }) });
+    const gateway = cleanup.add(await startGateway({
+      providers: { lingering: { type: 'openai', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-x' } },
+      models: { chat: { targets: [{ provider: 'lingering', model: 'm' }], stream_idle_timeout_ms: 5000 } },
+    }));
+    const client = await openAiClient(gateway.url);
+    const started = Date.now();
+    const { text } = await collect(await client.chat.completions.create(ask));
+    expect(text).toBe('Hi');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});

@@ -28,6 +28,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   private readonly created = Math.floor(Date.now() / 1000);
   private usage: Record<string, unknown> | undefined;
   private readonly tools = new Map<number, ToolBlock>();
+  private terminated = false;
 
   constructor(private readonly target: Target) {
     this.model = target.model;
@@ -39,6 +40,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
    */
   get isComplete(): boolean {
     return this.complete;
+  }
+
+  get isTerminated(): boolean {
+    return this.terminated;
   }
 
   decode(event: SseEvent): ChatChunk[] {
@@ -58,6 +63,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         return this.messageDelta(payload);
       case 'message_stop':
         this.complete = true;
+        this.terminated = true;
         return [];
       default:
         // `ping`, and event types newer than this code: the SDK skips them too.

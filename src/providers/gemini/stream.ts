@@ -43,6 +43,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
     return this.complete;
   }
 
+  /** Gemini has no end marker: its last event (the one with the finish reason and usage) is the end. */
+  get isTerminated(): boolean {
+    return this.complete;
+  }
+
   decode(event: SseEvent): ChatChunk[] {
     const payload = tryParseJson(event.data);
     if (!isRecord(payload)) throw this.badEvent('an event that is not JSON');

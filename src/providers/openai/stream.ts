@@ -8,6 +8,7 @@ import { readOpenAiUsage } from './response.js';
 /** OpenAI chunks are the canonical chunks: decoding is parsing plus watching for the end. */
 export class OpenAiStreamDecoder implements StreamDecoder {
   private complete = false;
+  private terminated = false;
 
   constructor(private readonly target: Target) {}
 
@@ -15,9 +16,14 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     return this.complete;
   }
 
+  get isTerminated(): boolean {
+    return this.terminated;
+  }
+
   decode(event: SseEvent): ChatChunk[] {
     if (event.data === '[DONE]') {
       this.complete = true;
+      this.terminated = true;
       return [];
     }
     const payload = tryParseJson(event.data);
