@@ -66,3 +66,15 @@ describe('retry-after parsing', () => {
     expect(parseProtoDuration(value)).toBe(expected);
   });
 });
+
+describe('watching a passed-through OpenAI stream', () => {
+  it('recognises usage and finish reasons whatever the JSON spacing', async () => {
+    const { inspectOpenAiEvent } = await import('../../src/providers/openai/stream.js');
+    const target = { id: 'p/m', apiKey: 'k' } as Parameters<typeof inspectOpenAiEvent>[2];
+    const spaced = (data: string) => ({ event: undefined, data, raw: `data: ${data}` });
+    const finish = inspectOpenAiEvent(spaced('{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}'), false, target);
+    expect(finish).toMatchObject({ finished: true, forward: true });
+    const usage = inspectOpenAiEvent(spaced('{"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}}'), false, target);
+    expect(usage).toMatchObject({ usage: { total_tokens: 8 }, forward: false });
+  });
+});

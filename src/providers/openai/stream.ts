@@ -45,6 +45,9 @@ function badEvent(target: Target): DetourError {
   });
 }
 
+const finishPattern = /"finish_reason"\s*:\s*"/;
+const usagePattern = /"usage"\s*:\s*\{/;
+
 /**
  * Watches a passed-through event without parsing every one: only events that can carry an
  * error, usage or a finish reason are parsed.
@@ -52,8 +55,9 @@ function badEvent(target: Target): DetourError {
 export function inspectOpenAiEvent(event: SseEvent, clientWantsUsage: boolean, target: Target): StreamInspection {
   const data = event.data;
   if (data === '[DONE]') return { done: true, forward: true };
-  const finished = data.includes('"finish_reason":"');
-  const mayCarryUsage = data.includes('"usage":{');
+  // Compact JSON is matched with a plain search; other servers' spacing (`"usage": {`) by a regex.
+  const finished = data.includes('"finish_reason":"') || finishPattern.test(data);
+  const mayCarryUsage = data.includes('"usage":{') || usagePattern.test(data);
   const mayCarryError = data.includes('"error"');
   if (!mayCarryUsage && !mayCarryError) return { finished, forward: true };
   const payload = tryParseJson(data);
