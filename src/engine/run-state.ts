@@ -3,7 +3,7 @@ import type { AttemptRecord } from '../core/events.js';
 import type { Target } from '../core/settings.js';
 import type { ChatRequest, ErrorPayload, ProviderAdapter, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/shared/json.js';
-import type { AttemptSuccess, LiveStream } from './attempt.js';
+import { clientClosedError, type AttemptSuccess, type LiveStream } from './attempt.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { errorPayload, type AllFailed } from './failure.js';
 import type { BodyResult, EngineResult, ServedMeta, StreamResult } from './result.js';
@@ -77,11 +77,23 @@ export class RunState {
   succeed(adapter: ProviderAdapter, target: Target, success: AttemptSuccess, onStreamEnd: (error?: DetourError) => void): RunOutcome {
     if (success.type === 'stream') {
       const ttftMs = this.context.clock.now() - this.request.receivedAt;
+      const live = success.live;
+      // Only a request log that keeps bodies wants the streamed text; otherwise nothing is kept.
+      const captured: string[] | undefined = this.context.captureStreamBodies ? [success.head] : undefined;
+      let isEnded = false;
+      /** Ends the stream exactly once, however it ends: read to its end, failed, or abandoned by its reader. */
+      const end = (status: number, failure?: DetourError): void => {
+        if (isEnded) return;
+        isEnded = true;
+        live.close();
+        onStreamEnd(failure);
+        this.finished(status, target, () => live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')));
+      };
       const result: StreamResult = {
         type: 'stream',
         status: success.status,
         head: success.head,
-        rest: this.relay(target, success.live, success.head, ttftMs, onStreamEnd),
+        rest: abandonable(this.relay(target, live, captured, end), () => end(499, clientClosedError())),
         contentType: this.request.codec.streamContentType,
         meta: this.meta(target),
       };
@@ -108,26 +120,24 @@ export class RunState {
   }
 
   /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
-  private async *relay(target: Target, live: LiveStream, head: string, ttftMs: number, onEnd: (error?: DetourError) => void): AsyncGenerator<string, void, undefined> {
-    let status = 200;
-    let failure: DetourError | undefined;
-    // Only a request log that keeps bodies wants the streamed text; otherwise nothing is kept.
-    const captured: string[] | undefined = this.context.captureStreamBodies ? [head] : undefined;
+  private async *relay(target: Target, live: LiveStream, captured: string[] | undefined, end: (status: number, failure?: DetourError) => void): AsyncGenerator<string, void, undefined> {
+    let isComplete = false;
     try {
       for await (const text of live.rest()) {
         captured?.push(text);
         yield text;
       }
+      isComplete = true;
+      end(200);
     } catch (error) {
-      failure = asDetourError(error, target);
-      status = failure.code === 'CLIENT_CLOSED' ? 499 : 502;
+      const failure = asDetourError(error, target);
+      end(failure.code === 'CLIENT_CLOSED' ? 499 : 502, failure);
       const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED';
       const encoder = this.request.codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
       yield encoder.error({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
     } finally {
-      live.close();
-      onEnd(failure);
-      this.finished(status, target, () => live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')));
+      // Left at a `yield` by its reader (the client went away): neither complete nor failed upstream.
+      if (!isComplete) end(499, clientClosedError());
     }
   }
 
@@ -180,6 +190,27 @@ export class RunState {
       clientKeyId: this.request.clientKeyId,
     });
   }
+}
+
+/**
+ * A generator whose `return()` also ends it when it was never started: a plain async
+ * generator's `finally` does not run then, and the stream's cleanup lives there.
+ */
+function abandonable(generator: AsyncGenerator<string, void, undefined>, onAbandon: () => void): AsyncGenerator<string, void, undefined> {
+  let isStarted = false;
+  const wrapped: AsyncGenerator<string, void, undefined> = {
+    next: (...args) => {
+      isStarted = true;
+      return generator.next(...args);
+    },
+    return: (value) => {
+      if (!isStarted) onAbandon();
+      return generator.return(value);
+    },
+    throw: (error) => generator.throw(error),
+    [Symbol.asyncIterator]: () => wrapped,
+  };
+  return wrapped;
 }
 
 export function asDetourError(error: unknown, target: Target): DetourError {

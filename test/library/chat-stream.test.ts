@@ -93,6 +93,19 @@ describe('gateway.chatStream', () => {
     expect(primary.stats.inFlightCount).toBe(0);
   });
 
+  it('a loop left at the very first chunk still ends the stream: in-flight back to zero, the request announced', async () => {
+    const { primary, gateway } = await twoSimGateway(cleanup, {}, 100);
+    const finished: Array<{ status: number; errorCode?: string | undefined }> = [];
+    gateway.on('request.finished', (event) => finished.push(event));
+    for (let i = 0; i < 3; i++) {
+      for await (const _chunk of await gateway.chatStream(ask)) break;
+    }
+    await waitFor(() => finished.length === 3 && primary.stats.inFlightCount === 0);
+    expect(finished.map((event) => [event.status, event.errorCode])).toEqual(Array.from({ length: 3 }, () => [499, 'CLIENT_CLOSED']));
+    expect(gateway.targets().find((target) => target.id === 'primary/gpt-4o-mini')?.inFlight).toBe(0);
+    expect(primary.stats.inFlightCount).toBe(0);
+  });
+
   it('cancel() stops a stream whose upstream has gone silent, at once', async () => {
     const { primary, gateway } = await twoSimGateway(cleanup, { stream_idle_timeout_ms: 10_000 });
     primary.setPlan({ faults: [{ stall_after_chunks: 2 }] });
