@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { ServedMeta, EngineResult } from '../engine/result.js';
 import { countUpstreamCalls } from '../engine/result.js';
 
@@ -56,10 +55,27 @@ export async function sendResult(response: ServerResponse, result: EngineResult)
   }
 }
 
-/** Writes and waits for the socket to drain when it is full; false when the client is gone. */
-async function write(response: ServerResponse, text: string): Promise<boolean> {
+/** A client that reads nothing for this long is cut off, so that it cannot hold its request forever. */
+const clientStallMs = 30_000;
+
+/** Writes and waits for the socket to drain when it is full; false when the client is gone (or stalled). */
+function write(response: ServerResponse, text: string): Promise<boolean> | boolean {
   if (response.destroyed || response.writableEnded) return false;
   if (response.write(text)) return true;
-  await Promise.race([once(response, 'drain'), once(response, 'close')]);
-  return !response.destroyed;
+  return new Promise((resolve) => {
+    const settle = (isOpen: boolean): void => {
+      clearTimeout(timer);
+      response.off('drain', onDrain);
+      response.off('close', onClose);
+      resolve(isOpen);
+    };
+    const onDrain = (): void => settle(!response.destroyed);
+    const onClose = (): void => settle(false);
+    const timer = setTimeout(() => {
+      response.destroy();
+      settle(false);
+    }, clientStallMs);
+    response.on('drain', onDrain);
+    response.on('close', onClose);
+  });
 }
