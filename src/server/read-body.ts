@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { invalidRequest } from '../core/errors.js';
+import { DetourError, invalidRequest } from '../core/errors.js';
 
 /**
  * Reads a request body up to `limit` bytes. A larger body is refused as soon as it is known to
@@ -25,9 +25,10 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
       cleanup();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
+    // The only way a request body fails to arrive is its client going away mid-upload.
     const onError = (error: Error): void => {
       cleanup();
-      reject(error);
+      reject(new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection while sending its request', cause: error }));
     };
     const cleanup = (): void => {
       request.off('data', onData);
