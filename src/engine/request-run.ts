@@ -103,6 +103,8 @@ export class RequestRun {
       }
       const probeRequestId = await this.admit(target);
       if (probeRequestId === false) continue;
+      /** Set when a lost hedge also tried the next target: the walk goes on after it. */
+      let triedHedgeTarget: Target | undefined;
       for (let attemptNumber = 1; ; attemptNumber++) {
         const remainingMs = this.deadline.remainingMs();
         if (this.request.signal.aborted || remainingMs < this.context.minAttemptMs) {
@@ -132,7 +134,7 @@ export class RequestRun {
         if (failure.code === 'CLIENT_CLOSED') throw failure;
         lastError = failure;
         if (isHedgeTargetTried) {
-          previous = this.candidates[1];
+          triedHedgeTarget = this.candidates[1];
           index = 1;
           break;
         }
@@ -153,7 +155,7 @@ export class RequestRun {
         budgets.retry.tryAcquire();
         await this.pause(step.delayMs);
       }
-      previous = target;
+      previous = triedHedgeTarget ?? target;
     }
     return this.finishFailed(lastError, this.deadline.remainingMs() < this.context.minAttemptMs);
   }
