@@ -69,17 +69,20 @@ export class DetourServer {
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     const handler = this.routes.get(`${request.method} ${path}`);
+    // An Anthropic client (its path, or its version header) gets errors in Anthropic's shape.
+    const isAnthropic = path.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined;
+    const codec = ((isAnthropic ? ingressCodecs.anthropic : undefined) ?? ingressCodecs.openai) as IngressCodec;
     if (!handler) {
       const isKnownPath = [...this.routes.keys()].some((key) => key.endsWith(` ${path}`));
       const status = isKnownPath ? 405 : 404;
       const code = isKnownPath ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND';
-      sendJson(response, status, (ingressCodecs.openai as IngressCodec).encodeError({ status, code, message: `${request.method} ${path} is not served here` }));
+      sendJson(response, status, codec.encodeError({ status, code, message: `${request.method} ${path} is not served here` }));
       request.resume();
       return;
     }
     Promise.resolve(handler(request, response)).catch((error: unknown) => {
       this.logger.error({ err: error instanceof DetourError ? error.message : error }, 'unhandled error in handler');
-      if (!response.headersSent) sendJson(response, 500, (ingressCodecs.openai as IngressCodec).encodeError({ status: 500, code: 'INTERNAL_ERROR', message: 'internal error' }));
+      if (!response.headersSent) sendJson(response, 500, codec.encodeError({ status: 500, code: 'INTERNAL_ERROR', message: 'internal error' }));
       else response.destroy();
     });
   }
