@@ -185,9 +185,12 @@ export function describeStateStoreContract(name: string, makeCluster: MakeStoreC
         const fail = { isHealthy: false, error: 'HTTP 503' };
         await store.transitionHealth(target, (state, now) => recordHealthCheck(state, fail, now, defaultHealthSettings));
         const heard = nextChange(peer, target);
+        // The other instance hears of it by its own notification, which may come a moment after the writer's.
+        const heardByOther = nextChange(store, target);
         const result = await peer.transitionHealth(target, (state, now) => recordHealthCheck(state, fail, now, defaultHealthSettings));
         expect(result).toMatchObject({ previous: { status: 'unknown', consecutiveFailures: 1 }, next: { status: 'unhealthy', consecutiveFailures: 2 }, isChanged: true });
         expect(await heard).toMatchObject({ kind: 'health', isLocal: true });
+        expect(await heardByOther).toMatchObject({ kind: 'health', isLocal: false });
         expect(store.healthView(target)).toMatchObject({ status: 'unhealthy', lastError: 'HTTP 503' });
         const view = store.healthView(target);
         expect(JSON.parse(JSON.stringify(view))).toStrictEqual(view);
