@@ -1,7 +1,7 @@
 import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
-import { readErrorBody } from '../shared/error-body.js';
+import { readErrorBody, upstreamError } from '../shared/error-body.js';
 import { isRecord, stringField } from '../shared/json.js';
 import { redactSecrets } from '../shared/redact.js';
 
@@ -40,7 +40,8 @@ export function classifyAnthropicError(
   target: Target,
   now: number,
 ): DetourError {
-  const { body, error, message: upstreamMessage } = readErrorBody(status, bodyText, target);
+  const read = readErrorBody(status, bodyText, target);
+  const { error, message: upstreamMessage } = read;
   const upstreamType = stringField(error, 'type');
   const errorCode = isRecord(error) ? stringField(error.details, 'error_code') : undefined;
 
@@ -55,16 +56,7 @@ export function classifyAnthropicError(
     code = 'CONTEXT_LENGTH_EXCEEDED';
   }
 
-  return new DetourError({
-    kind,
-    code,
-    status,
-    target: target.id,
-    message: `${target.id} answered ${status}: ${upstreamMessage}`,
-    retryAfterMs: parseRetryAfter(headers, now),
-    upstreamBody: body,
-    upstreamType,
-  });
+  return upstreamError(target, status, read, { kind, code, retryAfterMs: parseRetryAfter(headers, now), upstreamType });
 }
 
 /** Classifies an `event: error` that arrived inside a 200 stream (`{"type":"error","error":{…}}`). */

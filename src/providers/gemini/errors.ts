@@ -1,7 +1,7 @@
 import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import { parseProtoDuration, parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
-import { readErrorBody } from '../shared/error-body.js';
+import { readErrorBody, upstreamError } from '../shared/error-body.js';
 import { isRecord, stringField } from '../shared/json.js';
 import { redactSecrets } from '../shared/redact.js';
 import { errorInfoType, quotaFailureType, retryInfoType } from './schema.js';
@@ -25,17 +25,13 @@ export function classifyGeminiError(
   target: Target,
   now: number,
 ): DetourError {
-  const { body, error, message } = readErrorBody(status, bodyText, target);
-  const found = classifyGeminiStatus(status, error, message);
-  return new DetourError({
+  const read = readErrorBody(status, bodyText, target);
+  const found = classifyGeminiStatus(status, read.error, read.message);
+  return upstreamError(target, status, read, {
     kind: found.kind,
     code: found.code,
-    status,
-    target: target.id,
-    message: `${target.id} answered ${status}: ${message}`,
     retryAfterMs: found.retryAfterMs ?? parseRetryAfter(headers, now),
-    upstreamBody: body,
-    upstreamType: stringField(error, 'status'),
+    upstreamType: stringField(read.error, 'status'),
   });
 }
 

@@ -1,7 +1,7 @@
 import { classifyStatus, DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
-import { readErrorBody } from '../shared/error-body.js';
+import { readErrorBody, upstreamError } from '../shared/error-body.js';
 import { isRecord, stringField } from '../shared/json.js';
 import { redactSecrets } from '../shared/redact.js';
 
@@ -13,7 +13,8 @@ export function classifyOpenAiError(
   target: Target,
   now: number,
 ): DetourError {
-  const { body, error, message: upstreamMessage } = readErrorBody(status, bodyText, target);
+  const read = readErrorBody(status, bodyText, target);
+  const { error, message: upstreamMessage } = read;
   const upstreamCode = stringField(error, 'code');
   const upstreamType = stringField(error, 'type');
 
@@ -32,17 +33,7 @@ export function classifyOpenAiError(
     code = 'UPSTREAM_AUTH_FAILED';
   }
 
-  return new DetourError({
-    kind,
-    code,
-    status,
-    target: target.id,
-    message: `${target.id} answered ${status}: ${upstreamMessage}`,
-    retryAfterMs: parseRetryAfter(headers, now),
-    upstreamBody: body,
-    upstreamType,
-    param: stringField(error, 'param'),
-  });
+  return upstreamError(target, status, read, { kind, code, retryAfterMs: parseRetryAfter(headers, now), upstreamType, param: stringField(error, 'param') });
 }
 
 /** Classifies an `{"error": …}` payload that arrived inside a 200 stream. */

@@ -1,3 +1,4 @@
+import { DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import type { Target } from '../../core/settings.js';
 import { isRecord, stringField, tryParseJson } from './json.js';
 import { redactSecrets } from './redact.js';
@@ -17,4 +18,14 @@ export function readErrorBody(status: number, bodyText: string, target: Target):
   const body = tryParseJson(safeText);
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   return { body, error, message: stringField(error, 'message') ?? (safeText.slice(0, 300) || `HTTP ${status}`) };
+}
+
+/** The classified error for an upstream's error answer, as every adapter reports it. */
+export function upstreamError(
+  target: Target,
+  status: number,
+  read: UpstreamErrorBody,
+  found: { kind: ErrorKind; code: DetourErrorCode; retryAfterMs: number | undefined; upstreamType: string | undefined; param?: string | undefined },
+): DetourError {
+  return new DetourError({ ...found, status, target: target.id, message: `${target.id} answered ${status}: ${read.message}`, upstreamBody: read.body });
 }
