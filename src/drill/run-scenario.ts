@@ -1,6 +1,6 @@
 import type { DetourConfig } from '../config/schema.js';
 import { startGatewayServer, type RunningGateway } from '../server/gateway-server.js';
-import { toObservabilitySettings } from '../server/observability-config.js';
+import { toObservabilitySettings } from '../gateway/observability-config.js';
 import { toMs } from '../sim/faults.js';
 import type { CallRecord } from './client-call.js';
 import { toDrillConfig } from './drill-config.js';

@@ -60,7 +60,7 @@ export interface EngineRequest {
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   receivedAt: number;
-  /** Size of the body as received, in bytes. */
+  /** Size of the body as received, in bytes; absent for an in-process value, whose needs are then always estimated. */
   bodyBytes?: number | undefined;
   clientKeyId?: string | undefined;
 }

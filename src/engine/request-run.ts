@@ -66,7 +66,7 @@ export class RequestRun {
     return this.context.planner.plan(this.route, {
       // An OpenAI body is already canonical in shape (validated); other formats are translated first.
       needs: () => this.context.needsOf(this.request.codec.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
-      bodyBytes: this.request.bodyBytes ?? 0,
+      bodyBytes: this.request.bodyBytes ?? Number.POSITIVE_INFINITY,
     });
   }
 

@@ -2,10 +2,9 @@ import type { z } from 'zod';
 import { loadConfigFile, validateConfig } from '../config/load.js';
 import type { configSchema } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { logRequests } from '../observability/request-logging.js';
+import { buildGateway } from '../gateway/build-gateway.js';
 import { providerTypes } from '../providers/registry.js';
-import { buildEngine } from '../server/build-engine.js';
-import { DetourGateway, type Gateway, type GatewayObservability } from './gateway.js';
+import { DetourGateway, type Gateway } from './gateway.js';
 
 /** A config object in the YAML file's shape (snake_case; `${ENV}` references allowed in strings). */
 export type GatewayConfig = z.input<typeof configSchema>;
@@ -36,18 +35,11 @@ export interface CreateGatewayOptions {
 export async function createGateway(config: GatewayConfig | string, options: CreateGatewayOptions = {}): Promise<Gateway> {
   const loadOptions = { providerTypes: providerTypes(), env: options.env };
   const validated = typeof config === 'string' ? loadConfigFile(config, loadOptions) : validateConfig(config, loadOptions);
-  const built = await buildEngine(validated, { logger: options.logger });
-  const engine = built.engine;
-  let observability: GatewayObservability | undefined;
-  let stopLogging: (() => void) | undefined;
-  if (options.observability) {
-    // Loaded on demand: metrics, SQLite and alerting stay out of a process that did not ask for them.
-    const { startObservability } = await import('./observability-wiring.js');
-    const processMetrics = typeof options.observability === 'object' ? options.observability.processMetrics : undefined;
-    observability = startObservability(validated, engine, { logger: options.logger, processMetrics });
-  } else if (options.logger) {
-    // Observability writes the request lines itself; without it, the logger alone is wired.
-    stopLogging = logRequests(engine.events, options.logger);
-  }
-  return new DetourGateway({ config: validated, engine, observability, onClose: stopLogging, release: () => built.close() });
+  const processMetrics = typeof options.observability === 'object' ? options.observability.processMetrics : undefined;
+  const built = await buildGateway(validated, {
+    logger: options.logger,
+    // In process, the host application usually has its own process metrics.
+    observability: options.observability ? { processMetrics: processMetrics ?? false } : false,
+  });
+  return new DetourGateway({ config: validated, core: built.core, observability: built.observability, release: () => built.close() });
 }

@@ -1,40 +1,33 @@
-import { tooLarge } from '../server/read-body.js';
-
-/** The parts of a `fetch` call the in-process gateway reads. */
-export interface FetchRequest {
-  method: string;
-  /** The URL's path; the host is ignored, since no network is involved. */
-  path: string;
-  headers: Headers;
-  signal: AbortSignal | undefined;
-  /** The body as text, refused (413) past `limit` bytes as the server does. */
-  text(limit: number): Promise<string>;
-}
+import { DetourError } from '../core/errors.js';
+import type { GatewayRequest, StreamedBody } from '../gateway/http.js';
+import { tooLarge } from '../gateway/request-body.js';
 
 /**
- * Reads `fetch(input, init)` arguments. The SDKs call `fetch(url, { body: string, … })`:
- * that common case is read directly, since building a `Request` would copy the body into a
- * stream only to read it back; anything else goes through `Request`, which knows every form.
+ * Reads `fetch(input, init)` arguments as the gateway's request. The SDKs call
+ * `fetch(url, { body: string, … })`: that common case is read directly, since building a
+ * `Request` would copy the body into a stream only to read it back; anything else goes through
+ * `Request`, which knows every form. There is no peer: the call is in process.
  */
-export function toFetchRequest(input: string | URL | Request, init: RequestInit | undefined): FetchRequest {
+export function toGatewayRequest(input: string | URL | Request, init: RequestInit | undefined, signal: AbortSignal): GatewayRequest {
   if (!(input instanceof Request) && (init?.body === undefined || init.body === null || typeof init.body === 'string')) {
-    const body = typeof init?.body === 'string' ? init.body : '';
-    return {
-      method: (init?.method ?? 'GET').toUpperCase(),
-      path: new URL(input).pathname,
-      headers: new Headers(init?.headers),
-      signal: init?.signal ?? undefined,
-      text: (limit) => (Buffer.byteLength(body) > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(body)),
-    };
+    const text = typeof init?.body === 'string' ? init.body : '';
+    const body: StreamedBody = { type: 'stream', read: (limit) => (Buffer.byteLength(text) > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(text)) };
+    return { method: (init?.method ?? 'GET').toUpperCase(), ...pathOf(new URL(input)), headers: headerRecord(new Headers(init?.headers)), body, signal };
   }
   const request = new Request(input, init);
-  return {
-    method: request.method,
-    path: new URL(request.url).pathname,
-    headers: request.headers,
-    signal: request.signal,
-    text: (limit) => readLimited(request, limit),
-  };
+  const body: StreamedBody = { type: 'stream', read: (limit) => readLimited(request, limit) };
+  return { method: request.method, ...pathOf(new URL(request.url)), headers: headerRecord(request.headers), body, signal };
+}
+
+function pathOf(url: URL): { path: string; search: string } {
+  return { path: url.pathname, search: url.search.slice(1) };
+}
+
+/** Header names are already lower case in a `Headers`; repeated values already joined. */
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => (record[name] = value));
+  return record;
 }
 
 /** Reads a body up to `limit` bytes, stopping (and cancelling the rest) as soon as it is known to be too large. */
@@ -46,14 +39,20 @@ async function readLimited(request: Request, limit: number): Promise<string> {
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+    let next: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      next = await reader.read();
+    } catch (error) {
+      // The only way a request body fails to arrive is its caller giving up (its signal, a broken source).
+      throw new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the caller stopped sending its request', cause: error });
+    }
+    if (next.done) break;
+    size += next.value.byteLength;
     if (size > limit) {
       await reader.cancel();
       throw tooLarge(limit);
     }
-    chunks.push(value);
+    chunks.push(next.value);
   }
   return Buffer.concat(chunks, size).toString('utf8');
 }

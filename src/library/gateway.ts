@@ -3,7 +3,7 @@ import type { DetourConfig } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { TargetSnapshot } from '../engine/target-snapshot.js';
 import type { Observability } from '../observability/observability.js';
-import { ingressCodecs } from '../providers/registry.js';
+import type { GatewayCore } from '../gateway/gateway-core.js';
 import { createFetchHandler, type FetchFunction } from './fetch-handler.js';
 import { callForBody, callForStream, type CallOptions, type CallResult, type CallTarget } from './in-process-call.js';
 import type { ClientFormat } from './client-formats.js';
@@ -71,12 +71,11 @@ export type GatewayObservability = Observability;
 
 export interface GatewayParts {
   config: DetourConfig;
-  engine: Engine;
+  /** The transport-free gateway every method goes through. */
+  core: GatewayCore;
   observability?: GatewayObservability | undefined;
-  /** Stops the opt-in side channels (request log) on close. */
-  onClose?: (() => void) | undefined;
-  /** Stops the engine and releases its state store (Redis, when configured). */
-  release?: (() => Promise<void>) | undefined;
+  /** Stops observability, the engine and its state store (Redis, when configured). */
+  release(): Promise<void>;
 }
 
 /** The one implementation of `Gateway`, over an engine built from a validated config. */
@@ -88,24 +87,24 @@ export class DetourGateway implements Gateway {
 
   constructor(private readonly parts: GatewayParts) {
     this.config = parts.config;
-    this.engine = parts.engine;
-    this.fetch = createFetchHandler({ engine: this.engine, maxBodyBytes: parts.config.server.max_body_bytes, assertOpen: () => this.assertOpen() });
+    this.engine = parts.core.engine;
+    this.fetch = createFetchHandler({ gateway: parts.core, assertOpen: () => this.assertOpen() });
   }
 
   async chat(request: ChatCompletionRequest, options: CallOptions = {}): Promise<CallResult<ChatCompletion>> {
-    return callForBody(this.target('openai'), withoutStream(request), options);
+    return callForBody(this.target('openai', '/v1/chat/completions'), withoutStream(request), options);
   }
 
   async chatStream(request: ChatCompletionRequest, options: CallOptions = {}): Promise<ResultStream<ChatCompletionChunk>> {
-    return callForStream(this.target('openai'), { ...request, stream: true }, options);
+    return callForStream(this.target('openai', '/v1/chat/completions'), { ...request, stream: true }, options);
   }
 
   async messages(request: AnthropicMessagesRequest, options: CallOptions = {}): Promise<CallResult<AnthropicMessage>> {
-    return callForBody(this.target('anthropic'), withoutStream(request), options);
+    return callForBody(this.target('anthropic', '/v1/messages'), withoutStream(request), options);
   }
 
   async messagesStream(request: AnthropicMessagesRequest, options: CallOptions = {}): Promise<ResultStream<AnthropicStreamEvent>> {
-    return callForStream(this.target('anthropic'), { ...request, stream: true }, options);
+    return callForStream(this.target('anthropic', '/v1/messages'), { ...request, stream: true }, options);
   }
 
   on<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): () => void {
@@ -131,19 +130,13 @@ export class DetourGateway implements Gateway {
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.parts.onClose?.();
-      await this.parts.observability?.close();
-      await (this.parts.release ? this.parts.release() : this.engine.close());
-    })();
+    this.closing ??= this.parts.release();
     return this.closing;
   }
 
-  private target(format: ClientFormat): CallTarget {
+  private target(format: ClientFormat, path: string): CallTarget {
     this.assertOpen();
-    const codec = ingressCodecs[format];
-    if (!codec) throw new Error(`the ${format} ingress format is not available in this build of Detour`);
-    return { engine: this.engine, codec, format };
+    return { gateway: this.parts.core, format, path };
   }
 
   private assertOpen(): void {

@@ -1,9 +1,7 @@
-import type { Engine } from '../engine/engine.js';
-import type { BodyResult } from '../engine/result.js';
+import type { GatewayCore } from '../gateway/gateway-core.js';
+import { isResponseStream, type GatewayResponse } from '../gateway/http.js';
+import { parsedRequestBody } from '../gateway/chat-endpoint.js';
 import { tryParseJson } from '../providers/shared/json.js';
-import type { IngressCodec } from '../providers/types.js';
-import { answerChat, type ChatAnswer, type RejectedResult } from '../server/chat-request.js';
-import { requestIdOf } from '../server/request-id.js';
 import { CallAbort } from './call-abort.js';
 import { clientFormats, type ClientFormat } from './client-formats.js';
 import { GatewayError } from './gateway-error.js';
@@ -24,72 +22,62 @@ export interface CallResult<Response> {
   served: ServedInfo;
 }
 
-/** What the library needs to send one request down the shared path. */
+/** What the library needs to send one request down the gateway's route table. */
 export interface CallTarget {
-  engine: Engine;
-  codec: IngressCodec;
+  gateway: GatewayCore;
   format: ClientFormat;
+  /** The endpoint, as over HTTP (`/v1/chat/completions`, `/v1/messages`). */
+  path: string;
 }
 
 /** One non-streaming call; rejects with a `GatewayError` for any answer the server would have sent with an error status. */
 export async function callForBody<Response>(target: CallTarget, body: Record<string, unknown>, options: CallOptions): Promise<CallResult<Response>> {
   const { answer, abort } = await send(target, body, options);
   abort.release();
-  if (answer.type === 'rejected') throw rejectedError(target.format, answer);
-  if (answer.type === 'stream') {
+  const served = answer.served && toServedInfo(answer.served);
+  if (isResponseStream(answer.body)) {
     // Never happens for a body without `stream: true`; stopping it keeps an upstream from being read for no one.
-    await answer.rest.return(undefined);
-    throw new GatewayError({ status: 502, code: 'INTERNAL_ERROR', message: 'a stream answered a non-streaming request', body: undefined, served: toServedInfo(answer.meta) });
+    await answer.body.rest.return(undefined);
+    throw new GatewayError({ status: 502, code: 'INTERNAL_ERROR', message: 'a stream answered a non-streaming request', body: undefined, served });
   }
-  const served = toServedInfo(answer.meta);
-  const text = answerText(answer);
-  if (answer.status >= 400) throw bodyError(target.format, answer.status, text, answer.headers, served);
+  const text = textOf(answer.body);
+  if (answer.status >= 400) throw errorOf(target.format, answer, text, served);
   const response = tryParseJson(text);
-  if (response === undefined) throw new GatewayError({ status: 502, code: 'UPSTREAM_BAD_RESPONSE', message: `${served.target ?? 'the upstream'} answered with a body that is not JSON`, body: text, served });
+  if (response === undefined || !served) throw new GatewayError({ status: 502, code: 'UPSTREAM_BAD_RESPONSE', message: `${served?.target ?? 'the upstream'} answered with a body that is not JSON`, body: text, served });
   return { response: response as Response, served };
 }
 
 /** One streaming call; resolves once the first event has arrived, before which every failure can still fail over. */
 export async function callForStream<Event>(target: CallTarget, body: Record<string, unknown>, options: CallOptions): Promise<ResultStream<Event>> {
   const { answer, abort } = await send(target, body, options);
-  if (answer.type === 'stream') return new EngineResultStream<Event>(target.format, answer, abort);
+  const served = answer.served && toServedInfo(answer.served);
+  if (isResponseStream(answer.body) && served) return new EngineResultStream<Event>(target.format, answer.body, served, abort);
   abort.release();
-  if (answer.type === 'rejected') throw rejectedError(target.format, answer);
   // A stream that failed before its first event is answered as a whole error body, as over HTTP.
-  throw bodyError(target.format, answer.status, answerText(answer), answer.headers, toServedInfo(answer.meta));
+  throw errorOf(target.format, answer, textOf(isResponseStream(answer.body) ? undefined : answer.body), served);
 }
 
-async function send(target: CallTarget, body: Record<string, unknown>, options: CallOptions) {
+/** The call down the same route table as HTTP, with the caller's object as the body: no JSON round trip. */
+async function send(target: CallTarget, body: Record<string, unknown>, options: CallOptions): Promise<{ answer: GatewayResponse; abort: CallAbort }> {
   const abort = new CallAbort(options.signal);
-  const call = { engine: target.engine, codec: target.codec, requestId: requestIdOf(options.requestId), receivedAt: Date.now(), signal: abort.signal };
-  // The body goes through JSON as it would over HTTP: the same validation sees the same value
-  // (undefined fields dropped), and the engine works on a copy the caller cannot change mid-retry.
-  let answer: ChatAnswer | undefined;
-  try {
-    answer = await answerChat(call, () => Promise.resolve(JSON.stringify(body)));
-  } catch (error) {
-    // Not an answer (a body JSON cannot hold, a fault in Detour): the caller gets the error itself.
+  const headers: Record<string, string> = options.requestId === undefined ? {} : { 'x-request-id': options.requestId };
+  const answer = await target.gateway.handle({ method: 'POST', path: target.path, search: '', headers, body: parsedRequestBody(body), signal: abort.signal });
+  if (answer.isClientGone || abort.isAbortedByCaller) {
     abort.release();
-    throw error;
-  }
-  if (answer === undefined) {
-    abort.release();
+    if (isResponseStream(answer.body)) await answer.body.rest.return(undefined);
     throw abort.callerReason();
   }
   return { answer, abort };
 }
 
-function answerText(answer: BodyResult): string {
-  return typeof answer.body === 'string' ? answer.body : answer.body.toString('utf8');
+function textOf(body: string | Uint8Array | undefined): string {
+  if (body === undefined) return '';
+  return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
-function rejectedError(format: ClientFormat, answer: RejectedResult): GatewayError {
-  const body = tryParseJson(answer.body);
-  return new GatewayError({ status: answer.status, code: answer.code, message: clientFormats[format].readError(body).message, body, headers: answer.headers });
-}
-
-function bodyError(format: ClientFormat, status: number, text: string, headers: Record<string, string>, served: ServedInfo): GatewayError {
+function errorOf(format: ClientFormat, answer: GatewayResponse, text: string, served: ServedInfo | undefined): GatewayError {
   const body = tryParseJson(text) ?? text;
-  const { code, message } = clientFormats[format].readError(body);
-  return new GatewayError({ status, code, message, body, headers, served });
+  const read = clientFormats[format].readError(body);
+  // A refusal before the engine carries Detour's own code; an upstream's error passed on, the upstream's.
+  return new GatewayError({ status: answer.status, code: answer.errorCode ?? read.code, message: read.message, body, headers: answer.headers, served });
 }

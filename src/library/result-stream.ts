@@ -1,9 +1,9 @@
-import type { StreamResult } from '../engine/result.js';
+import type { ResponseStream } from '../gateway/http.js';
 import { SseParser } from '../providers/shared/sse.js';
 import type { CallAbort } from './call-abort.js';
 import { clientFormats, type ClientFormat, type StreamStep } from './client-formats.js';
 import { GatewayError } from './gateway-error.js';
-import { toServedInfo, type ServedInfo } from './served.js';
+import type { ServedInfo } from './served.js';
 
 /**
  * A streamed answer in the client's format, as parsed events. Iterate it once; leaving the loop
@@ -28,10 +28,11 @@ export class EngineResultStream<Event> implements ResultStream<Event> {
 
   constructor(
     private readonly format: ClientFormat,
-    private readonly result: StreamResult,
+    private readonly result: ResponseStream,
+    served: ServedInfo,
     private readonly abort: CallAbort,
   ) {
-    this.served = toServedInfo(result.meta);
+    this.served = served;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Event, void, undefined> {

@@ -1,4 +1,4 @@
-import type { StreamResult } from '../engine/result.js';
+import type { ResponseStream } from '../gateway/http.js';
 import type { CallAbort } from './call-abort.js';
 
 /**
@@ -6,7 +6,7 @@ import type { CallAbort } from './call-abort.js';
  * upstream back as the server's socket does. Cancelling the body stops the upstream read; an
  * abort from the caller's signal errors the body with the signal's reason, as `fetch` does.
  */
-export function toResponseBody(result: StreamResult, abort: CallAbort, callerSignal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+export function toResponseBody(result: ResponseStream, abort: CallAbort, callerSignal: AbortSignal | undefined): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let isHeadSent = false;
   let isOver = false;

@@ -1,18 +1,12 @@
 import type { Clock, Random } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
-import { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import { buildGateway } from '../gateway/build-gateway.js';
+import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import { Observability } from '../observability/observability.js';
+import type { Observability } from '../observability/observability.js';
 import type { TargetStateSource } from '../observability/target-state.js';
-import { redactSecrets } from '../providers/shared/redact.js';
-import { storeStatusOf, type StoreStatus } from '../state/redis-status.js';
-import { registerAdminRoutes } from './admin/admin-routes.js';
-import { buildEngine } from './build-engine.js';
 import { DetourServer } from './http-server.js';
-import { toObservabilitySettings, topologyOf } from './observability-config.js';
-
-const storeModes = ['memory', 'connecting', 'redis', 'local-fallback'] as const;
 
 export interface GatewayServerOptions {
   port?: number;
@@ -31,54 +25,38 @@ export interface RunningGateway {
   host: string;
   port: number;
   engine: Engine;
+  gateway: GatewayCore;
   server: DetourServer;
   observability: Observability;
   close(): Promise<void>;
 }
 
-/** Builds the engine from a validated config, wires observability to its events, and serves both over HTTP. */
+/** Builds the gateway from a validated config, with observability, and serves it over HTTP. */
 export async function startGatewayServer(config: DetourConfig, options: GatewayServerOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? silentLogger;
-  const clock = options.clock ?? systemClock;
-  const built = await buildEngine(config, { clock, random: options.random, logger });
-  const engine = built.engine;
-  const targetState: TargetStateSource = options.targetState ?? { targets: () => engine.targets() };
-  const topology = topologyOf(engine.routes);
-  const observabilitySettings = toObservabilitySettings(config);
-  const observability = new Observability(observabilitySettings, {
-    events: engine.events,
-    topology,
-    clock,
+  const built = await buildGateway(config, {
     logger,
-    redact: (text) => redactSecrets(text, observabilitySettings.secrets),
-    targetState,
-    processMetrics: options.processMetrics,
+    clock: options.clock,
+    random: options.random,
+    observability: { processMetrics: options.processMetrics, targetState: options.targetState },
   });
-  const server = new DetourServer({ engine, maxBodyBytes: config.server.max_body_bytes, logger });
-  const stateStatus = (): StoreStatus => storeStatusOf(engine.resilience.store);
-  observability.metrics.onScrape(() => {
-    const status = stateStatus();
-    for (const mode of storeModes) observability.metrics.stateStoreMode.set({ mode }, status.mode === mode ? 1 : 0);
-    observability.metrics.stateStoreFallbacks.set(status.fallbacks);
-  });
-  const admin = registerAdminRoutes(server, { observability, topology, adminToken: config.server.admin_token, stateStatus });
+  const server = new DetourServer({ gateway: built.core, logger });
   let address;
   try {
     address = await server.listen(options.port ?? config.server.port, options.host ?? config.server.host);
   } catch (error) {
-    await observability.close();
     await built.close();
     throw error;
   }
   return {
     ...address,
-    engine,
+    engine: built.engine,
+    gateway: built.core,
     server,
-    observability,
+    observability: built.observability as Observability,
     async close() {
-      admin.close();
+      built.endStreams();
       await server.close();
-      await observability.close();
       await built.close();
     },
   };

@@ -1,45 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DetourError } from '../core/errors.js';
-import type { Engine } from '../engine/engine.js';
-import { ingressCodecs } from '../providers/registry.js';
-import type { IngressCodec } from '../providers/types.js';
+import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import { handleChat } from './chat-handler.js';
-import { modelsListBody } from './models-list.js';
-import { sendJson } from './respond.js';
+import { toGatewayRequest } from './node-request.js';
+import { writeResponse } from './write-response.js';
 
 export interface ServerOptions {
-  engine: Engine;
-  maxBodyBytes: number;
-  logger?: Logger;
+  gateway: GatewayCore;
+  logger?: Logger | undefined;
 }
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
-
-/** The HTTP face of Detour: OpenAI- (and later Anthropic-) compatible ingress on node:http. */
+/**
+ * The HTTP face of Detour: node:http in front of the gateway core. It only converts I/O:
+ * routing, parsing, errors and answers are the core's.
+ */
 export class DetourServer {
   readonly server: Server;
-  private readonly routes = new Map<string, Handler>();
-  private readonly startedAt = Math.floor(Date.now() / 1000);
+  private readonly gateway: GatewayCore;
   private readonly logger: Logger;
 
-  constructor(private readonly options: ServerOptions) {
+  constructor(options: ServerOptions) {
+    this.gateway = options.gateway;
     this.logger = options.logger ?? silentLogger;
-    const openai = ingressCodecs.openai as IngressCodec;
-    this.routes.set('POST /v1/chat/completions', (request, response) => handleChat(openai, request, response, options));
-    this.routes.set('POST /chat/completions', (request, response) => handleChat(openai, request, response, options));
-    // No client key is checked yet; Anthropic clients send theirs as `x-api-key`, or as a bearer token, and auth must take both.
-    const anthropic = ingressCodecs.anthropic as IngressCodec;
-    this.routes.set('POST /v1/messages', (request, response) => handleChat(anthropic, request, response, options));
-    this.routes.set('GET /v1/models', (request, response) => this.listModels(request, response));
-    this.routes.set('GET /healthz', (_request, response) => sendJson(response, 200, '{"status":"ok"}'));
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => this.dispatch(request, response));
-  }
-
-  /** Adds a route (used by later layers: Anthropic ingress, admin API, dashboard). */
-  addRoute(method: string, path: string, handler: Handler): void {
-    this.routes.set(`${method} ${path}`, handler);
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => void this.serve(request, response));
   }
 
   async listen(port: number, host: string): Promise<{ host: string; port: number; url: string }> {
@@ -64,30 +47,20 @@ export class DetourServer {
     clearTimeout(timer);
   }
 
-  private dispatch(request: IncomingMessage, response: ServerResponse): void {
-    const url = request.url ?? '/';
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
-    const handler = this.routes.get(`${request.method} ${path}`);
-    // An Anthropic client (its path, or its version header) gets errors in Anthropic's shape.
-    const isAnthropic = path.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined;
-    const codec = ((isAnthropic ? ingressCodecs.anthropic : undefined) ?? ingressCodecs.openai) as IngressCodec;
-    if (!handler) {
-      const isKnownPath = [...this.routes.keys()].some((key) => key.endsWith(` ${path}`));
-      const status = isKnownPath ? 405 : 404;
-      const code = isKnownPath ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND';
-      sendJson(response, status, codec.encodeError({ status, code, message: `${request.method} ${path} is not served here` }));
-      request.resume();
-      return;
-    }
-    Promise.resolve(handler(request, response)).catch((error: unknown) => {
-      this.logger.error({ err: error instanceof DetourError ? error.message : error }, 'unhandled error in handler');
-      if (!response.headersSent) sendJson(response, 500, codec.encodeError({ status: 500, code: 'INTERNAL_ERROR', message: 'internal error' }));
-      else response.destroy();
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const closed = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) closed.abort();
     });
-  }
-
-  private listModels(request: IncomingMessage, response: ServerResponse): void {
-    sendJson(response, 200, modelsListBody(this.options.engine.routes.names(), this.startedAt, request.headers['anthropic-version'] !== undefined));
+    try {
+      const answer = await this.gateway.handle(toGatewayRequest(request, closed.signal));
+      // A body no handler read (a 404, a refused admin call) is drained so the connection stays usable.
+      if (!request.complete && answer.headers.connection !== 'close') request.resume();
+      await writeResponse(response, answer);
+    } catch (error) {
+      // Only writing can fail here (the core answers every fault itself): the connection is unusable.
+      this.logger.error({ err: error }, 'writing a response failed');
+      response.destroy();
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { DetourError, invalidRequest } from '../core/errors.js';
+import { DetourError } from '../core/errors.js';
+import { tooLarge } from '../gateway/request-body.js';
 
 /**
  * Reads a request body up to `limit` bytes. A larger body is refused as soon as it is known to
@@ -39,8 +40,4 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
     request.on('end', onEnd);
     request.on('error', onError);
   });
-}
-
-export function tooLarge(limit: number) {
-  return invalidRequest(`The request body is larger than the limit of ${limit} bytes.`, undefined, 'BODY_TOO_LARGE', 413);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '../../src/config/load.js';
 import { providerTypes } from '../../src/providers/registry.js';
-import { secretsOf, toObservabilitySettings } from '../../src/server/observability-config.js';
+import { secretsOf, toObservabilitySettings } from '../../src/gateway/observability-config.js';
 
 const base = {
   providers: { primary: { type: 'openai', base_url: 'http://127.0.0.1:1/v1', api_key: 'sk-upstream-secret' } },

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * step. They sit next to this module in `src/`; compiled code in `dist/` finds them in the
  * package's `src/` folder (the build copies no assets).
  */
-const candidates = [new URL('./assets/', import.meta.url), new URL('../../../src/server/admin/assets/', import.meta.url)];
+const candidates = [new URL('./assets/', import.meta.url), new URL('../../../src/gateway/admin/assets/', import.meta.url)];
 
 const types: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -25,7 +25,7 @@ let folder: string | undefined;
 
 function assetFolder(): string {
   folder ??= candidates.map((url) => fileURLToPath(url)).find((path) => existsSync(join(path, 'dashboard.html')));
-  if (folder === undefined) throw new Error('the dashboard assets are missing (expected src/server/admin/assets/)');
+  if (folder === undefined) throw new Error('the dashboard assets are missing (expected src/gateway/admin/assets/)');
   return folder;
 }
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { headerOf, type GatewayRequest } from '../http.js';
 
 export type AccessVerdict = { isAllowed: true } | { isAllowed: false; status: 401 | 403; message: string };
 
@@ -7,9 +7,12 @@ const cookieName = 'detour_admin';
 const proxyHeaders = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
 /** A loopback peer that did not come through a proxy (a proxy on the same host makes everyone look local). */
-export function isLocalRequest(request: IncomingMessage): boolean {
+export function isLocalRequest(request: GatewayRequest): boolean {
+  // An in-process call has no peer: it is not taken for local, since an application may well
+  // mount the gateway's `fetch` behind its own server, where everyone would then look local.
+  if (!request.peer) return false;
   if (proxyHeaders.some((header) => request.headers[header] !== undefined)) return false;
-  const address = request.socket.remoteAddress ?? '';
+  const address = request.peer.address;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
@@ -22,8 +25,8 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-function cookieValue(request: IncomingMessage, name: string): string | undefined {
-  const header = request.headers.cookie;
+function cookieValue(request: GatewayRequest, name: string): string | undefined {
+  const header = headerOf(request, 'cookie');
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const [key, ...rest] = part.trim().split('=');
@@ -49,12 +52,12 @@ export class AdminAccess {
     return this.token !== undefined;
   }
 
-  check(request: IncomingMessage): AccessVerdict {
+  check(request: GatewayRequest): AccessVerdict {
     if (this.token === undefined || this.session === undefined) {
       if (isLocalRequest(request)) return { isAllowed: true };
       return { isAllowed: false, status: 403, message: 'The admin endpoints answer only to localhost. Set server.admin_token to allow remote access with a bearer token.' };
     }
-    const authorization = request.headers.authorization;
+    const authorization = headerOf(request, 'authorization');
     if (authorization !== undefined) {
       const match = /^Bearer\s+(.+)$/i.exec(authorization);
       if (match?.[1] !== undefined && safeEqual(match[1].trim(), this.token)) return { isAllowed: true };
@@ -71,8 +74,8 @@ export class AdminAccess {
   }
 
   /** The Set-Cookie header for a signed-in dashboard; Secure when the client reached us over HTTPS. */
-  sessionCookie(request: IncomingMessage): string {
-    const isHttps = request.headers['x-forwarded-proto'] === 'https' || (request.socket as { encrypted?: boolean }).encrypted === true;
+  sessionCookie(request: GatewayRequest): string {
+    const isHttps = headerOf(request, 'x-forwarded-proto') === 'https' || request.peer?.isEncrypted === true;
     return `${cookieName}=${this.session ?? ''}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200${isHttps ? '; Secure' : ''}`;
   }
 }

@@ -1,7 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayResponse, Handler } from '../http.js';
 import type { AdminAccess } from './access.js';
-
-export type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
 /** Admin answers hold live operational data: never cached, never framed, never sniffed. */
 export const privateHeaders: Readonly<Record<string, string>> = {
@@ -16,27 +14,16 @@ export const pageSecurityHeaders: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
-export function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
-  if (response.headersSent) {
-    response.end();
-    return;
-  }
-  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
-  response.end(body);
+export function content(status: number, contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}): GatewayResponse {
+  return { status, headers: { 'content-type': contentType, ...headers }, body };
 }
 
-export function sendAdminJson(response: ServerResponse, status: number, value: unknown): void {
-  send(response, status, 'application/json; charset=utf-8', JSON.stringify(value), { ...privateHeaders });
+export function adminJson(status: number, value: unknown): GatewayResponse {
+  return content(status, 'application/json; charset=utf-8', JSON.stringify(value), { ...privateHeaders });
 }
 
-export function sendAdminError(response: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  send(response, status, 'application/json; charset=utf-8', JSON.stringify({ error: { code, message } }), { ...privateHeaders, ...headers });
-}
-
-export function queryOf(request: IncomingMessage): URLSearchParams {
-  const url = request.url ?? '/';
-  const index = url.indexOf('?');
-  return new URLSearchParams(index === -1 ? '' : url.slice(index + 1));
+export function adminError(status: number, code: string, message: string, headers: Record<string, string> = {}): GatewayResponse {
+  return content(status, 'application/json; charset=utf-8', JSON.stringify({ error: { code, message } }), { ...privateHeaders, ...headers });
 }
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -59,15 +46,13 @@ function loginPage(message: string): string {
  * for by a browser gets the sign-in form when a token is configured.
  */
 export function guarded(access: AdminAccess, handler: Handler, options: { isPage?: boolean } = {}): Handler {
-  return (request, response) => {
+  return (request, context) => {
     const verdict = access.check(request);
-    if (verdict.isAllowed) return handler(request, response);
-    request.resume();
+    if (verdict.isAllowed) return handler(request, context);
     if (options.isPage && verdict.status === 401) {
-      send(response, 401, 'text/html; charset=utf-8', loginPage('Sign in with the admin token to see the dashboard.'), { ...privateHeaders, ...pageSecurityHeaders });
-      return;
+      return content(401, 'text/html; charset=utf-8', loginPage('Sign in with the admin token to see the dashboard.'), { ...privateHeaders, ...pageSecurityHeaders });
     }
     const headers: Record<string, string> = verdict.status === 401 ? { 'www-authenticate': 'Bearer realm="detour-admin"' } : {};
-    sendAdminError(response, verdict.status, verdict.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', verdict.message, headers);
+    return adminError(verdict.status, verdict.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', verdict.message, headers);
   };
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../core/clock.js';
 import type { Incident } from '../../observability/alerts/incident.js';
 import type { Observability } from '../../observability/observability.js';
 import { parseRequestFilter } from '../../observability/request-log/log-query.js';
@@ -7,7 +7,8 @@ import { isStatsWindow, statsScopes, statsWindows, type StatsScope } from '../..
 import type { TargetSnapshot } from '../../observability/target-state.js';
 import type { Topology } from '../../observability/topology.js';
 import type { StoreStatus } from '../../state/redis-status.js';
-import { queryOf, sendAdminError, sendAdminJson } from './admin-http.js';
+import { queryOf, type GatewayRequest, type GatewayResponse } from '../http.js';
+import { adminError, adminJson } from './admin-http.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -42,22 +43,25 @@ export function incidentJson(incident: Incident): Record<string, unknown> {
 
 /** JSON endpoints under /admin/api: read-only views of the observability state. */
 export class AdminApi {
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
 
   constructor(
     private readonly observability: Observability,
     private readonly topology: Topology,
     /** Where circuit and health state lives now (memory, redis, local-fallback). */
     private readonly stateStatus: () => StoreStatus,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.startedAt = clock.now();
+  }
 
   /** Everything the dashboard's top half shows, in one call. */
-  overview = (_request: IncomingMessage, response: ServerResponse): void => {
+  overview = (_request: GatewayRequest): GatewayResponse => {
     const { stats, targets, incidents, status } = this.observability;
     const snapshot = targets.snapshot();
     const byId = new Map(snapshot.map((target) => [target.id, target]));
-    sendAdminJson(response, 200, {
-      now: new Date().toISOString(),
+    return adminJson(200, {
+      now: new Date(this.clock.now()).toISOString(),
       started_at: iso(this.startedAt),
       routes: this.topology.routes.map((route) => ({
         name: route.name,
@@ -78,8 +82,8 @@ export class AdminApi {
    * Every target's live state: circuit and cooldown end, health, EWMA latency, success rate, in
    * flight; and where that state lives (`state.mode`: memory, redis, or local-fallback).
    */
-  targets = (_request: IncomingMessage, response: ServerResponse): void => {
-    sendAdminJson(response, 200, { state: this.stateStatus(), targets: this.observability.targets.snapshot().map((target) => this.targetJson(target)) });
+  targets = (_request: GatewayRequest): GatewayResponse => {
+    return adminJson(200, { state: this.stateStatus(), targets: this.observability.targets.snapshot().map((target) => this.targetJson(target)) });
   };
 
   private targetJson(target: TargetSnapshot): Record<string, unknown> {
@@ -108,36 +112,36 @@ export class AdminApi {
   }
 
   /** `?scope=route|target|key|all&window=1m|5m|15m|1h|24h` (every standard window when absent). */
-  stats = (request: IncomingMessage, response: ServerResponse): void => {
+  stats = (request: GatewayRequest): GatewayResponse => {
     const query = queryOf(request);
     const scope = query.get('scope') ?? 'route';
-    if (!isScope(scope)) return sendAdminError(response, 400, 'INVALID_REQUEST', `scope: expected one of ${statsScopes.join(', ')}`);
+    if (!isScope(scope)) return adminError(400, 'INVALID_REQUEST', `scope: expected one of ${statsScopes.join(', ')}`);
     const window = query.get('window');
-    if (window !== null && !isStatsWindow(window)) return sendAdminError(response, 400, 'INVALID_REQUEST', `window: expected one of ${Object.keys(statsWindows).join(', ')}`);
+    if (window !== null && !isStatsWindow(window)) return adminError(400, 'INVALID_REQUEST', `window: expected one of ${Object.keys(statsWindows).join(', ')}`);
     const windows = window === null ? (['1m', '5m', '1h', '24h'] as const) : [window];
     const series: Record<string, Record<string, WindowSummary>> = {};
     for (const name of this.observability.stats.names(scope)) {
       series[name] = {};
       for (const each of windows) series[name][each] = this.observability.stats.summary(scope, name, statsWindows[each]) as WindowSummary;
     }
-    sendAdminJson(response, 200, { scope, windows, series });
+    return adminJson(200, { scope, windows, series });
   };
 
   /** `?scope=all|route|target|key&name=…&window=15m`: 10-second points for charts. */
-  timeseries = (request: IncomingMessage, response: ServerResponse): void => {
+  timeseries = (request: GatewayRequest): GatewayResponse => {
     const query = queryOf(request);
     const scope = query.get('scope') ?? 'all';
-    if (!isScope(scope)) return sendAdminError(response, 400, 'INVALID_REQUEST', `scope: expected one of ${statsScopes.join(', ')}`);
+    if (!isScope(scope)) return adminError(400, 'INVALID_REQUEST', `scope: expected one of ${statsScopes.join(', ')}`);
     const window = query.get('window') ?? '15m';
-    if (!isStatsWindow(window) || statsWindows[window] > statsWindows['1h']) return sendAdminError(response, 400, 'INVALID_REQUEST', 'window: expected 1m, 5m, 15m or 1h');
+    if (!isStatsWindow(window) || statsWindows[window] > statsWindows['1h']) return adminError(400, 'INVALID_REQUEST', 'window: expected 1m, 5m, 15m or 1h');
     const name = query.get('name') ?? '*';
-    sendAdminJson(response, 200, { scope, name, window, step_ms: 10_000, points: this.observability.stats.timeline(scope, name, statsWindows[window]) });
+    return adminJson(200, { scope, name, window, step_ms: 10_000, points: this.observability.stats.timeline(scope, name, statsWindows[window]) });
   };
 
   /** `?window=24h`: spend by route, target and client key; cost per successful request, failed/hedge/mirror apart. */
-  costs = (request: IncomingMessage, response: ServerResponse): void => {
+  costs = (request: GatewayRequest): GatewayResponse => {
     const window = queryOf(request).get('window') ?? '24h';
-    if (!isStatsWindow(window)) return sendAdminError(response, 400, 'INVALID_REQUEST', `window: expected one of ${Object.keys(statsWindows).join(', ')}`);
+    if (!isStatsWindow(window)) return adminError(400, 'INVALID_REQUEST', `window: expected one of ${Object.keys(statsWindows).join(', ')}`);
     const windowMs = statsWindows[window];
     const costsOf = (scope: StatsScope): Record<string, unknown> =>
       Object.fromEntries(
@@ -147,7 +151,7 @@ export class AdminApi {
         ]),
       );
     const total = this.observability.stats.summary('all', '*', windowMs);
-    sendAdminJson(response, 200, {
+    return adminJson(200, {
       window,
       currency: 'USD',
       total: total ? { requests: total.requests, successes: total.successes, ...total.cost, tokens: total.tokens } : null,
@@ -157,36 +161,36 @@ export class AdminApi {
     });
   };
 
-  slo = (_request: IncomingMessage, response: ServerResponse): void => {
-    sendAdminJson(response, 200, { routes: this.observability.slo.status() });
+  slo = (_request: GatewayRequest): GatewayResponse => {
+    return adminJson(200, { routes: this.observability.slo.status() });
   };
 
-  incidents = (_request: IncomingMessage, response: ServerResponse): void => {
+  incidents = (_request: GatewayRequest): GatewayResponse => {
     const { incidents } = this.observability;
-    sendAdminJson(response, 200, {
+    return adminJson(200, {
       active: incidents.incidents().map(incidentJson),
       resolved: incidents.resolvedWithin(86_400_000).map((entry) => ({ ...incidentJson(entry.incident), resolved_at: iso(entry.resolvedAt) })),
     });
   };
 
   /** The in-memory last requests (works with the request log off). */
-  recent = (request: IncomingMessage, response: ServerResponse): void => {
+  recent = (request: GatewayRequest): GatewayResponse => {
     const limit = Math.min(200, Math.max(1, Number(queryOf(request).get('limit') ?? 50) || 50));
-    sendAdminJson(response, 200, { data: this.observability.recent.latest(limit) });
+    return adminJson(200, { data: this.observability.recent.latest(limit) });
   };
 
   /** The request log, filtered and paged (see `parseRequestFilter`). */
-  requests = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  requests = async (request: GatewayRequest): Promise<GatewayResponse> => {
     const log = this.observability.requestLog;
-    if (!log) return sendAdminError(response, 404, 'REQUEST_LOG_DISABLED', 'The request log is off (log.enabled: false).');
+    if (!log) return adminError(404, 'REQUEST_LOG_DISABLED', 'The request log is off (log.enabled: false).');
     const parsed = parseRequestFilter(queryOf(request));
-    if ('error' in parsed) return sendAdminError(response, 400, 'INVALID_REQUEST', parsed.error);
+    if ('error' in parsed) return adminError(400, 'INVALID_REQUEST', parsed.error);
     await log.ready();
-    if (!log.isAvailable) return sendAdminError(response, 503, 'REQUEST_LOG_UNAVAILABLE', 'The request log could not be opened or stopped working; see the server log.');
+    if (!log.isAvailable) return adminError(503, 'REQUEST_LOG_UNAVAILABLE', 'The request log could not be opened or stopped working; see the server log.');
     try {
-      sendAdminJson(response, 200, await log.query(parsed.filter));
+      return adminJson(200, await log.query(parsed.filter));
     } catch (error) {
-      sendAdminError(response, 503, 'REQUEST_LOG_UNAVAILABLE', `The request log could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      return adminError(503, 'REQUEST_LOG_UNAVAILABLE', `The request log could not be read: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
 }

@@ -1,0 +1,106 @@
+import type { Clock, Random } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import type { DetourConfig } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import type { Observability } from '../observability/observability.js';
+import { logRequests } from '../observability/request-logging.js';
+import type { TargetStateSource } from '../observability/target-state.js';
+import { redactSecrets } from '../providers/shared/redact.js';
+import { storeStatusOf, type StoreStatus } from '../state/redis-status.js';
+import { buildEngine } from './build-engine.js';
+import { GatewayCore } from './gateway-core.js';
+import { toObservabilitySettings, topologyOf } from './observability-config.js';
+
+const storeModes = ['memory', 'connecting', 'redis', 'local-fallback'] as const;
+
+export interface BuildGatewayOptions {
+  logger?: Logger | undefined;
+  clock?: Clock | undefined;
+  random?: Random | undefined;
+  /**
+   * The server's observability (metrics, request log, statistics, SLOs, alerts, and the admin
+   * endpoints, dashboard and status page over them). Loaded only when asked for: a library
+   * gateway without it imports none of it.
+   */
+  observability?: false | { processMetrics?: boolean | undefined; targetState?: TargetStateSource | undefined };
+}
+
+/** A gateway built from a config: the core, and what it runs on. */
+export interface BuiltGateway {
+  core: GatewayCore;
+  engine: Engine;
+  observability: Observability | undefined;
+  /** Ends open event streams (dashboards), which would otherwise hold a transport's graceful close. */
+  endStreams(): void;
+  /** Ends event streams, stops observability, the engine and its state store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one way a config becomes a gateway, for the server and the library alike: the engine
+ * (with its state store), the route table, and when asked for, observability wired to the
+ * engine's events with the admin endpoints over it.
+ */
+export async function buildGateway(config: DetourConfig, options: BuildGatewayOptions = {}): Promise<BuiltGateway> {
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const built = await buildEngine(config, { clock, random: options.random, logger });
+  const engine = built.engine;
+  const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, logger });
+  let observability: Observability | undefined;
+  let closeAdmin: (() => void) | undefined;
+  let stopLogging: (() => void) | undefined;
+  if (options.observability) {
+    const wired = await wireObservability(config, core, { logger, clock, ...options.observability });
+    observability = wired.observability;
+    closeAdmin = wired.close;
+  } else if (options.logger) {
+    // Observability writes the request lines itself; without it, the logger alone is wired.
+    stopLogging = logRequests(engine.events, options.logger);
+  }
+  return {
+    core,
+    engine,
+    observability,
+    endStreams: () => closeAdmin?.(),
+    async close() {
+      closeAdmin?.();
+      stopLogging?.();
+      await observability?.close();
+      await built.close();
+    },
+  };
+}
+
+interface ObservabilityWiring {
+  logger: Logger;
+  clock: Clock;
+  processMetrics?: boolean | undefined;
+  targetState?: TargetStateSource | undefined;
+}
+
+async function wireObservability(config: DetourConfig, core: GatewayCore, wiring: ObservabilityWiring): Promise<{ observability: Observability; close(): void }> {
+  // Loaded on demand: metrics, SQLite and alerting stay out of a process that did not ask for them.
+  const [{ Observability }, { addAdminRoutes }] = await Promise.all([import('../observability/observability.js'), import('./admin/admin-routes.js')]);
+  const engine = core.engine;
+  const topology = topologyOf(engine.routes);
+  const settings = toObservabilitySettings(config);
+  const observability = new Observability(settings, {
+    events: engine.events,
+    topology,
+    clock: wiring.clock,
+    logger: wiring.logger,
+    redact: (text) => redactSecrets(text, settings.secrets),
+    targetState: wiring.targetState ?? { targets: () => engine.targets() },
+    processMetrics: wiring.processMetrics,
+  });
+  const stateStatus = (): StoreStatus => storeStatusOf(engine.resilience.store);
+  observability.metrics.onScrape(() => {
+    const status = stateStatus();
+    for (const mode of storeModes) observability.metrics.stateStoreMode.set({ mode }, status.mode === mode ? 1 : 0);
+    observability.metrics.stateStoreFallbacks.set(status.fallbacks);
+  });
+  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock });
+  return { observability, close: () => admin.close() };
+}

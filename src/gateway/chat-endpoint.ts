@@ -1,0 +1,117 @@
+import type { Clock } from '../core/clock.js';
+import { DetourError, invalidRequest } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { IngressCodec } from '../providers/types.js';
+import { encodeResult } from './encode-result.js';
+import { headerOf, jsonResponse, type GatewayResponse, type Handler, type RequestBody } from './http.js';
+import { requestIdOf } from './request-id.js';
+
+export interface ChatEndpointOptions {
+  engine: Engine;
+  clock: Clock;
+  maxBodyBytes: number;
+}
+
+/**
+ * One chat endpoint in one ingress format (`POST /v1/chat/completions`, `POST /v1/messages`):
+ * read the body, parse it, validate it in the codec's format, hand it to the engine, encode the
+ * answer for the client. Every client error is answered in the client's format here and never
+ * reaches an upstream. The same handler serves the HTTP server, `gateway.fetch` and the
+ * library's typed methods.
+ */
+export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    try {
+      const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
+      const { route, stream, wantsUsage } = codec.inspectRequest(body);
+      const result = await options.engine.handle({
+        id: requestId,
+        codec,
+        body: body as Record<string, unknown>,
+        route,
+        stream,
+        wantsUsage,
+        signal: request.signal,
+        receivedAt: context.receivedAt,
+        bodyBytes,
+      });
+      return encodeResult(result);
+    } catch (error) {
+      if (!(error instanceof DetourError)) throw error;
+      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      return refuse(codec, error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    }
+  };
+}
+
+/** The body as a value, and its size on the wire when it came over one (unknown for an in-process value). */
+async function parsedBody(body: RequestBody, limit: number): Promise<{ body: unknown; bodyBytes: number | undefined }> {
+  if (body.type === 'parsed') return { body: withoutUndefined(body.value), bodyBytes: undefined };
+  const raw = await body.read(limit);
+  try {
+    return { body: JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')), bodyBytes: typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength };
+  } catch {
+    throw invalidRequest('The request body is not valid JSON.', undefined, 'INVALID_JSON');
+  }
+}
+
+/**
+ * An in-process body's top level without `undefined` fields, as JSON would have dropped them
+ * (`{ temperature: undefined }` from a caller's spread is no temperature). A shallow copy: the
+ * caller's object is read, not copied deep, and must not change until the call has resolved.
+ */
+function withoutUndefined(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== undefined) copy[key] = field;
+  return copy;
+}
+
+interface Refusal {
+  requestId: string;
+  receivedAt: number;
+  engine: Engine;
+  clock: Clock;
+}
+
+/** A request refused before the engine, in the client's format. */
+function refuse(codec: IngressCodec, error: DetourError, refusal: Refusal): GatewayResponse {
+  const status = error.status ?? 400;
+  announceRejected(codec, status, error.code, refusal);
+  // The rest of an oversized body is not read: the connection cannot be reused after it.
+  const headers: Record<string, string> = error.code === 'BODY_TOO_LARGE' ? { 'x-request-id': refusal.requestId, connection: 'close' } : { 'x-request-id': refusal.requestId };
+  const response = jsonResponse(status, codec.encodeError({ status, code: error.code, message: error.message, param: error.param }), headers);
+  response.errorCode = error.code;
+  return response;
+}
+
+/**
+ * Tells observability about a request refused before the engine (bad JSON, an unknown route), so
+ * the request log and the metrics count every request. The route is not named: a client's
+ * invented model names must not become metric labels.
+ */
+function announceRejected(codec: IngressCodec, status: number, code: DetourError['code'], refusal: Refusal): void {
+  const events = refusal.engine.events;
+  if (!events.hasListeners('request.finished')) return;
+  events.emit('request.finished', {
+    requestId: refusal.requestId,
+    route: '(rejected)',
+    format: codec.format,
+    stream: false,
+    status,
+    attempts: [],
+    isFailover: false,
+    isDegraded: false,
+    errorCode: code,
+    startedAt: refusal.receivedAt,
+    latencyMs: refusal.clock.now() - refusal.receivedAt,
+    usage: () => undefined,
+    bodies: () => ({}),
+  });
+}
+
+/** A request body an in-process caller already holds. */
+export function parsedRequestBody(value: unknown): RequestBody {
+  return { type: 'parsed', value };
+}

@@ -1,0 +1,65 @@
+import type { Clock } from '../core/clock.js';
+import { DetourError } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { ingressCodecs } from '../providers/registry.js';
+import type { IngressCodec } from '../providers/types.js';
+import { chatEndpoint } from './chat-endpoint.js';
+import { gatewayError } from './error-format.js';
+import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
+import { modelsListBody } from './models-list.js';
+import { Routes } from './routes.js';
+
+export interface GatewayCoreOptions {
+  engine: Engine;
+  /** The one clock: every request's `receivedAt`, the models list's `created`. */
+  clock: Clock;
+  /** `server.max_body_bytes`: a larger request body is refused with 413. */
+  maxBodyBytes: number;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Detour without a transport, in the shape of Hono: one route table for every endpoint, and
+ * `handle(request) → response`. `server/` (node:http) and `library/` (`fetch`, in-process
+ * calls) only convert their I/O to and from it, so the faces cannot drift: the same 404, 405
+ * and 500, the same headers, the same bodies. A new endpoint is one line in `routes`.
+ */
+export class GatewayCore {
+  readonly routes = new Routes();
+  readonly engine: Engine;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(options: GatewayCoreOptions) {
+    this.engine = options.engine;
+    this.clock = options.clock;
+    this.logger = options.logger ?? silentLogger;
+    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes };
+    const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
+    // No client key is checked yet; Anthropic clients send theirs as `x-api-key`, or as a bearer token, and auth must take both.
+    const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);
+    const startedAtSeconds = Math.floor(options.clock.now() / 1000);
+    this.routes
+      .post('/v1/chat/completions', openai)
+      .post('/chat/completions', openai)
+      .post('/v1/messages', anthropic)
+      .get('/v1/models', (request) => jsonResponse(200, modelsListBody(options.engine.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
+      .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
+  }
+
+  /** Answers one request. Never rejects: a fault in a handler is a 500 in the client's format. */
+  async handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const match = this.routes.match(request.method, request.path);
+    if (match.type !== 'found') {
+      const isWrongMethod = match.type === 'wrong-method';
+      return gatewayError(request, isWrongMethod ? 405 : 404, isWrongMethod ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', `${request.method} ${request.path} is not served here`);
+    }
+    try {
+      return await match.handler(request, { receivedAt: this.clock.now(), params: match.params });
+    } catch (error) {
+      this.logger.error({ err: error instanceof DetourError ? error.message : error }, 'unhandled error in handler');
+      return gatewayError(request, 500, 'INTERNAL_ERROR', 'internal error');
+    }
+  }
+}
