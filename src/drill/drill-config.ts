@@ -3,6 +3,7 @@ import { ConfigError, loadConfigFile, validateConfig } from '../config/load.js';
 import type { DetourConfig } from '../config/schema.js';
 import type { WireFormat } from '../core/events.js';
 import { providerTypes } from '../providers/registry.js';
+import { describeScaling, scaleTimings, type ScaledTiming } from './timing-scale.js';
 
 /** A provider type's wire format, which its simulator speaks. */
 const simFormats: Readonly<Record<string, WireFormat>> = {
@@ -54,11 +55,17 @@ export interface DrillConfig {
   config: DetourConfig;
   /** What the drill changed that a reader of the report should know. */
   notes: string[];
+  /** Breaker and health timings shrunk with the scenario's incidents (empty at natural length). */
+  scaled: ScaledTiming[];
 }
 
 export interface DrillConfigOptions {
   /** Keep a request log at this path; off otherwise, so that a drill leaves no file behind. */
   requestLogPath?: string | undefined;
+  /** What the scenario's absolute times were multiplied by; below 1, breaker and health timings shrink with them. */
+  scale?: number | undefined;
+  /** The run's length, to name the shortest usable --duration when a timing cannot shrink that far. */
+  runMs?: number | undefined;
 }
 
 /**
@@ -87,12 +94,17 @@ export function toDrillConfig(config: DetourConfig, simUrls: ReadonlyMap<string,
     };
   });
   if (config.alerts.sinks.length > 0) notes.push(`${config.alerts.sinks.length} alert sink(s) not called: a drill must not page anyone`);
-  const raw = {
-    ...structuredClone(config),
+  // Cloned whole: the providers above still share objects (breaker, health_check) with the user's config, and scaling edits them.
+  const raw = structuredClone({
+    ...config,
     server: { ...config.server, host: '127.0.0.1', port: 0 },
     providers,
     log: options.requestLogPath === undefined ? { ...config.log, enabled: false } : { ...config.log, enabled: true, path: options.requestLogPath },
     alerts: { ...config.alerts, sinks: [] },
-  };
-  return { config: validateConfig(raw, { providerTypes: providerTypes(), env: {} }), notes };
+  });
+  const scale = options.scale ?? 1;
+  const scaled = scaleTimings(raw as unknown as Record<string, unknown>, scale, options.runMs ?? 0);
+  const scaling = describeScaling(scaled, scale);
+  if (scaling) notes.push(scaling);
+  return { config: validateConfig(raw, { providerTypes: providerTypes(), env: {} }), notes, scaled };
 }

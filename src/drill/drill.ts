@@ -3,6 +3,9 @@ import { simFormatOf } from './drill-config.js';
 import type { DrillReport, ScenarioReport } from './report-types.js';
 import { runScenario, type LiveProgress } from './run-scenario.js';
 import type { Scenario } from './scenario-schema.js';
+import { placeIncidents } from './scenario-timing.js';
+import { DurationTooShortError, scaleTimings } from './timing-scale.js';
+import { toMs } from '../sim/faults.js';
 
 export interface DrillOptions {
   /** The user's validated config. */
@@ -54,6 +57,16 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     }
   }
   if (!(options.rps > 0 && options.rps <= 5000)) throw new DrillSetupError('--rps must be above 0 and at most 5000');
+  // Refused before anything runs: a duration too short for the config's timings is known now, not after the first scenarios.
+  for (const scenario of options.scenarios) {
+    const timeline = placeIncidents(scenario, options.durationMs ?? toMs(scenario.duration));
+    try {
+      scaleTimings(structuredClone(options.config) as unknown as Record<string, unknown>, timeline.scale, timeline.runMs);
+    } catch (error) {
+      if (error instanceof DurationTooShortError) throw new DrillSetupError(`scenario ${scenario.name}: ${error.message}`);
+      throw error;
+    }
+  }
   const seed = options.seed ?? 1;
   const signal = options.signal ?? new AbortController().signal;
   const startedAt = new Date();

@@ -25,7 +25,7 @@ export interface CostSummary {
  */
 export class EventRecorder {
   readonly stateEvents: StateEvent[] = [];
-  /** Upstream attempts that failed, by Detour error code (refused connections included). */
+  /** Upstream attempts that failed, by Detour error code (refused connections and streams cut after their start included). */
   readonly attemptFailures = new Map<string, number>();
   attemptCount = 0;
   failovers = 0;
@@ -49,14 +49,16 @@ export class EventRecorder {
       }),
       events.on('attempt.failed', (event) => {
         if (event.route !== this.route) return;
-        const code = event.record.code ?? 'UNKNOWN';
-        this.attemptFailures.set(code, (this.attemptFailures.get(code) ?? 0) + 1);
+        this.countFailure(event.record.code ?? 'UNKNOWN');
       }),
       events.on('failover.performed', (event) => {
         if (event.route === this.route) this.failovers++;
       }),
       events.on('request.finished', (event) => {
-        if (event.route === this.route) this.finished.push(event);
+        if (event.route !== this.route) return;
+        this.finished.push(event);
+        // A stream that failed after its start: its attempt was recorded as a success at the first byte, so this is where the engine tells of its failure.
+        if (event.stream && event.target !== undefined && event.errorCode !== undefined && event.errorCode !== 'CLIENT_CLOSED') this.countFailure(event.errorCode);
       }),
     );
   }
@@ -71,6 +73,10 @@ export class EventRecorder {
       summary.usd += (cost.successUsd ?? 0) + cost.failedUsd + cost.hedgeUsd + cost.mirrorUsd;
     }
     return summary;
+  }
+
+  private countFailure(code: string): void {
+    this.attemptFailures.set(code, (this.attemptFailures.get(code) ?? 0) + 1);
   }
 
   stop(): void {

@@ -92,13 +92,17 @@ export function requestsChart(scenario: ScenarioReport): string {
       `${compactMs(bucket.startMs)}–${compactMs(bucket.startMs + series.bucketMs)}: ${series.targets.map((target, index) => `${target} ${bucket.served[index] ?? 0}`).join(', ')}, failed ${bucket.errors}`,
     );
     const segments: Array<{ value: number; color: string }> = [...series.targets.map((_, index) => ({ value: bucket.served[index] ?? 0, color: colorOf(index) })), { value: bucket.errors, color: errorColor }];
+    const rects: string[] = [];
     for (const segment of segments) {
       if (segment.value <= 0) continue;
       const top = f.y(stacked + segment.value);
       const height = f.y(stacked) - top;
-      bars.push(`<rect class="bar" x="${x}" y="${top.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${Math.max(0.5, height).toFixed(1)}" fill="${segment.color}"><title>${title}</title></rect>`);
+      rects.push(`<rect class="bar" x="${x}" y="${top.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${Math.max(0.5, height).toFixed(1)}" fill="${segment.color}"><title>${title}</title></rect>`);
       stacked += segment.value;
     }
+    const served = bucket.served.reduce((sum, count) => sum + count, 0);
+    // The counts ride along, so that a test (or a script) can check the bars against report.json.
+    if (rects.length > 0) bars.push(`<g class="bucket" data-start-ms="${bucket.startMs}" data-served="${served}" data-failed="${bucket.errors}">${rects.join('')}</g>`);
   }
   // Counts are whole: a low axis gets a tick per request, a higher one five (every nice ceiling from 10 up divides by 5).
   const tickCount = maxValue <= 5 ? maxValue : 5;
@@ -109,7 +113,8 @@ export function requestsChart(scenario: ScenarioReport): string {
 export function latencyChart(scenario: ScenarioReport): string {
   const series = scenario.series;
   const values = series.buckets.map((bucket) => bucket.p95Ms).filter((value): value is number => value !== null);
-  const maxValue = niceCeiling(Math.max(1, ...values, Math.min(scenario.slo.p95Ms, Math.max(1, ...values) * 2)));
+  const bound = scenario.p95Bound.ms;
+  const maxValue = niceCeiling(Math.max(1, ...values, bound === null ? 0 : Math.min(bound, Math.max(1, ...values) * 2)));
   const f = frame(scenario.durationMs, 200, maxValue);
   // A bucket without a success breaks the line: nothing was measured there, and a line across would say otherwise.
   const runs: string[][] = [[]];
@@ -124,7 +129,7 @@ export function latencyChart(scenario: ScenarioReport): string {
     runs[runs.length - 1]?.push(`${x},${y}`);
     dots.push(`<circle cx="${x}" cy="${y}" r="2" fill="#111827"><title>${escapeHtml(`${compactMs(bucket.startMs)}: p95 ${compactMs(bucket.p95Ms)}`)}</title></circle>`);
   }
-  const slo = scenario.slo.p95Ms <= maxValue ? `<line class="slo" x1="${margin.left}" x2="${width - margin.right}" y1="${f.y(scenario.slo.p95Ms).toFixed(1)}" y2="${f.y(scenario.slo.p95Ms).toFixed(1)}" stroke="${errorColor}" stroke-dasharray="6 4"><title>SLO p95 ${escapeHtml(compactMs(scenario.slo.p95Ms))}</title></line>` : '';
+  const slo = bound !== null && bound <= maxValue ? `<line class="slo" x1="${margin.left}" x2="${width - margin.right}" y1="${f.y(bound).toFixed(1)}" y2="${f.y(bound).toFixed(1)}" stroke="${errorColor}" stroke-dasharray="6 4"><title>p95 bound ${escapeHtml(compactMs(bound))}</title></line>` : '';
   const line = runs
     .filter((points) => points.length > 1)
     .map((points) => `<polyline points="${points.join(' ')}" fill="none" stroke="#111827" stroke-width="1.5"/>`)

@@ -30,8 +30,8 @@ ul { margin: 4px 0; padding-left: 20px; font-size: 13px; } li.failed { color: ${
 .note { color: #92400e; font-size: 13px; }
 `;
 
-function figure(label: string, value: string): string {
-  return `<div class="figure"><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`;
+function figure(label: string, value: string, field?: string): string {
+  return `<div class="figure"${field ? ` data-field="${field}"` : ''}><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`;
 }
 
 function badge(passed: boolean): string {
@@ -39,9 +39,10 @@ function badge(passed: boolean): string {
 }
 
 function summaryTable(report: DrillReport): string {
+  const cell = (field: string, text: string): string => `<td class="num" data-field="${field}">${escapeHtml(text)}</td>`;
   const rows = report.scenarios.map(
     (scenario) =>
-      `<tr><td><a href="#${escapeHtml(scenario.name)}">${escapeHtml(scenario.name)}</a></td><td class="num">${scenario.successRate === null ? '—' : formatRate(scenario.successRate)}</td><td class="num">${formatPercentiles(scenario.latencyMs)}</td><td class="num">${formatPercentiles(scenario.ttftMs)}</td><td class="num">${scenario.amplification?.toFixed(2) ?? '—'}</td><td class="num">${formatDetect(scenario.timeToDetectMs)}</td><td class="num">${formatRecover(scenario.timeToRecoverMs)}</td><td class="num">${formatUsd(scenario.costUsd)}</td><td>${badge(scenario.verdict.passed)}</td></tr>`,
+      `<tr data-scenario="${escapeHtml(scenario.name)}"><td><a href="#${escapeHtml(scenario.name)}">${escapeHtml(scenario.name)}</a></td>${cell('success', scenario.successRate === null ? '—' : formatRate(scenario.successRate))}${cell('latency', formatPercentiles(scenario.latencyMs))}${cell('ttft', formatPercentiles(scenario.ttftMs))}${cell('amplification', scenario.amplification?.toFixed(2) ?? '—')}${cell('detect', formatDetect(scenario.timeToDetectMs))}${cell('recover', formatRecover(scenario.recovery.ms, scenario.recovery.observedMs))}${cell('cost', formatUsd(scenario.costUsd))}<td data-field="verdict">${badge(scenario.verdict.passed)}</td></tr>`,
   );
   return `<table class="summary"><thead><tr><th>scenario</th><th>success</th><th>latency p50/95/99</th><th>TTFT p50/95/99</th><th>amplification</th><th>detect</th><th>recover</th><th>cost</th><th>verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -60,36 +61,41 @@ function list(entries: Record<string, number>): string {
 function scenarioSection(scenario: ScenarioReport): string {
   const requests = scenario.requests;
   const incidents = scenario.incidents.map((incident) => `<li>${escapeHtml(incident.label)} on ${escapeHtml(incident.on)}, ${formatMs(incident.startMs)} → ${formatMs(incident.endMs)}</li>`).join('');
-  const checks = scenario.verdict.checks.map((check) => `<li class="${check.passed ? '' : 'failed'}">${check.passed ? '✓' : '✗'} ${escapeHtml(check.name)}: ${escapeHtml(check.detail)}</li>`).join('');
+  const checks = scenario.verdict.checks.map((check) => `<li data-check="${escapeHtml(check.name)}" class="${check.passed ? '' : 'failed'}">${check.passed ? '✓' : '✗'} ${escapeHtml(check.name)}: ${escapeHtml(check.detail)}</li>`).join('');
   const events = scenario.stateEvents
     .slice(0, maxStateEvents)
     .map((event) => `<tr><td class="num">${compactMs(event.atMs)}</td><td>${escapeHtml(event.type)}</td><td>${escapeHtml(event.target)}</td><td>${escapeHtml(event.detail)}</td></tr>`)
     .join('');
-  const scaled = scenario.scale < 1 ? ` (scenario times ×${scenario.scale.toFixed(3)} of its ${formatMs(scenario.naturalDurationMs)})` : '';
+  const scaled =
+    scenario.scaledTimings.length === 0
+      ? ''
+      : `<p class="note scaled">Scaled with the incidents (×${scenario.scale.toFixed(3)}): ${escapeHtml(scenario.scaledTimings.map((timing) => `${timing.path} ${formatMs(timing.fromMs)} → ${formatMs(timing.toMs)}`).join(', '))}. Timeouts, backoff and fault latencies are not scaled.</p>`;
   return `<section id="${escapeHtml(scenario.name)}">
 <div class="head"><h2>${escapeHtml(scenario.name)}</h2>${badge(scenario.verdict.passed)}</div>
-<p class="meta">${escapeHtml(scenario.description)} Ran ${formatMs(scenario.durationMs)}${escapeHtml(scaled)}; hit: ${escapeHtml(scenario.affectedTargets.join(', '))}.</p>
+<p class="meta">${escapeHtml(scenario.description)} Hit: ${escapeHtml(scenario.affectedTargets.join(', '))}.</p>
+${scaled}
 <ul>${incidents}</ul>
 <div class="figures">
-${figure('client-visible success', scenario.successRate === null ? '—' : formatRate(scenario.successRate))}
+${figure('client-visible success (cut streams are failures)', scenario.successRate === null ? '—' : formatRate(scenario.successRate), 'success')}
 ${figure('latency p50/95/99', formatPercentiles(scenario.latencyMs))}
 ${figure('TTFT p50/95/99 (streams)', formatPercentiles(scenario.ttftMs))}
 ${figure('upstream calls per request', scenario.amplification?.toFixed(2) ?? '—')}
 ${figure('attempts per request (incl. refused)', scenario.attemptsPerRequest?.toFixed(2) ?? '—')}
 ${figure('time to detect', formatDetect(scenario.timeToDetectMs))}
-${figure('time to recover', formatRecover(scenario.timeToRecoverMs))}
+${figure(`recovery (limit ${compactMs(scenario.recovery.withinMs)})`, formatRecover(scenario.recovery.ms, scenario.recovery.observedMs))}
+${figure('back on the primary', formatRecover(scenario.timeToPrimaryMs, scenario.recovery.observedMs))}
 ${figure(`cost${scenario.unpricedRequests > 0 ? ` (${scenario.unpricedRequests} unpriced)` : ''}`, formatUsd(scenario.costUsd))}
-${figure('requests sent', String(requests.sent))}
-${figure('failed: errors / cut / hung / broken', `${requests.errors} / ${requests.cutStreams} / ${requests.hung} / ${requests.broken}`)}
-${figure('failovers', String(scenario.failovers))}
+${figure('requests sent', String(requests.sent), 'sent')}
+${figure('failed: errors / cut streams / hung / broken', `${requests.errors} / ${requests.cutStreams} / ${requests.hung} / ${requests.broken}`, 'failed')}
+${figure('failovers / served away from the first target', `${scenario.failovers} / ${scenario.servedAway}`)}
 ${figure('streams / with tools', `${requests.streams} / ${requests.withTools}`)}
 </div>
 <h3>Requests per target and failures over time (by send time, ${compactMs(scenario.series.bucketMs)} buckets)</h3>
 ${legend(scenario)}
 ${requestsChart(scenario)}
-<h3>p95 latency of successful requests (dashed: the SLO's ${compactMs(scenario.slo.p95Ms)})</h3>
+<h3>p95 latency of successful requests (dashed: the bound, ${compactMs(scenario.p95Bound.ms)})</h3>
 ${latencyChart(scenario)}
-<h3>Verdict (SLO: ${formatRate(scenario.slo.successRate)} success, p95 ≤ ${compactMs(scenario.slo.p95Ms)}, ${scenario.slo.source === 'route' ? "the route's" : 'the default'})</h3>
+<h3>Verdict (success ≥ ${formatRate(scenario.successBar.rate)}, p95 ≤ ${compactMs(scenario.p95Bound.ms)}, recovery ≤ ${compactMs(scenario.recovery.withinMs)})</h3>
 <ul>${checks}</ul>
 <h3>Client-visible errors</h3>${list(scenario.errorCodes)}
 <h3>Failed upstream attempts</h3>${list(scenario.upstreamFailures)}

@@ -21,8 +21,10 @@ export function formatDetect(ms: number | null): string {
   return ms === null ? 'never' : compactMs(ms);
 }
 
-export function formatRecover(ms: number | null): string {
-  return ms === null ? 'not seen' : compactMs(ms);
+/** A recovery time; `>1.5s` when it never came within the time observed after the incident. */
+export function formatRecover(ms: number | null, observedMs?: number): string {
+  if (ms !== null) return compactMs(ms);
+  return observedMs === undefined || observedMs === 0 ? '—' : `>${compactMs(observedMs)}`;
 }
 
 const headers = ['scenario', 'success', 'latency p50/95/99', 'TTFT p50/95/99', 'ampl.', 'detect', 'recover', 'cost', 'verdict'];
@@ -35,7 +37,7 @@ function row(scenario: ScenarioReport): string[] {
     formatPercentiles(scenario.ttftMs),
     scenario.amplification === null ? '—' : scenario.amplification.toFixed(2),
     formatDetect(scenario.timeToDetectMs),
-    formatRecover(scenario.timeToRecoverMs),
+    formatRecover(scenario.recovery.ms, scenario.recovery.observedMs),
     formatUsd(scenario.costUsd),
     scenario.verdict.passed ? 'PASS' : 'FAIL',
   ];
@@ -56,9 +58,11 @@ export function renderTable(report: DrillReport): string {
     const incidents = scenario.incidents.map((incident) => `${incident.label} on ${incident.on} ${formatMs(incident.startMs)}–${formatMs(incident.endMs)}`).join('; ');
     out.push(`${scenario.name}: ${scenario.requests.sent} requests over ${formatMs(scenario.durationMs)}${scenario.scale < 1 ? ` (times ×${scenario.scale.toFixed(3)})` : ''}; ${incidents}`);
     for (const check of failed) out.push(`  FAIL ${check.name}: ${check.detail}`);
-    if (scenario.requests.cutStreams > 0) out.push(`  streams cut after their first token: ${scenario.requests.cutStreams}${scenario.judging.countCutStreams ? '' : ' (not judged in the success rate by this scenario)'}`);
+    if (scenario.requests.cutStreams > 0) out.push(`  streams cut after their first token (failures): ${scenario.requests.cutStreams}`);
     const codes = Object.entries(scenario.errorCodes).map(([code, count]) => `${code} ×${count}`);
     if (codes.length > 0) out.push(`  client errors: ${codes.join(', ')}`);
+    const upstream = Object.entries(scenario.upstreamFailures).map(([code, count]) => `${code} ×${count}`);
+    out.push(`  failed upstream attempts: ${upstream.length > 0 ? upstream.join(', ') : 'none'}; failovers: ${scenario.failovers}; served away from the first target: ${scenario.servedAway}`);
     for (const warning of scenario.warnings) out.push(`  note: ${warning}`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);

@@ -63,8 +63,17 @@ export interface ScenarioReport {
   /** The targets the incidents hit ("the primary"). */
   affectedTargets: string[];
   requests: RequestCounts;
-  /** Client-visible success rate of the judged requests (cut streams left out when the scenario says so). */
+  /** Client-visible success rate of every request sent; a stream cut after its first bytes is a failure. */
   successRate: number | null;
+  /** The rate the success check judges against: the SLO, or the scenario's lowered bar with its reason. */
+  successBar: { rate: number; basis: string; reason: string | null };
+  /** The p95 latency bound: the calm p95 (successful requests sent outside the incidents) plus one failover's cost. */
+  p95Bound: { ms: number | null; baselineP95Ms: number | null; failoverCostMs: number | null };
+  /**
+   * Last incident's end → success (of every request sent from then on) back at the SLO: `ms` null
+   * when it never was within the `observedMs` left of the run; judged against `withinMs`.
+   */
+  recovery: { ms: number | null; withinMs: number; observedMs: number; basis: string };
   /** Successful requests, send to last byte. */
   latencyMs: Percentiles;
   /** Successful streams, send to first event. */
@@ -74,24 +83,29 @@ export interface ScenarioReport {
   upstreamCalls: number;
   /** Upstream attempts per client request as the engine counts them, refused connections included. */
   attemptsPerRequest: number | null;
+  /** Failovers, from the engine's `failover.performed` events. */
   failovers: number;
+  /** Successful requests served by a target other than the route's first: traffic moved, with or without a failover. */
+  servedAway: number;
   /** First incident's start → a hit target's circuit opens. */
   timeToDetectMs: number | null;
-  /** Last incident's end → the first request sent afterwards that a hit target served. */
+  /** Same as `recovery.ms`. */
   timeToRecoverMs: number | null;
+  /** Last incident's end → the first request sent afterwards that a hit target served (traffic back on the primary). */
+  timeToPrimaryMs: number | null;
   costUsd: number;
   unpricedRequests: number;
   servedBy: Record<string, number>;
   /** Client-visible error codes. */
   errorCodes: Record<string, number>;
-  /** Failed upstream attempts by code. */
+  /** Failed upstream attempts by code, from the engine's events: `attempt.failed`, and streams that failed after their start. */
   upstreamFailures: Record<string, number>;
   upstreamCallsByProvider: Record<string, number>;
   stateEvents: Array<{ atMs: number; type: string; target: string; detail: string }>;
   series: TimeSeries;
-  slo: { successRate: number; p95Ms: number; source: 'route' | 'default' };
-  /** What the scenario judges: the SLO at all, and cut streams in its success rate. */
-  judging: { slo: boolean; countCutStreams: boolean };
+  slo: { successRate: number; source: 'route' | 'default' };
+  /** Breaker and health timings the drill shrank with the incidents (empty at the natural length). */
+  scaledTimings: Array<{ path: string; fromMs: number; toMs: number }>;
   verdict: { passed: boolean; checks: VerdictCheck[] };
   warnings: string[];
 }

@@ -12,6 +12,7 @@ import { buildScenarioReport } from './scenario-report.js';
 import type { Scenario } from './scenario-schema.js';
 import { placeIncidents } from './scenario-timing.js';
 import { SimFleet } from './sim-fleet.js';
+import { routeHealthIntervalMs } from './timing-scale.js';
 
 /** What a progress display is told, a few times a second. */
 export interface LiveProgress {
@@ -61,11 +62,11 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const fleet = await SimFleet.start(options.config, options.seed);
   let gateway: RunningGateway | undefined;
   try {
-    const drill = toDrillConfig(options.config, fleet.urls(), { requestLogPath: options.requestLogPath });
+    const timeline = placeIncidents(scenario, options.durationMs ?? toMs(scenario.duration));
+    const drill = toDrillConfig(options.config, fleet.urls(), { requestLogPath: options.requestLogPath, scale: timeline.scale, runMs: timeline.runMs });
     gateway = await startGatewayServer(drill.config, { port: 0, host: '127.0.0.1', processMetrics: false });
     const route = gateway.engine.routes.resolve(options.route);
     if (!route || route.isDirect) throw new Error(`route "${options.route}" not found`);
-    const timeline = placeIncidents(scenario, options.durationMs ?? toMs(scenario.duration));
     const faults = buildFaultPlans(scenario, timeline, route, fleet.providers());
     const recorder = new EventRecorder(gateway.engine.events, options.route);
     const runStartedAt = Date.now();
@@ -88,6 +89,9 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       recorder,
       prices: toObservabilitySettings(drill.config).prices,
       upstreamCallsByProvider: fleet.callsByProvider(),
+      scaledTimings: drill.scaled,
+      healthIntervalMs: routeHealthIntervalMs(drill.config, options.route),
+      rps: options.rps,
     });
     if (options.signal.aborted) report.warnings.push(`stopped early: ${load.records.length} of the ${Math.floor((timeline.runMs / 1000) * options.rps)} planned requests were sent`);
     return { report, configNotes: drill.notes, records: load.records };

@@ -2,7 +2,7 @@ import type { CallRecord } from './client-call.js';
 import type { StateEvent } from './event-recorder.js';
 import { percentiles } from './percentiles.js';
 import type { RequestCounts } from './report-types.js';
-import type { ScenarioTimeline } from './scenario-timing.js';
+import type { ScenarioTimeline, Window } from './scenario-timing.js';
 
 /** Failures may arrive this much after the route's deadline and still count as in time (timers and the event loop are not exact). */
 const deadlineToleranceMs = 500;
@@ -23,10 +23,57 @@ export function countRequests(records: readonly CallRecord[], dropped: number, t
   return counts;
 }
 
-/** Success rate of the judged requests; cut streams are left out when the scenario does not count them. */
-export function successRate(counts: RequestCounts, countCutStreams: boolean): number | null {
-  const judged = counts.sent - (countCutStreams ? 0 : counts.cutStreams);
-  return judged === 0 ? null : counts.succeeded / judged;
+/** Success rate of every request sent: a stream cut after its first bytes is a failure, as its client saw it. */
+export function successRate(counts: RequestCounts): number | null {
+  return counts.sent === 0 ? null : counts.succeeded / counts.sent;
+}
+
+/** Share of the requests sent outside every incident's span: what no routing could have saved is the rest. */
+export function shareOutsideIncidents(timeline: ScenarioTimeline, records: readonly CallRecord[], runStartedAt: number): number | null {
+  if (records.length === 0) return null;
+  const inside = records.filter((record) => timeline.incidents.some((placed) => isWithin(record.startedAt - runStartedAt, placed.span))).length;
+  return (records.length - inside) / records.length;
+}
+
+function isWithin(atMs: number, span: Window): boolean {
+  return atMs >= span.startMs && atMs < span.endMs;
+}
+
+/** Fewer requests than this after the incident cannot show that success is back. */
+const minRecoverySample = 5;
+
+/**
+ * Last incident's end → the send time from which every later request, taken together, met the
+ * SLO's success rate: 0 when nothing failed after the end, null when success never came back
+ * before the run ended. By send time, as the client's traffic is: a request sent during the
+ * incident says nothing about whether Detour serves again.
+ */
+export function timeToRecover(timeline: ScenarioTimeline, records: readonly CallRecord[], runStartedAt: number, successRate: number): number | null {
+  const last = Math.max(...timeline.incidents.map((placed) => placed.span.endMs));
+  if (!Number.isFinite(last)) return null;
+  const end = runStartedAt + last;
+  const after = records.filter((record) => record.startedAt >= end).sort((a, b) => a.startedAt - b.startedAt);
+  let succeeded = 0;
+  let recoveredFrom: number | undefined;
+  // Walk back from the run's end: the earliest start of a suffix that meets the rate, starting with a success.
+  for (let index = after.length - 1; index >= 0; index--) {
+    const record = after[index] as CallRecord;
+    if (record.outcome === 'success') succeeded++;
+    const count = after.length - index;
+    if (record.outcome === 'success' && succeeded / count >= successRate && (count >= minRecoverySample || index === 0)) recoveredFrom = index;
+  }
+  if (recoveredFrom === undefined) return null;
+  return recoveredFrom === 0 ? 0 : (after[recoveredFrom] as CallRecord).startedAt - end;
+}
+
+/**
+ * Latency of the successful requests sent outside every incident: the scenario's own calm,
+ * before and after, so that a short run still has a sample worth a percentile.
+ */
+export function baselineLatency(timeline: ScenarioTimeline, records: readonly CallRecord[], runStartedAt: number): { p50: number | null; p95: number | null; samples: number } {
+  const sample = records.filter((record) => record.outcome === 'success' && !timeline.incidents.some((placed) => isWithin(record.startedAt - runStartedAt, placed.span)));
+  const figures = percentiles(sample.map((record) => record.latencyMs));
+  return { p50: figures.p50, p95: figures.p95, samples: sample.length };
 }
 
 export function latencyFigures(records: readonly CallRecord[]): { latencyMs: ReturnType<typeof percentiles>; ttftMs: ReturnType<typeof percentiles> } {
@@ -48,10 +95,10 @@ export function timeToDetect(timeline: ScenarioTimeline, events: readonly StateE
 
 /**
  * Last incident's end → the send time of the first request, sent after it, that a hit target
- * served. Sent after, not answered after: a slow answer started during the incident says
- * nothing about whether traffic came back.
+ * served: traffic back on the primary. Sent after, not answered after: a slow answer started
+ * during the incident says nothing about whether traffic came back.
  */
-export function timeToRecover(timeline: ScenarioTimeline, records: readonly CallRecord[], affected: readonly string[], runStartedAt: number): number | null {
+export function timeToPrimary(timeline: ScenarioTimeline, records: readonly CallRecord[], affected: readonly string[], runStartedAt: number): number | null {
   const last = Math.max(...timeline.incidents.map((placed) => placed.span.endMs));
   if (!Number.isFinite(last)) return null;
   const end = runStartedAt + last;

@@ -30,9 +30,45 @@ export const incidentSchema = z
   })
   .strict();
 
+/**
+ * Lowers a scenario's success-rate bar below the route's SLO, which only a written reason may do.
+ * `outside_incident`: the share of requests sent outside the incidents (what no routing could
+ * have saved is forgiven, nothing else), minus `allowance` (a share, 0.02 = two points) for the
+ * requests in flight at the edges.
+ */
+export const successBarSchema = z
+  .object({
+    min: z.union([z.number().gt(0).max(1), z.literal('outside_incident')]),
+    allowance: z.number().min(0).max(0.2).default(0.02),
+    reason: z.string().trim().min(10, 'say why this scenario may miss the route\'s SLO (at least a sentence)'),
+  })
+  .strict();
+
+export const verdictSchema = z
+  .object({
+    /** Absent: the route's SLO (99 % by default), as for any other traffic. */
+    success_rate: successBarSchema.optional(),
+    /**
+     * How soon after the incident's end success must be back at the SLO. Default: 2 s plus the
+     * longest health-check interval of the route's providers; written for the scenario's natural
+     * length and shrunk with it, like every absolute time.
+     */
+    recover_within: absoluteDurationSchema.optional(),
+    /** Earlier versions' switches, refused with a message that says what replaced them. */
+    slo: z.unknown().optional(),
+    count_cut_streams: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((verdict, context) => {
+    for (const key of ['slo', 'count_cut_streams'] as const) {
+      if (verdict[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: `${key} is no longer accepted: every scenario is judged on the route's SLO and counts cut streams as failures; lower the bar with success_rate: { min, reason }` });
+    }
+  });
+
 export const scenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    /** What goes wrong, without times: the report adds the times the run actually used. */
     description: z.string().min(1),
     /** The scenario's natural length; absolute times below are written for it. */
     duration: absoluteDurationSchema,
@@ -45,23 +81,12 @@ export const scenarioSchema = z
       .strict()
       .prefault({}),
     incidents: z.array(incidentSchema).min(1, 'a scenario needs at least one incident'),
-    verdict: z
-      .object({
-        /** Judge success rate and p95 latency against the route's SLO. Off for outages no routing can hide. */
-        slo: z.boolean().default(true),
-        /**
-         * Count streams cut after their first token as failures of the SLO. Such a stream cannot be
-         * retried invisibly (its start is already with the client); turn off to judge only how
-         * fast it ends, which the deadline check does anyway.
-         */
-        count_cut_streams: z.boolean().default(true),
-      })
-      .strict()
-      .prefault({}),
+    verdict: verdictSchema.prefault({}),
   })
   .strict();
 
 export type Scenario = z.infer<typeof scenarioSchema>;
+export type SuccessBar = z.infer<typeof successBarSchema>;
 export type Incident = z.infer<typeof incidentSchema>;
 export type IncidentFault = z.infer<typeof incidentFaultSchema>;
 export type IncidentScope = z.infer<typeof incidentScopeSchema>;

@@ -47,6 +47,25 @@ export function placeIncidents(scenario: Scenario, runMs: number): ScenarioTimel
   return { runMs, scale, incidents };
 }
 
+const scopeNames: Record<string, string> = { primary: 'the primary', backups: 'every backup', all: 'every target' };
+
+/** Which targets an incident hits, in words: "the primary", "target 2". */
+export function describeScope(incident: Incident): string {
+  const scope = typeof incident.on === 'number' ? `target ${incident.on}` : (scopeNames[incident.on] ?? incident.on);
+  return incident.keys === 'first' ? `${scope} (first key)` : scope;
+}
+
+/**
+ * The scenario's summary followed by its incidents with the times this run used, so that a
+ * description never says "for 30 s" of an incident that ran 1.5 s.
+ */
+export function describeRun(scenario: Scenario, timeline: ScenarioTimeline): string {
+  const summary = scenario.description.trim().replace(/([^.!?])$/, '$1.');
+  const parts = timeline.incidents.map((placed) => `${describeScope(placed.incident)}: ${placed.label} from ${formatMs(placed.span.startMs)} to ${formatMs(placed.span.endMs)} (${formatMs(placed.span.endMs - placed.span.startMs)})`);
+  const scaled = timeline.scale < 1 ? ` Times ×${timeline.scale.toFixed(3)} of the scenario's natural ${formatMs(toMs(scenario.duration))}.` : '';
+  return `${summary} In this ${formatMs(timeline.runMs)} run, ${parts.join('; ')}.${scaled}`;
+}
+
 function flapWindows(span: Window, flapMs: number): Window[] {
   const windows: Window[] = [];
   for (let start = span.startMs; start < span.endMs; start += 2 * flapMs) windows.push({ startMs: start, endMs: Math.min(start + flapMs, span.endMs) });

@@ -1,39 +1,87 @@
 import type { RouteConfig } from '../config/schema.js';
+import type { RouteSettings } from '../core/settings.js';
 import { formatMs } from './duration.js';
 import type { RequestCounts, ScenarioReport, VerdictCheck } from './report-types.js';
-import type { Scenario } from './scenario-schema.js';
+import type { SuccessBar } from './scenario-schema.js';
 
-/** What a route must meet: its configured SLO, or 99 % success and p95 within its timeout. */
-export function sloOf(route: RouteConfig, timeoutMs: number): ScenarioReport['slo'] {
+/** What a route must meet: its configured SLO success rate, or 99 %. */
+export function sloOf(route: RouteConfig): ScenarioReport['slo'] {
   const successRate = route.slo?.success_rate;
-  const p95Ms = route.slo?.p95_ms;
-  return { successRate: successRate ?? 0.99, p95Ms: p95Ms ?? timeoutMs, source: successRate !== undefined || p95Ms !== undefined ? 'route' : 'default' };
+  return { successRate: successRate ?? 0.99, source: successRate !== undefined ? 'route' : 'default' };
 }
 
-type Judged = Pick<ScenarioReport, 'successRate' | 'latencyMs' | 'slo'> & { requests: RequestCounts };
+/**
+ * The success rate a scenario is judged on: the route's SLO, or a lower bar the scenario states
+ * with its reason. `outside_incident` is the share of requests sent outside the incidents minus
+ * the allowance; a bar is never above the SLO.
+ */
+export function successBarOf(slo: ScenarioReport['slo'], bar: SuccessBar | undefined, shareOutside: number | null): ScenarioReport['successBar'] {
+  if (!bar) return { rate: slo.successRate, basis: `the route's SLO (${slo.source === 'route' ? 'models.*.slo.success_rate' : 'default 99%'})`, reason: null };
+  if (bar.min === 'outside_incident') {
+    const outside = shareOutside ?? 0;
+    const rate = Math.max(0, Math.min(slo.successRate, outside - bar.allowance));
+    return { rate, basis: `the ${formatRate(outside)} of requests sent outside the incident, minus a ${formatPoints(bar.allowance)} allowance`, reason: bar.reason };
+  }
+  return { rate: Math.min(slo.successRate, bar.min), basis: `lowered by the scenario to ${formatRate(bar.min)}`, reason: bar.reason };
+}
 
 /**
- * The checks a scenario passes or fails. The SLO (success rate, p95) is judged unless the
- * scenario turns it off; that every failure was a clear error, in time, is judged always:
- * a gateway that cannot answer must still say so, promptly.
+ * The p95 bound: the scenario's own calm p95 plus what one failover costs on this route: its
+ * attempts on the failing target, each as long as a calm median answer, the backoffs between
+ * them, and the next target's answer; or the hedge delay plus that answer when the route hedges
+ * and that is cheaper. Waiting out an attempt timeout is not in it: a route that must wait its
+ * `attempt_timeout_ms` to leave a slow target shows it here.
  */
-export function judge(scenario: Scenario, figures: Judged, timeoutMs: number): ScenarioReport['verdict'] {
+export function p95BoundOf(baseline: { p50: number | null; p95: number | null }, route: RouteSettings): ScenarioReport['p95Bound'] {
+  if (baseline.p95 === null || baseline.p50 === null) return { ms: null, baselineP95Ms: null, failoverCostMs: null };
+  const { attempts, backoffMs, maxBackoffMs } = route.retry;
+  let backoffs = 0;
+  for (let retry = 0; retry < attempts - 1; retry++) backoffs += Math.min(maxBackoffMs, backoffMs * 2 ** retry);
+  const retryCost = attempts * baseline.p50 + backoffs;
+  const hedgeAfter = route.hedge.isEnabled ? route.hedge.afterMs : undefined;
+  const failoverCostMs = Math.round(hedgeAfter !== undefined ? Math.min(retryCost, hedgeAfter + baseline.p50) : retryCost);
+  return { ms: baseline.p95 + failoverCostMs, baselineP95Ms: baseline.p95, failoverCostMs };
+}
+
+type Judged = Pick<ScenarioReport, 'successRate' | 'latencyMs' | 'successBar' | 'p95Bound' | 'recovery' | 'slo'> & { requests: RequestCounts };
+
+/**
+ * The checks a scenario passes or fails, always all four: success rate against its bar, p95
+ * against its bound, recovery in time, and every failure a clear error within the deadline (a
+ * gateway that cannot answer must still say so, promptly).
+ */
+export function judge(figures: Judged, timeoutMs: number): ScenarioReport['verdict'] {
   const checks: VerdictCheck[] = [];
-  const { requests, slo } = figures;
-  if (scenario.verdict.slo) {
-    const rate = figures.successRate;
-    checks.push({
-      name: 'success rate',
-      passed: rate !== null && rate >= slo.successRate,
-      detail: rate === null ? 'no request was judged' : `${formatRate(rate)} (SLO ≥ ${formatRate(slo.successRate)})`,
-    });
-    const p95 = figures.latencyMs.p95;
-    checks.push({
-      name: 'p95 latency',
-      passed: p95 !== null && p95 <= slo.p95Ms,
-      detail: p95 === null ? 'no successful request' : `${formatMs(p95)} (SLO ≤ ${formatMs(slo.p95Ms)})`,
-    });
-  }
+  const { requests, successBar, p95Bound, recovery } = figures;
+  const rate = figures.successRate;
+  const recoveryText = recovery.ms === null ? `success not back at ${formatRate(figures.slo.successRate)} in the ${formatMs(recovery.observedMs)} after the incident` : `success back at ${formatRate(figures.slo.successRate)} ${formatMs(recovery.ms)} after the incident`;
+  checks.push({
+    name: 'success rate',
+    passed: rate !== null && rate >= successBar.rate,
+    detail:
+      rate === null
+        ? 'no request was sent'
+        : `${formatRate(rate)} of ${requests.sent} (bar ≥ ${formatRate(successBar.rate)}: ${successBar.basis}${successBar.reason ? `, because ${successBar.reason.replace(/\.$/, '')}` : ''}; ${requests.cutStreams} cut stream(s) counted as failures); ${recoveryText}`,
+  });
+  const p95 = figures.latencyMs.p95;
+  checks.push({
+    name: 'p95 latency',
+    passed: p95 !== null && p95Bound.ms !== null && p95 <= p95Bound.ms,
+    detail:
+      p95 === null
+        ? 'no successful request'
+        : p95Bound.ms === null
+          ? `${formatMs(p95)}, but no calm baseline was measured to judge it by`
+          : `${formatMs(p95)} (bound ≤ ${formatMs(p95Bound.ms)}: the calm p95 ${formatMs(p95Bound.baselineP95Ms ?? 0)} + one failover ${formatMs(p95Bound.failoverCostMs ?? 0)})`,
+  });
+  checks.push({
+    name: 'recovery',
+    passed: recovery.ms !== null ? recovery.ms <= recovery.withinMs : recovery.observedMs === 0,
+    detail:
+      recovery.observedMs === 0
+        ? 'not judged: the incident lasted until the end of the run'
+        : `${recoveryText} (limit ${formatMs(recovery.withinMs)}: ${recovery.basis})`,
+  });
   const unclear = requests.hung + requests.broken + requests.late;
   checks.push({
     name: 'clear errors in time',
@@ -49,4 +97,9 @@ export function judge(scenario: Scenario, figures: Judged, timeoutMs: number): S
 export function formatRate(rate: number): string {
   const percent = rate * 100;
   return `${percent >= 99.95 && percent < 100 ? percent.toFixed(2) : percent.toFixed(1)}%`;
+}
+
+function formatPoints(share: number): string {
+  const points = share * 100;
+  return `${Number.isInteger(points) ? points : points.toFixed(1)}-point`;
 }

@@ -42,15 +42,17 @@ ${targets}
 describe('detour drill', () => {
   it('exits 0 and writes report.json and report.html into a new folder when every verdict passes', async () => {
     const { dir, config } = workspace('      - { provider: primary, model: gpt-4o-mini }\n      - { provider: backup, model: llama-3.3-70b-versatile }');
-    const result = await run(['drill', '--config', config, '--scenario', 'brownout', '--duration', '2s', '--rps', '10', '--no-progress'], dir);
+    const result = await run(['drill', '--config', config, '--scenario', 'outage', '--duration', '2s', '--rps', '10', '--no-progress'], dir);
     expect(result.stderr).toContain('nothing real is called');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/brownout\s+100\.0%.*PASS/);
+    expect(result.stdout).toMatch(/outage\s+100\.0%.*PASS/);
+    // The breaker's cooldown shrank with the incidents, and the report says so.
+    expect(result.stdout).toContain('breaker.open_ms 30 s → 1 s');
     const folder = /Report: (.*)report\.html/.exec(result.stdout)?.[1];
     expect(folder).toMatch(/detour-drill-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\/$/);
     const report = JSON.parse(readFileSync(join(folder ?? '', 'report.json'), 'utf8')) as { passed: boolean; scenarios: Array<{ name: string }> };
     expect(report.passed).toBe(true);
-    expect(report.scenarios.map((scenario) => scenario.name)).toEqual(['brownout']);
+    expect(report.scenarios.map((scenario) => scenario.name)).toEqual(['outage']);
     expect(readFileSync(join(folder ?? '', 'report.html'), 'utf8')).toContain('<svg class="chart timeline-chart"');
   });
 
@@ -62,6 +64,13 @@ describe('detour drill', () => {
     expect(result.stdout).toContain('FAIL success rate');
     expect(result.stdout).toContain('single target');
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toMatchObject({ passed: false });
+  });
+
+  it('exits 2 on a duration too short for the breaker, naming the timing and the shortest usable one', async () => {
+    const { dir, config } = workspace('      - { provider: primary, model: gpt-4o-mini }\n      - { provider: backup, model: llama-3.3-70b-versatile }');
+    const result = await run(['drill', '--config', config, '--scenario', 'outage', '--duration', '150ms', '--no-progress'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--duration 150 ms is too short for breaker\.open_ms \(30 s\): scaled ×0\.00\d with the incidents it would be 75 ms, under the 100 ms a drill can honour; use --duration 1s or more/);
   });
 
   it('exits 2 on a scenario or route that does not exist', async () => {

@@ -5,9 +5,11 @@ import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { runDrill } from '../../src/drill/drill.js';
-import type { DrillReport, ScenarioReport } from '../../src/drill/report-types.js';
+import type { DrillReport, ScenarioReport, VerdictCheck } from '../../src/drill/report-types.js';
 import { writeReport } from '../../src/drill/report-files.js';
+import { formatRecover } from '../../src/drill/report-table.js';
 import { resolveScenarios } from '../../src/drill/scenarios.js';
+import { formatRate } from '../../src/drill/verdict.js';
 import { providerTypes } from '../../src/providers/registry.js';
 
 const chromiumPath = '/usr/bin/chromium';
@@ -42,14 +44,19 @@ const config = validateConfig(
 );
 
 let report: DrillReport;
-let drillMs = 0;
+
+/**
+ * Whether Detour serves again as soon as every upstream is back after a total outage. Today it
+ * does not: every circuit stays open for its (scaled) cooldown after the upstreams recovered,
+ * and each request meanwhile fails with NO_TARGET_AVAILABLE. The resilience issue (14) changes
+ * that; once it is on main this flips to true and the total-outage drill must PASS.
+ */
+const servesAgainAtOnce = false;
 
 beforeAll(async () => {
-  const started = Date.now();
-  // Four scenarios of 3 s at 20 requests per second: their natural 60 s, scaled by 0.05.
-  report = await runDrill({ config, configPath: 'inline', scenarios: resolveScenarios('outage,brownout,rate-limit-storm,total-outage'), durationMs: 3000, rps: 20, seed: 7 });
-  drillMs = Date.now() - started;
-}, 60_000);
+  // Six scenarios of 3 s at 20 requests per second: their natural 60 s, scaled by 0.05.
+  report = await runDrill({ config, configPath: 'inline', scenarios: resolveScenarios('outage,brownout,rate-limit-storm,latency-spike,stream-stall,total-outage'), durationMs: 3000, rps: 20, seed: 7 });
+}, 120_000);
 
 function scenario(name: string): ScenarioReport {
   const found = report.scenarios.find((candidate) => candidate.name === name);
@@ -57,26 +64,55 @@ function scenario(name: string): ScenarioReport {
   return found;
 }
 
+function check(result: ScenarioReport, name: string): VerdictCheck {
+  const found = result.verdict.checks.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no ${name} check in ${result.name}`);
+  return found;
+}
+
+describe('every scenario is judged on what its clients saw', () => {
+  it('has the same four checks everywhere, the success rate against the route`s SLO unless the scenario states why not', () => {
+    for (const result of report.scenarios) {
+      expect(result.verdict.checks.map((each) => each.name)).toEqual(['success rate', 'p95 latency', 'recovery', 'clear errors in time']);
+      expect(result.verdict.passed).toBe(result.verdict.checks.every((each) => each.passed));
+      expect(result.successRate).toBe(result.requests.succeeded / result.requests.sent);
+      if (result.name === 'total-outage') continue;
+      expect(result.successBar).toMatchObject({ rate: 0.99, reason: null });
+    }
+  });
+
+  it('shrinks the breaker`s timings with the incidents, says so, and describes the times it used', () => {
+    const result = scenario('outage');
+    expect(result.scaledTimings).toContainEqual({ path: 'breaker.open_ms', fromMs: 30_000, toMs: 1500 });
+    expect(report.notes.join('\n')).toContain('breaker.open_ms 30 s → 1.5 s');
+    expect(result.description).toContain('the primary: connections refused from 500 ms to 2 s (1.5 s)');
+    expect(result.description).not.toContain('30 s');
+  });
+});
+
 describe('a short drill with a healthy backup', () => {
-  it.each(['outage', 'brownout', 'rate-limit-storm'])('%s: every client request succeeds, and upstream calls stay under 1.5 per request', (name) => {
+  it.each(['outage', 'brownout', 'rate-limit-storm'])('%s: every client request succeeds, success never dips after the incident, upstream calls stay under 1.5 per request', (name) => {
     const result = scenario(name);
     expect(result.requests.sent).toBeGreaterThanOrEqual(55);
     expect(result.requests.streams).toBeGreaterThan(10);
     expect(result.requests.withTools).toBeGreaterThan(5);
     expect(result.requests.anthropicFormat).toBeGreaterThan(3);
     expect(result.successRate).toBe(1);
-    expect(result.requests.succeeded).toBe(result.requests.sent);
-    expect(result.amplification).not.toBeNull();
+    expect(check(result, 'success rate').passed).toBe(true);
+    expect(result.recovery.ms).toBe(0);
+    expect(check(result, 'recovery').passed).toBe(true);
     expect(result.amplification).toBeLessThan(1.5);
-    expect(result.verdict.checks.find((check) => check.name === 'clear errors in time')?.passed).toBe(true);
+    expect(check(result, 'clear errors in time').passed).toBe(true);
   });
 
-  it('outage: the primary really went away, and the backup answered in its own wire format', () => {
+  it('outage: the primary really went away, the engine`s failed attempts and failovers are counted, and the backup answered in its own wire format', () => {
     const result = scenario('outage');
     // Refused connections never reach the simulator's count, but the engine saw them.
     expect(result.upstreamFailures.UPSTREAM_CONNECT_FAILED).toBeGreaterThan(0);
+    expect(result.failovers).toBeGreaterThan(0);
     expect(result.attemptsPerRequest).toBeGreaterThan(result.amplification ?? Infinity);
     expect(result.servedBy['backup/claude-3-5-haiku-latest']).toBeGreaterThan(0);
+    expect(result.servedAway).toBe(result.servedBy['backup/claude-3-5-haiku-latest']);
     expect(result.incidents[0]).toMatchObject({ startMs: 500, endMs: 2000 });
   });
 
@@ -93,35 +129,89 @@ describe('a short drill with a healthy backup', () => {
   });
 });
 
+describe('latency-spike', () => {
+  it('fails when p95 is far above the calm baseline, however far below the route`s deadline it is', () => {
+    const result = scenario('latency-spike');
+    const p95 = result.latencyMs.p95 ?? 0;
+    const bound = result.p95Bound;
+    expect(bound.baselineP95Ms).not.toBeNull();
+    // Requests sent to the slow primary wait out the 4 s attempt timeout (2 s for a stream's first token) before they fail over.
+    expect(p95).toBeGreaterThan(2 * (bound.baselineP95Ms ?? Infinity));
+    expect(p95).toBeLessThan(timeoutMs);
+    expect(bound.ms).toBe((bound.baselineP95Ms ?? 0) + (bound.failoverCostMs ?? 0));
+    expect(check(result, 'p95 latency')).toMatchObject({ passed: false });
+    expect(check(result, 'p95 latency').detail).toMatch(/^\d+(\.\d+)? s \(bound ≤ [\d.]+ (s|ms): the calm p95 [\d.]+ (s|ms) \+ one failover [\d.]+ (s|ms)\)$/);
+    expect(result.verdict.passed).toBe(false);
+    expect(result.upstreamFailures.UPSTREAM_ATTEMPT_TIMEOUT).toBeGreaterThan(0);
+  });
+});
+
+describe('stream-stall', () => {
+  it('counts streams cut by an error event after their first bytes as failures: in the rate, the upstream failures and the verdict', () => {
+    const result = scenario('stream-stall');
+    expect(result.requests.cutStreams).toBeGreaterThan(0);
+    expect(result.errorCodes.UPSTREAM_STREAM_IDLE_TIMEOUT).toBe(result.requests.cutStreams);
+    expect(result.successRate).toBe((result.requests.sent - result.requests.cutStreams - result.requests.errors) / result.requests.sent);
+    // The engine recorded the attempt a success at its first byte; its failure came with the request's end, and is counted from it.
+    expect(result.upstreamFailures.UPSTREAM_STREAM_IDLE_TIMEOUT).toBeGreaterThanOrEqual(result.requests.cutStreams);
+    expect(check(result, 'success rate')).toMatchObject({ passed: false });
+    expect(check(result, 'success rate').detail).toContain(`${result.requests.cutStreams} cut stream(s) counted as failures`);
+    expect(result.verdict.passed).toBe(false);
+  });
+});
+
 describe('a total outage', () => {
   it('answers every failed request with a clear error within the deadline, and nothing hangs', () => {
     const result = scenario('total-outage');
     const failed = result.requests.sent - result.requests.succeeded;
     expect(failed).toBeGreaterThan(0);
     expect(result.requests.errors).toBe(failed);
-    expect(result.requests.hung).toBe(0);
-    expect(result.requests.broken).toBe(0);
-    expect(result.requests.late).toBe(0);
+    expect(result.requests.hung + result.requests.broken + result.requests.late).toBe(0);
     for (const code of Object.keys(result.errorCodes)) expect(code).toMatch(/^[A-Z][A-Z_]+$/);
-    expect(result.verdict.passed).toBe(true);
-    expect(result.judging.slo).toBe(false);
+    expect(check(result, 'clear errors in time').passed).toBe(true);
   });
 
-  it('whole drill stayed short: the scenario times were scaled, not the drill padded', () => {
-    expect(report.passed).toBe(true);
-    expect(drillMs).toBeLessThan(40_000);
+  it('forgives only the requests sent during the incident, with its reason and allowance stated', () => {
+    const result = scenario('total-outage');
+    expect(result.successBar.reason).toBe('no routing can serve a request while every upstream refuses connections');
+    // The incident is 1 s–1.5 s of 3 s: about a sixth of the requests were sent into it.
+    expect(result.successBar.rate).toBeGreaterThan(0.75);
+    expect(result.successBar.rate).toBeLessThan(0.87);
+    expect(result.successBar.basis).toMatch(/^the \d+\.\d% of requests sent outside the incident, minus a 2-point allowance$/);
+  });
+
+  it(servesAgainAtOnce ? 'passes: Detour serves again as soon as the upstreams are back' : 'fails, naming the recovery time: circuits keep failing requests after the upstreams recovered', () => {
+    const result = scenario('total-outage');
+    if (servesAgainAtOnce) {
+      expect(result.verdict).toMatchObject({ passed: true });
+      expect(result.recovery.ms).not.toBeNull();
+      return;
+    }
+    expect(result.verdict.passed).toBe(false);
+    expect(result.errorCodes.NO_TARGET_AVAILABLE).toBeGreaterThan(0);
+    expect(check(result, 'success rate').passed).toBe(false);
+    const recovery = check(result, 'recovery');
+    expect(recovery.passed).toBe(false);
+    expect(recovery.detail).toMatch(/^success (not back at 99\.0% in the 1\.5 s after the incident|back at 99\.0% [\d.]+ (s|ms) after the incident) \(limit [\d.]+ ms: 2 s ×0\.050 with the run/);
+    expect(check(result, 'success rate').detail).toContain(recovery.detail.split(' (limit')[0]);
+  });
+
+  it('the drill as a whole fails when one scenario does', () => {
+    expect(report.passed).toBe(false);
+    expect(report.complete).toBe(true);
   });
 });
 
 describe('the HTML report', () => {
-  it('opens in headless Chromium without errors and shows the timeline chart', async (context) => {
+  it('opens in headless Chromium without errors, shows the timeline charts, and its numbers are the JSON`s', async (context) => {
     if (!existsSync(chromiumPath)) {
       if (process.env.CI) throw new Error(`${chromiumPath} is missing, and CI is set`);
       context.skip(`${chromiumPath} is missing: install Debian's chromium to run this test`);
     }
     const directory = mkdtempSync(join(tmpdir(), 'detour-drill-report-'));
     const paths = writeReport(report, directory);
-    expect(JSON.parse(readFileSync(paths.json, 'utf8'))).toMatchObject({ version: 1, route: 'chat', passed: true });
+    const json = JSON.parse(readFileSync(paths.json, 'utf8')) as DrillReport;
+    expect(json).toMatchObject({ version: 1, route: 'chat', passed: false });
     const html = readFileSync(paths.html, 'utf8');
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org)/);
     const browser = await chromium.launch({
@@ -139,7 +229,7 @@ describe('the HTML report', () => {
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(`file://${paths.html}`);
       const charts = page.locator('svg.timeline-chart');
-      expect(await charts.count()).toBe(4);
+      expect(await charts.count()).toBe(json.scenarios.length);
       const first = charts.first();
       expect(await first.isVisible()).toBe(true);
       const box = await first.boundingBox();
@@ -147,7 +237,25 @@ describe('the HTML report', () => {
       expect(box?.height).toBeGreaterThan(100);
       expect(await first.locator('rect.bar').count()).toBeGreaterThan(10);
       expect(await first.locator('rect.incident').count()).toBeGreaterThan(0);
-      expect(await page.locator('table.summary tbody tr').count()).toBe(4);
+      expect(await page.locator('table.summary tbody tr').count()).toBe(json.scenarios.length);
+      for (const [index, result] of json.scenarios.entries()) {
+        const row = page.locator(`table.summary tr[data-scenario="${result.name}"]`);
+        expect(await row.locator('[data-field="success"]').textContent()).toBe(formatRate(result.successRate ?? 0));
+        expect(await row.locator('[data-field="verdict"]').textContent()).toBe(result.verdict.passed ? 'PASS' : 'FAIL');
+        expect(await row.locator('[data-field="recover"]').textContent()).toBe(formatRecover(result.recovery.ms, result.recovery.observedMs));
+        const section = page.locator(`section#${result.name}`);
+        expect(await section.locator('[data-field="success"] b').textContent()).toBe(formatRate(result.successRate ?? 0));
+        const { errors, cutStreams, hung, broken } = result.requests;
+        expect(await section.locator('[data-field="failed"] b').textContent()).toBe(`${errors} / ${cutStreams} / ${hung} / ${broken}`);
+        for (const verdictCheck of result.verdict.checks) {
+          expect(await section.locator(`li[data-check="${verdictCheck.name}"]`).textContent()).toBe(`${verdictCheck.passed ? '✓' : '✗'} ${verdictCheck.name}: ${verdictCheck.detail}`);
+        }
+        // The bars add up to what the JSON says was sent, served and failed: cut streams among the failures.
+        const buckets = charts.nth(index).locator('g.bucket');
+        const counts = await buckets.evaluateAll((groups) => groups.map((group) => [Number(group.getAttribute('data-served')), Number(group.getAttribute('data-failed'))]));
+        expect(counts.reduce((sum, [served]) => sum + (served ?? 0), 0)).toBe(result.requests.succeeded);
+        expect(counts.reduce((sum, [, failed]) => sum + (failed ?? 0), 0)).toBe(result.requests.sent - result.requests.succeeded);
+      }
       expect(problems).toEqual([]);
       // Self-contained: the page itself is the only thing loaded.
       expect(requests).toEqual([`file://${paths.html}`]);
