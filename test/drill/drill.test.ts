@@ -7,13 +7,13 @@ import { validateConfig } from '../../src/config/load.js';
 import { runDrill } from '../../src/drill/drill.js';
 import type { DrillReport, ScenarioReport, VerdictCheck } from '../../src/drill/report-types.js';
 import { writeReport } from '../../src/drill/report-files.js';
-import { formatRecover } from '../../src/drill/report-table.js';
+import { formatRecover, renderTable } from '../../src/drill/report-table.js';
 import { resolveScenarios } from '../../src/drill/scenarios.js';
 import { formatRate } from '../../src/drill/verdict.js';
 import { providerTypes } from '../../src/providers/registry.js';
 
 const chromiumPath = '/usr/bin/chromium';
-const timeoutMs = 8000;
+const timeoutMs = 12_000;
 
 /**
  * A primary with two keys and a backup of another wire format (so failover translates), with
@@ -34,8 +34,9 @@ const config = validateConfig(
         ],
         retry: { attempts: 2, backoff_ms: 50, max_backoff_ms: 200 },
         timeout_ms: timeoutMs,
-        attempt_timeout_ms: 4000,
-        first_token_timeout_ms: 2000,
+        // Slow enough to leave a slow primary that latency-spike's p95 stands far above any calm baseline, even on a loaded machine.
+        attempt_timeout_ms: 6000,
+        first_token_timeout_ms: 4000,
         stream_idle_timeout_ms: 2000,
       },
     },
@@ -54,9 +55,12 @@ let report: DrillReport;
 const servesAgainAtOnce = false;
 
 beforeAll(async () => {
-  // Six scenarios of 3 s at 20 requests per second: their natural 60 s, scaled by 0.05.
-  report = await runDrill({ config, configPath: 'inline', scenarios: resolveScenarios('outage,brownout,rate-limit-storm,latency-spike,stream-stall,total-outage'), durationMs: 3000, rps: 20, seed: 7 });
-}, 120_000);
+  // Five scenarios of 3 s at 20 requests per second: their natural 60 s, scaled by 0.05.
+  const short = await runDrill({ config, configPath: 'inline', scenarios: resolveScenarios('outage,brownout,rate-limit-storm,latency-spike,stream-stall'), durationMs: 3000, rps: 20, seed: 7 });
+  // A total outage of 1 s in 6 s, so that its circuits surely open (a 3 s cooldown) however loaded the machine.
+  const total = await runDrill({ config, configPath: 'inline', scenarios: resolveScenarios('total-outage'), durationMs: 6000, rps: 20, seed: 7 });
+  report = { ...short, notes: [...new Set([...short.notes, ...total.notes])], scenarios: [...short.scenarios, ...total.scenarios], passed: short.passed && total.passed };
+}, 150_000);
 
 function scenario(name: string): ScenarioReport {
   const found = report.scenarios.find((candidate) => candidate.name === name);
@@ -107,8 +111,8 @@ describe('a short drill with a healthy backup', () => {
 
   it('outage: the primary really went away, the engine`s failed attempts and failovers are counted, and the backup answered in its own wire format', () => {
     const result = scenario('outage');
-    // Refused connections never reach the simulator's count, but the engine saw them.
-    expect(result.upstreamFailures.UPSTREAM_CONNECT_FAILED).toBeGreaterThan(0);
+    // Refused connections (or, on a pooled connection, resets) never reach the simulator's count, but the engine saw them.
+    expect((result.upstreamFailures.UPSTREAM_CONNECT_FAILED ?? 0) + (result.upstreamFailures.UPSTREAM_CONNECTION_RESET ?? 0)).toBeGreaterThan(0);
     expect(result.failovers).toBeGreaterThan(0);
     expect(result.attemptsPerRequest).toBeGreaterThan(result.amplification ?? Infinity);
     expect(result.servedBy['backup/claude-3-5-haiku-latest']).toBeGreaterThan(0);
@@ -135,8 +139,9 @@ describe('latency-spike', () => {
     const p95 = result.latencyMs.p95 ?? 0;
     const bound = result.p95Bound;
     expect(bound.baselineP95Ms).not.toBeNull();
-    // Requests sent to the slow primary wait out the 4 s attempt timeout (2 s for a stream's first token) before they fail over.
-    expect(p95).toBeGreaterThan(2 * (bound.baselineP95Ms ?? Infinity));
+    // Requests sent to the slow primary wait out the 6 s attempt timeout (4 s for a stream's first token) before they fail over.
+    expect(p95).toBeGreaterThan(4000);
+    expect(p95).toBeGreaterThan(bound.ms ?? Infinity);
     expect(p95).toBeLessThan(timeoutMs);
     expect(bound.ms).toBe((bound.baselineP95Ms ?? 0) + (bound.failoverCostMs ?? 0));
     expect(check(result, 'p95 latency')).toMatchObject({ passed: false });
@@ -174,7 +179,7 @@ describe('a total outage', () => {
   it('forgives only the requests sent during the incident, with its reason and allowance stated', () => {
     const result = scenario('total-outage');
     expect(result.successBar.reason).toBe('no routing can serve a request while every upstream refuses connections');
-    // The incident is 1 s–1.5 s of 3 s: about a sixth of the requests were sent into it.
+    // The incident is 2 s–3 s of 6 s: about a sixth of the requests were sent into it.
     expect(result.successBar.rate).toBeGreaterThan(0.75);
     expect(result.successBar.rate).toBeLessThan(0.87);
     expect(result.successBar.basis).toMatch(/^the \d+\.\d% of requests sent outside the incident, minus a 2-point allowance$/);
@@ -187,12 +192,12 @@ describe('a total outage', () => {
       expect(result.recovery.ms).not.toBeNull();
       return;
     }
-    expect(result.verdict.passed).toBe(false);
+    expect(result.verdict.passed, renderTable({ ...report, scenarios: [result] })).toBe(false);
     expect(result.errorCodes.NO_TARGET_AVAILABLE).toBeGreaterThan(0);
     expect(check(result, 'success rate').passed).toBe(false);
     const recovery = check(result, 'recovery');
     expect(recovery.passed).toBe(false);
-    expect(recovery.detail).toMatch(/^success (not back at 99\.0% in the 1\.5 s after the incident|back at 99\.0% [\d.]+ (s|ms) after the incident) \(limit [\d.]+ ms: 2 s ×0\.050 with the run/);
+    expect(recovery.detail).toMatch(/^success (not back at 99\.0% in the 3 s after the incident|back at 99\.0% [\d.]+ (s|ms) after the incident) \(limit [\d.]+ ms: 2 s ×0\.100 with the run/);
     expect(check(result, 'success rate').detail).toContain(recovery.detail.split(' (limit')[0]);
   });
 
