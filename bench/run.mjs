@@ -12,6 +12,7 @@ import { chatBody } from './lib/load.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { closedPort, killAllNow, startProcess, stopAll, stopProcess } from './lib/processes.mjs';
 import { createProgress } from './lib/progress.mjs';
+import { findNginx, startNginx } from './lib/nginx.mjs';
 import { startRedisServer } from './lib/redis.mjs';
 import { computeHeadline, toMarkdown, writeResults } from './lib/report.mjs';
 import { probeStreams } from './lib/stream-probe.mjs';
@@ -71,7 +72,11 @@ function redisCostNote(rows) {
 }
 
 function stepCount(options) {
-  const rows = ['direct', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length + options.extras.length + (withRedisRow(options) ? 1 : 0);
+  const rows =
+    ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length +
+    (options.rows.includes('stream-load') ? 3 : 0) +
+    options.extras.length +
+    (withRedisRow(options) ? 1 : 0);
   return rows * (1 + options.connections.length * options.repeats) + (options.rows.includes('streaming') ? 1 : 0) + (options.rows.includes('failover') ? 5 : 0);
 }
 
@@ -97,7 +102,10 @@ async function run(options, directory, progress) {
     gateways.push(gateway);
     rows.push({ name, description, url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid, ...extra });
   };
+  const limits = await startLimitRows(options, sim, directory, skip);
+  gateways.push(...limits.processes);
   if (options.rows.includes('direct')) rows.push({ name: 'direct', description: 'load straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy });
+  rows.push(...limits.rows);
   if (options.rows.includes('pass-through')) await detourRow('pass-through', 'through Detour to one OpenAI-compatible target', passThroughConfig(sim.url));
   let redis;
   if (withRedisRow(options)) {
@@ -115,6 +123,13 @@ async function run(options, directory, progress) {
       gateways.push(found.gateway);
       rows.push({ name: 'cross-format', description: `OpenAI client → Detour → Anthropic upstream (simulator, base_url ${found.baseUrl})`, url: `${found.gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: found.gateway.pid });
     } else skip('cross-format', found.reason);
+  }
+  if (options.rows.includes('stream-load')) {
+    // Streamed answers under load: the same three hops, each request reading its stream to the end.
+    rows.push({ name: 'direct (stream)', description: 'streamed requests straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy, isStream: true });
+    const bare = limits.rows.find((row) => row.name === 'bare');
+    if (bare) rows.push({ ...bare, name: 'bare (stream)', description: 'streamed requests through the bare Node proxy', isStream: true });
+    await detourRow('pass-through (stream)', 'streamed requests through Detour to one OpenAI-compatible target', passThroughConfig(sim.url), { isStream: true });
   }
   for (const [index, extra] of options.extras.entries()) {
     const headers = options.extraKey ? { authorization: `Bearer ${options.extraKey}` } : {};
@@ -154,6 +169,30 @@ async function run(options, directory, progress) {
   results.finishedAt = new Date().toISOString();
   results.headline = computeHeadline(results);
   return results;
+}
+
+/**
+ * The two limit rows every figure is a ratio to: a bare node:http + undici proxy written for the
+ * bench (the runtime's limit), and nginx when it is installed (the limit of one hop).
+ */
+async function startLimitRows(options, sim, directory, skip) {
+  const rows = [];
+  const processes = [];
+  if (options.rows.includes('bare')) {
+    const bare = await startProcess({ name: 'bare-proxy', mainJs: join(root, 'bench', 'bare-proxy.mjs'), args: ['--upstream', sim.url], directory, readyPattern: /bare proxy listening on (http:\/\/\S+)/ });
+    processes.push(bare);
+    rows.push({ name: 'bare', description: 'bare Node proxy: node:http + one undici Pool, bodies piped (bench/bare-proxy.mjs)', url: `${bare.url}/v1/chat/completions`, model: models.healthy, gatewayPid: bare.pid });
+  }
+  if (options.rows.includes('nginx')) {
+    const binary = findNginx();
+    if (!binary) skip('nginx', 'nginx is not installed (not on PATH)');
+    else {
+      const nginx = await startNginx(binary, directory, sim.url);
+      processes.push(nginx);
+      rows.push({ name: 'nginx', description: 'nginx, 1 worker, keep-alive upstream, unbuffered (bench/lib/nginx.mjs)', url: `${nginx.url}/v1/chat/completions`, model: models.healthy, gatewayPid: nginx.pid });
+    }
+  }
+  return { rows, processes };
 }
 
 /** Time to first chunk and per-chunk cost, direct vs. a fresh pass-through gateway. */

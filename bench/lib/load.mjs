@@ -4,9 +4,9 @@
 import autocannon from 'autocannon';
 import { summarize } from './stats.mjs';
 
-/** The chat request every row sends; only `model` differs between rows. */
-export function chatBody(model) {
-  return JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 64 });
+/** The chat request every row sends; only `model` (and `stream` for the streamed rows) differ between rows. */
+export function chatBody(model, isStream = false) {
+  return JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 64, ...(isStream ? { stream: true } : {}) });
 }
 
 /**
@@ -15,9 +15,10 @@ export function chatBody(model) {
  * @param options.connections  concurrent keep-alive connections
  * @param options.durationS    seconds to run
  * @param options.headers      extra request headers (e.g. authorization for another gateway)
+ * @param options.isStream     ask for a streamed answer (a 2xx counts once the whole stream has arrived)
  * @param options.onTick       called about every 250 ms with elapsed seconds (progress)
  */
-export async function runLoad({ url, model, connections, durationS, headers = {}, onTick }) {
+export async function runLoad({ url, model, connections, durationS, headers = {}, isStream = false, onTick }) {
   const latenciesMs = [];
   const statusCounts = {};
   let ok = 0;
@@ -28,7 +29,7 @@ export async function runLoad({ url, model, connections, durationS, headers = {}
     url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: chatBody(model),
+    body: chatBody(model, isStream),
     connections,
     duration: durationS,
     pipelining: 1,

@@ -1,7 +1,7 @@
 // Command-line flags (and BENCH_* environment variables) for bench/run.mjs.
 import { parseArgs } from 'node:util';
 
-export const allRows = ['direct', 'pass-through', 'dead-primary', 'cross-format', 'streaming', 'failover', 'library'];
+export const allRows = ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format', 'stream-load', 'streaming', 'failover', 'library'];
 
 export const usage = `usage: npm run bench -- [flags]
   --duration S            seconds per throughput cell (default 5; --quick: 2)     env BENCH_DURATION

@@ -17,16 +17,17 @@ export const clockTicksPerSecond = (() => {
 })();
 
 /**
- * Starts `node <mainJs> <args>` with stdout/stderr in files under `directory` (so that a
- * gateway's request log costs the bench process nothing), and resolves once a line matching
- * `readyPattern` appears. Rejects with the log's tail when it exits or stays silent too long.
+ * Starts `node <mainJs> <args>` (or `<command> <args>`) with stdout/stderr in files under
+ * `directory` (so that a gateway's request log costs the bench process nothing), and resolves
+ * once a line matching `readyPattern` appears, or `isReady()` resolves to the process's URL.
+ * Rejects with the log's tail when it exits or stays silent too long.
  */
-export async function startProcess({ name, mainJs, args, directory, readyPattern, timeoutMs = 15_000 }) {
+export async function startProcess({ name, mainJs, command, args, directory, readyPattern, isReady, timeoutMs = 15_000 }) {
   const outPath = join(directory, `${name}.out.log`);
   const errPath = join(directory, `${name}.err.log`);
   const out = openSync(outPath, 'w');
   const err = openSync(errPath, 'w');
-  const child = spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', out, err] });
+  const child = command ? spawn(command, args, { stdio: ['ignore', out, err] }) : spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
   const handle = { name, child, pid: child.pid, outPath, errPath, exited: false };
@@ -37,10 +38,9 @@ export async function startProcess({ name, mainJs, args, directory, readyPattern
   });
   const startedAt = Date.now();
   while (Date.now() - startedAt < timeoutMs) {
-    const text = readFileSync(outPath, 'utf8');
-    const match = readyPattern.exec(text);
-    if (match) {
-      handle.url = match[1];
+    const url = isReady ? await isReady() : readyPattern.exec(readFileSync(outPath, 'utf8'))?.[1];
+    if (url) {
+      handle.url = url;
       return handle;
     }
     if (handle.exited) break;

@@ -6,18 +6,27 @@ import { difference, ratio } from './stats.mjs';
 
 export const goals = {
   throughputRatio: { min: 0.3, text: '≥ 30% of direct' },
-  addedLatencyMs: { max: 0.3, text: '< 0.3 ms' },
+  bareRatio: { min: 0.75, text: '≥ 0.75 × bare' },
+  cpuRatio: { atMost: 1.5, text: '≤ 1.5 × bare' },
+  addedLatencyMs: { atMost: 0.15, text: '≤ 0.15 ms' },
   addedFirstChunkMs: { max: 0.5, text: '< 0.5 ms' },
-  peakRssMb: { max: 150, text: '< 150 MB' },
+  peakRssMb: { atMost: 150, text: '≤ 150 MB' },
+  deadPrimaryRatio: { min: 0.9, text: '≥ 0.9 × pass-through' },
 };
 
 function cellAt(row, connections) {
   return row?.cells.find((cell) => cell.connections === connections);
 }
 
+/** The row a row is divided by: `direct` or `bare`, streamed for a streamed row. */
+function baseRow(results, row, name) {
+  return results.rows.find((candidate) => candidate.name === (row.isStream ? `${name} (stream)` : name));
+}
+
 function verdict(value, goal) {
   if (value === undefined || Number.isNaN(value)) return 'not measured';
   if (goal.min !== undefined) return value >= goal.min ? 'met' : 'not met';
+  if (goal.atMost !== undefined) return value <= goal.atMost ? 'met' : 'not met';
   return value < goal.max ? 'met' : 'not met';
 }
 
@@ -34,9 +43,25 @@ export function computeHeadline(results) {
   });
   const addedLatency = difference(cellAt(passThrough, lowest)?.latencyP50Ms, cellAt(direct, lowest)?.latencyP50Ms);
   items.push({ measure: `added p50 latency @ ${lowest} conn. (pass-through − direct)`, goal: goals.addedLatencyMs.text, value: addedLatency, unit: 'ms', verdict: verdict(addedLatency, goals.addedLatencyMs) });
+  const bare = results.rows.find((row) => row.name === 'bare');
+  const streamed = results.rows.find((row) => row.name === 'pass-through (stream)');
+  const bareStreamed = results.rows.find((row) => row.name === 'bare (stream)');
+  const deadPrimary = results.rows.find((row) => row.name === 'dead-primary');
+  for (const count of counts.filter((value) => value > 1)) {
+    const value = ratio(cellAt(passThrough, count)?.requestsPerSecond, cellAt(bare, count)?.requestsPerSecond);
+    items.push({ measure: `throughput, pass-through ÷ bare Node proxy @ ${count} conn.`, goal: goals.bareRatio.text, value, unit: 'times', verdict: verdict(value, goals.bareRatio) });
+    const streamValue = ratio(cellAt(streamed, count)?.requestsPerSecond, cellAt(bareStreamed, count)?.requestsPerSecond);
+    if (streamed) items.push({ measure: `streamed throughput, pass-through ÷ bare @ ${count} conn.`, goal: goals.bareRatio.text, value: streamValue, unit: 'times', verdict: verdict(streamValue, goals.bareRatio) });
+    const cpu = ratio(cellAt(passThrough, count)?.gatewayCpuUsPerRequest, cellAt(bare, count)?.gatewayCpuUsPerRequest);
+    items.push({ measure: `CPU per request, pass-through ÷ bare @ ${count} conn.`, goal: goals.cpuRatio.text, value: cpu, unit: 'times', verdict: verdict(cpu, goals.cpuRatio) });
+    if (deadPrimary) {
+      const dead = ratio(cellAt(deadPrimary, count)?.requestsPerSecond, cellAt(passThrough, count)?.requestsPerSecond);
+      items.push({ measure: `throughput, dead-primary ÷ pass-through @ ${count} conn.`, goal: goals.deadPrimaryRatio.text, value: dead, unit: 'times', verdict: verdict(dead, goals.deadPrimaryRatio) });
+    }
+  }
   const addedFirstChunk = results.streaming?.addedFirstEventP50Ms;
   items.push({ measure: 'added time to first streamed chunk (p50)', goal: goals.addedFirstChunkMs.text, value: addedFirstChunk, unit: 'ms', verdict: verdict(addedFirstChunk, goals.addedFirstChunkMs) });
-  const detourRows = results.rows.filter((row) => row.name !== 'direct' && !row.name.startsWith('extra'));
+  const detourRows = results.rows.filter((row) => !['direct', 'bare', 'nginx', 'direct (stream)', 'bare (stream)'].includes(row.name) && !row.name.startsWith('extra'));
   const rss = Math.max(...detourRows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
   const rssValue = Number.isFinite(rss) ? rss : undefined;
   items.push({ measure: `gateway peak RSS @ ${highest} conn. (worst Detour row)`, goal: goals.peakRssMb.text, value: rssValue, unit: 'MB', verdict: verdict(rssValue, goals.peakRssMb) });
@@ -48,11 +73,13 @@ const format = {
   int: (value) => (value === undefined || Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en-US')),
   one: (value) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(1)),
   two: (value) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(2)),
+  three: (value) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(3)),
   percent: (value) => (value === undefined || Number.isNaN(value) ? '–' : `${Math.round(value * 100)}%`),
 };
 
 function headlineValue(item) {
   if (item.unit === 'ratio') return format.percent(item.value);
+  if (item.unit === 'times') return `${format.two(item.value)} ×`;
   if (item.unit === 'MB') return `${format.one(item.value)} MB`;
   return `${format.ms(item.value)} ms`;
 }
@@ -62,26 +89,30 @@ function table(header, rows) {
 }
 
 function throughputTable(results) {
-  const direct = results.rows.find((row) => row.name === 'direct');
   const lines = [];
   for (const row of results.rows) {
+    const direct = baseRow(results, row, 'direct');
+    const bare = baseRow(results, row, 'bare');
     for (const cell of row.cells) {
       const calls = cell.deadPrimaryCallsPerRequest !== undefined ? `${format.two(cell.upstreamCallsPerRequest)} (dead: ${format.two(cell.deadPrimaryCallsPerRequest)})` : format.two(cell.upstreamCallsPerRequest);
+      const bareCell = cellAt(bare, cell.connections);
       lines.push([
         row.name,
         cell.connections,
         format.int(cell.requestsPerSecond),
-        row.name === 'direct' ? '–' : format.percent(ratio(cell.requestsPerSecond, cellAt(direct, cell.connections)?.requestsPerSecond)),
+        row === direct ? '–' : format.three(ratio(cell.requestsPerSecond, cellAt(direct, cell.connections)?.requestsPerSecond)),
+        row === bare || row === direct ? '–' : format.three(ratio(cell.requestsPerSecond, bareCell?.requestsPerSecond)),
         format.ms(cell.latencyP50Ms),
         format.ms(cell.latencyP99Ms),
         `${cell.non2xx} / ${cell.errors}`,
         cell.gatewayCpuUsPerRequest === undefined ? '–' : `${format.int(cell.gatewayCpuUsPerRequest)} (${format.percent(cell.gatewayCpuSystemShare)} kernel)`,
+        row === bare || cell.gatewayCpuUsPerRequest === undefined ? '–' : format.two(ratio(cell.gatewayCpuUsPerRequest, bareCell?.gatewayCpuUsPerRequest)),
         format.one(cell.gatewayPeakRssMb),
         calls,
       ]);
     }
   }
-  return table(['row', 'conn.', 'req/s (2xx)', '÷ direct', 'p50 ms', 'p99 ms', 'non-2xx / errors', 'gateway CPU µs/req', 'gateway peak RSS MB', 'upstream calls/req'], lines);
+  return table(['row', 'conn.', 'req/s (2xx)', '÷ direct', '÷ bare', 'p50 ms', 'p99 ms', 'non-2xx / errors', 'proxy CPU µs/req', 'CPU ÷ bare', 'proxy peak RSS MB', 'upstream calls/req'], lines);
 }
 
 function streamingSection(streaming) {
@@ -136,7 +167,7 @@ export function toMarkdown(results) {
       `Mode: ${results.options.isQuick ? 'quick' : 'full'}, ${results.options.durationS} s per cell × ${results.options.repeats} repeat(s), connections ${results.options.connections.join(', ')}; gateway log level ${results.options.logLevel}. ` +
       `Detour ${results.detour.commit ?? 'unknown commit'}${results.detour.note ? ` (${results.detour.note})` : ''}. Simulator, gateway and load generator are separate processes on the same machine.`,
     '',
-    '## Headline (ratios to direct, same run)',
+    '## Headline (ratios to direct and to the bare Node proxy, same run)',
     '',
     table(['measure', 'goal', 'measured', ''], results.headline.map((item) => [item.measure, item.goal, headlineValue(item), item.verdict])),
     '',
