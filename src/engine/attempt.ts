@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Target } from '../core/settings.js';
 import { SseParser } from '../providers/shared/sse.js';
 import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
-import type { StreamProcessor } from './stream-processor.js';
+import { emptyPiece, isEmptyPiece, joinPieces, type StreamPiece, type StreamProcessor } from './stream-processor.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
 
 export interface AttemptInput {
@@ -22,8 +22,8 @@ export interface AttemptInput {
 
 export type AttemptSuccess =
   | { type: 'body'; status: number; body: Buffer }
-  /** A stream whose first event has arrived: `head` is the client's first text, `live` the rest. */
-  | { type: 'stream'; status: number; head: string; live: LiveStream };
+  /** A stream whose first event has arrived: `head` is the client's first piece, `live` the rest. */
+  | { type: 'stream'; status: number; head: StreamPiece; live: LiveStream };
 
 /** Aborts the upstream call with a classified reason, so that whatever undici throws maps back to it. */
 function timeoutError(code: DetourErrorCode, target: Target, ms: number): DetourError {
@@ -139,36 +139,36 @@ export class LiveStream {
   }
 
   /** Reads until the processor has something for the client. */
-  async readHead(): Promise<string> {
+  async readHead(): Promise<StreamPiece> {
     for (;;) {
       const next = await this.iterator.next();
       if (next.done) {
         const out = this.processor.process(this.parser.flush());
-        if (out) return out + this.finish();
+        if (!isEmptyPiece(out)) return joinPieces(out, this.finish());
         throw new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.input.target.id, message: `${this.input.target.id} ended its stream without sending anything` });
       }
       const out = this.processor.process(this.parser.feed(next.value));
-      if (out) return this.processor.isTerminal ? out + this.finish() : out;
+      if (!isEmptyPiece(out)) return this.processor.isTerminal ? joinPieces(out, this.finish()) : out;
     }
   }
 
   /**
-   * The rest of the client's text, read to the upstream's own end: events after the finish
+   * The rest of the client's pieces, read to the upstream's own end: events after the finish
    * reason still matter (OpenAI's usage chunk follows it). Throws a classified DetourError when
    * the stream fails before the answer is complete; the caller turns that into an error event.
    */
-  async *rest(): AsyncGenerator<string> {
+  async *rest(): AsyncGenerator<StreamPiece> {
     // The whole stream came with its first event: only the body's end is left to read.
     if (this.isEnded) await this.drainBriefly();
     try {
       while (!this.isEnded) {
         const next = await this.iterator.next();
         this.guard.touch();
-        let out = next.done ? this.processor.process(this.parser.flush()) + this.finish() : this.processor.process(this.parser.feed(next.value));
+        let out = next.done ? joinPieces(this.processor.process(this.parser.flush()), this.finish()) : this.processor.process(this.parser.feed(next.value));
         // The end marker is the end, whether or not the upstream closes its connection now.
         const isTerminal = !next.done && this.processor.isTerminal;
-        if (isTerminal) out += this.finish();
-        if (out) yield out;
+        if (isTerminal) out = joinPieces(out, this.finish());
+        if (!isEmptyPiece(out)) yield out;
         if (isTerminal) await this.drainBriefly();
       }
     } catch (error) {
@@ -200,9 +200,9 @@ export class LiveStream {
     }
   }
 
-  /** The client's closing text, once. */
-  private finish(): string {
-    if (this.isEnded) return '';
+  /** The stream's closing piece, once. */
+  private finish(): StreamPiece {
+    if (this.isEnded) return emptyPiece;
     this.isEnded = true;
     return this.processor.end();
   }

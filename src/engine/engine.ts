@@ -12,7 +12,7 @@ import { ModelCatalog } from '../core/model-catalog.js';
 import { requestNeeds, type NeedsSource } from '../core/request-needs.js';
 import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
-import type { IngressCodec, ProviderAdapter } from '../providers/types.js';
+import type { ChatRequest, ProviderAdapter, WireFormat } from '../providers/types.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { HealthProber } from './health-prober.js';
@@ -48,12 +48,19 @@ export interface EngineOptions {
   captureStreamBodies?: boolean;
 }
 
-/** One client request as the engine receives it: already parsed and validated by the server. */
+/**
+ * One client request as the engine receives it: parsed and validated by the gateway. The engine
+ * sees the body (passed through to a target of the client's format) and its canonical form
+ * (for any other), never the client's codec.
+ */
 export interface EngineRequest {
   id: string;
-  codec: IngressCodec;
-  /** The client's body, validated, in the codec's format. */
+  /** The client's wire format: a target speaking it gets the body as it is. */
+  format: WireFormat;
+  /** The client's body, validated, in its format. */
   body: Record<string, unknown>;
+  /** The body as a canonical request, translated on the first call only (the same object after): called only when something needs it (translation, capabilities, a mirror). */
+  toCanonical(): ChatRequest;
   route: string;
   stream: boolean;
   wantsUsage: boolean;
@@ -194,8 +201,7 @@ export class Engine {
     const mirror = this.mirrors.get(routeName);
     const target = outcome.result.meta.target;
     if (!mirror || !target || outcome.result.status >= 400) return;
-    const codec = request.codec;
-    mirror.maybeSend(() => codec.toCanonical(request.body), {
+    mirror.maybeSend(() => request.toCanonical(), {
       requestId: request.id,
       route: routeName,
       target: target.id,

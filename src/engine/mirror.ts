@@ -55,7 +55,7 @@ export class Mirror {
         clientSignal: new AbortController().signal,
         http: this.context.http,
         clock: this.context.clock,
-        createProcessor: () => new PassThroughProcessor(adapter, this.target, false, ''),
+        createProcessor: () => new PassThroughProcessor(adapter, this.target, false),
       });
       if (success.type !== 'body') return;
       status = success.status;

@@ -65,7 +65,7 @@ export class RequestRun {
   private plan(): Plan {
     return this.context.planner.plan(this.route, {
       // An OpenAI body is already canonical in shape (validated); other formats are translated first.
-      needs: () => this.context.needsOf(this.request.codec.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
+      needs: () => this.context.needsOf(this.request.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
       bodyBytes: this.request.bodyBytes ?? Number.POSITIVE_INFINITY,
     });
   }
@@ -281,7 +281,7 @@ export class RequestRun {
   }
 
   private isSameFormat(adapter: ProviderAdapter): boolean {
-    return adapter.format === this.request.codec.format;
+    return adapter.format === this.request.format;
   }
 
   private async pause(ms: number): Promise<void> {
@@ -299,10 +299,8 @@ export class RequestRun {
   }
 
   private createProcessor(adapter: ProviderAdapter, target: Target): StreamProcessor {
-    const codec = this.request.codec;
-    if (this.isSameFormat(adapter)) return new PassThroughProcessor(adapter, target, this.request.wantsUsage, codec.streamEndMarker);
-    const encoder = codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
-    return new TranslatingProcessor(adapter.createStreamDecoder(target), encoder, target);
+    if (this.isSameFormat(adapter)) return new PassThroughProcessor(adapter, target, this.request.wantsUsage);
+    return new TranslatingProcessor(adapter.createStreamDecoder(target), target);
   }
 }
 

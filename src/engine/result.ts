@@ -1,5 +1,9 @@
 import type { Target } from '../core/settings.js';
 import type { AttemptRecord } from '../core/events.js';
+import type { ChatResponse, ErrorPayload } from '../providers/types.js';
+import type { StreamPiece } from './stream-processor.js';
+
+export type { StreamPiece };
 
 /** Who served a request and how: the data behind the `x-detour-*` headers. */
 export interface ServedMeta {
@@ -14,24 +18,38 @@ export interface ServedMeta {
   isDegraded: boolean;
 }
 
-/** A whole answer, already in the client's format. */
+/**
+ * A whole answer as the engine has it; the gateway encodes it in the client's format on the way
+ * out (`gateway/encode-result.ts`): the engine never holds a client's codec.
+ */
+export type BodyContent =
+  /** Passed through from a target of the client's own format (its answer, or its error body): written as it is. */
+  | { kind: 'raw'; bytes: Buffer | string }
+  /** Translated from another format: the canonical answer. */
+  | { kind: 'canonical'; response: ChatResponse }
+  /** Detour's own error (every target failed, the request cannot be served). */
+  | { kind: 'error'; error: ErrorPayload };
+
 export interface BodyResult {
   type: 'body';
   status: number;
-  body: Buffer | string;
+  content: BodyContent;
   /** Extra response headers (retry-after on a 429). */
   headers: Record<string, string>;
   meta: ServedMeta;
 }
 
-/** A stream whose first event has arrived, in the client's format. */
+/** A stream whose first event has arrived, as pieces the gateway encodes in the client's format. */
 export interface StreamResult {
   type: 'stream';
   status: number;
-  head: string;
-  /** The rest of the stream; ends with an explicit error event if the upstream fails midway. Call `return()` to cancel. */
-  rest: AsyncGenerator<string, void, undefined>;
-  contentType: string;
+  /** From a target of the client's own format: the pieces carry its SSE text as it is. */
+  isPassThrough: boolean;
+  head: StreamPiece;
+  /** The rest of the stream; ends with a `failure` piece if the upstream fails midway. Call `return()` to cancel. */
+  rest: AsyncGenerator<StreamPiece, void, undefined>;
+  /** Where the text written to the client is kept for the request log (`log.bodies`), when it is. */
+  captured?: string[] | undefined;
   meta: ServedMeta;
 }
 

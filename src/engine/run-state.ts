@@ -2,6 +2,7 @@ import { DetourError } from '../core/errors.js';
 import type { AttemptRecord } from '../core/events.js';
 import type { Target } from '../core/settings.js';
 import type { ChatRequest, ErrorPayload, ProviderAdapter, Usage } from '../providers/types.js';
+import { failurePiece, type StreamPiece } from './stream-processor.js';
 import { tryParseJson } from '../providers/shared/json.js';
 import { clientClosedError, type AttemptSuccess, type LiveStream } from './attempt.js';
 import type { EngineContext, EngineRequest } from './engine.js';
@@ -39,7 +40,7 @@ export class RunState {
 
   /** The request as canonical, translated once and only when something needs it. */
   canonical(): ChatRequest {
-    this.canonicalRequest ??= this.request.codec.toCanonical(this.request.body);
+    this.canonicalRequest ??= this.request.toCanonical();
     return this.canonicalRequest;
   }
 
@@ -73,13 +74,13 @@ export class RunState {
     };
   }
 
-  /** A whole answer (or a stream's start) from `target`, in the client's format. */
+  /** A whole answer (or a stream's start) from `target`, for the gateway to encode. */
   succeed(adapter: ProviderAdapter, target: Target, success: AttemptSuccess, onStreamEnd: (error?: DetourError) => void): RunOutcome {
     if (success.type === 'stream') {
       const ttftMs = this.context.clock.now() - this.request.receivedAt;
       const live = success.live;
-      // Only a request log that keeps bodies wants the streamed text; otherwise nothing is kept.
-      const captured: string[] | undefined = this.context.captureStreamBodies ? [success.head] : undefined;
+      // Only a request log that keeps bodies wants the streamed text (the gateway fills it as it encodes); otherwise nothing is kept.
+      const captured: string[] | undefined = this.context.captureStreamBodies ? [] : undefined;
       let isEnded = false;
       /** Ends the stream exactly once, however it ends: read to its end, failed, or abandoned by its reader. */
       const end = (status: number, failure?: DetourError): void => {
@@ -93,48 +94,50 @@ export class RunState {
         type: 'stream',
         status: success.status,
         head: success.head,
-        rest: abandonable(this.relay(target, live, captured, end), () => end(499, clientClosedError())),
-        contentType: this.request.codec.streamContentType,
+        isPassThrough: adapter.format === this.request.format,
+        rest: abandonable(this.relay(target, live, end), () => end(499, clientClosedError())),
+        captured,
         meta: this.meta(target),
       };
       return { result, isAllFailed: false };
     }
-    const isPassThrough = adapter.format === this.request.codec.format;
-    let body: Buffer | string = success.body;
+    const isPassThrough = adapter.format === this.request.format;
+    let content: BodyResult['content'];
     let usage: () => Usage | undefined;
     let text: () => string | undefined;
+    let logged: () => string;
     if (isPassThrough) {
       const parsed = lazy(() => tryParseJson(success.body.toString('utf8')));
+      content = { kind: 'raw', bytes: success.body };
       usage = lazy(() => adapter.readUsage(parsed()));
       text = () => contentOf(safeParse(() => adapter.parseResponse(parsed(), target)));
+      logged = () => success.body.toString('utf8');
     } else {
       // Translation needs the parsed answer; a malformed one is this attempt's failure, and still recoverable.
       const response = adapter.parseResponse(tryParseJson(success.body.toString('utf8')), target);
-      body = this.request.codec.encodeResponse(response);
+      content = { kind: 'canonical', response };
       usage = () => response.usage;
       text = () => contentOf(response);
+      // The request log keeps a translated answer in its canonical (OpenAI Chat) shape.
+      logged = () => JSON.stringify(response);
     }
-    const result: BodyResult = { type: 'body', status: success.status, body, headers: {}, meta: this.meta(target) };
-    this.finished(result.status, target, usage, undefined, undefined, () => (typeof body === 'string' ? body : body.toString('utf8')));
+    const result: BodyResult = { type: 'body', status: success.status, content, headers: {}, meta: this.meta(target) };
+    this.finished(result.status, target, usage, undefined, undefined, logged);
     return { result, isAllFailed: false, servedText: text };
   }
 
   /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
-  private async *relay(target: Target, live: LiveStream, captured: string[] | undefined, end: (status: number, failure?: DetourError) => void): AsyncGenerator<string, void, undefined> {
+  private async *relay(target: Target, live: LiveStream, end: (status: number, failure?: DetourError) => void): AsyncGenerator<StreamPiece, void, undefined> {
     let isComplete = false;
     try {
-      for await (const text of live.rest()) {
-        captured?.push(text);
-        yield text;
-      }
+      for await (const piece of live.rest()) yield piece;
       isComplete = true;
       end(200);
     } catch (error) {
       const failure = asDetourError(error, target);
       end(failure.code === 'CLIENT_CLOSED' ? 499 : 502, failure);
       const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED';
-      const encoder = this.request.codec.createStreamEncoder({ wantsUsage: this.request.wantsUsage, route: this.route.settings.name });
-      yield encoder.error({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
+      yield failurePiece({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
     } finally {
       // Left at a `yield` by its reader (the client went away): neither complete nor failed upstream.
       if (!isComplete) end(499, clientClosedError());
@@ -144,8 +147,8 @@ export class RunState {
   /** The client's own error (or an upstream's 400), answered as it is. */
   answerError(error: DetourError, sameFormatTarget: boolean): RunOutcome {
     const status = error.status ?? 400;
-    const body = sameFormatTarget && error.upstreamBody !== undefined ? JSON.stringify(error.upstreamBody) : this.request.codec.encodeError(errorPayload(error, status));
-    const result: BodyResult = { type: 'body', status, body, headers: {}, meta: this.meta(undefined) };
+    const content: BodyResult['content'] = sameFormatTarget && error.upstreamBody !== undefined ? { kind: 'raw', bytes: JSON.stringify(error.upstreamBody) } : { kind: 'error', error: errorPayload(error, status) };
+    const result: BodyResult = { type: 'body', status, content, headers: {}, meta: this.meta(undefined) };
     this.finished(status, undefined, undefined, undefined, error.code);
     return { result, isAllFailed: false };
   }
@@ -153,7 +156,7 @@ export class RunState {
   /** No target answered. `announce` is false when the engine may still degrade to another route. */
   allFailed(failure: AllFailed, announce: boolean): RunOutcome {
     const payload: ErrorPayload = errorPayload(failure.error, failure.status, { attempts: this.attempts });
-    const result: BodyResult = { type: 'body', status: failure.status, body: this.request.codec.encodeError(payload), headers: failure.headers, meta: this.meta(undefined) };
+    const result: BodyResult = { type: 'body', status: failure.status, content: { kind: 'error', error: payload }, headers: failure.headers, meta: this.meta(undefined) };
     if (announce) this.finished(failure.status, undefined, undefined, undefined, failure.error.code);
     return { result, isAllFailed: true };
   }
@@ -172,7 +175,7 @@ export class RunState {
     events.emit('request.finished', {
       requestId: this.request.id,
       route: this.route.settings.name,
-      format: this.request.codec.format,
+      format: this.request.format,
       stream: this.request.stream,
       status,
       target: target?.id,
@@ -196,9 +199,9 @@ export class RunState {
  * A generator whose `return()` also ends it when it was never started: a plain async
  * generator's `finally` does not run then, and the stream's cleanup lives there.
  */
-function abandonable(generator: AsyncGenerator<string, void, undefined>, onAbandon: () => void): AsyncGenerator<string, void, undefined> {
+function abandonable<T>(generator: AsyncGenerator<T, void, undefined>, onAbandon: () => void): AsyncGenerator<T, void, undefined> {
   let isStarted = false;
-  const wrapped: AsyncGenerator<string, void, undefined> = {
+  const wrapped: AsyncGenerator<T, void, undefined> = {
     next: (...args) => {
       isStarted = true;
       return generator.next(...args);

@@ -1,17 +1,52 @@
 import { DetourError } from '../core/errors.js';
 import type { Target } from '../core/settings.js';
-import type { ProviderAdapter, SseEvent, StreamDecoder, StreamEncoder, Usage } from '../providers/types.js';
+import type { ChatChunk, ErrorPayload, ProviderAdapter, SseEvent, StreamDecoder, Usage } from '../providers/types.js';
 
 /**
- * Turns upstream stream events into text for the client. Two kinds: pass-through (same
+ * What the engine hands on from one read of an upstream stream, before anything is encoded for
+ * the client: the gateway writes it in the client's format (`gateway/encode-result.ts`), so the
+ * engine never holds a client's codec.
+ */
+export interface StreamPiece {
+  /** Passed through: the upstream's SSE text as it came, already in the client's format. */
+  readonly text: string;
+  /** Translated: canonical chunks, to be encoded in the client's format. */
+  readonly chunks: readonly ChatChunk[];
+  /** The answer is whole and the format's closing follows (for a passed-through stream, only when the upstream sent no end marker of its own). */
+  readonly isEnd: boolean;
+  /** The stream failed after it had started: an explicit error event ends it. */
+  readonly failure?: ErrorPayload | undefined;
+}
+
+const noChunks: readonly ChatChunk[] = Object.freeze([]);
+export const emptyPiece: StreamPiece = Object.freeze({ text: '', chunks: noChunks, isEnd: false });
+const endPiece: StreamPiece = Object.freeze({ text: '', chunks: noChunks, isEnd: true });
+
+export function isEmptyPiece(piece: StreamPiece): boolean {
+  return piece.text === '' && piece.chunks.length === 0 && !piece.isEnd && piece.failure === undefined;
+}
+
+/** Two pieces read back to back as one (a first event that also ends the stream). */
+export function joinPieces(first: StreamPiece, second: StreamPiece): StreamPiece {
+  if (isEmptyPiece(second)) return first;
+  if (isEmptyPiece(first)) return second;
+  return { text: first.text + second.text, chunks: [...first.chunks, ...second.chunks], isEnd: first.isEnd || second.isEnd, failure: second.failure ?? first.failure };
+}
+
+export function failurePiece(failure: ErrorPayload): StreamPiece {
+  return { text: '', chunks: noChunks, isEnd: false, failure };
+}
+
+/**
+ * Turns upstream stream events into pieces for the client. Two kinds: pass-through (same
  * format: events are forwarded as received, only watched) and translating (decoded to
- * canonical chunks, encoded in the client's format).
+ * canonical chunks, which the gateway encodes in the client's format).
  */
 export interface StreamProcessor {
-  /** Text for the client from these events; throws a DetourError for an in-stream error. */
-  process(events: readonly SseEvent[]): string;
-  /** Text that ends the stream; throws STREAM_INTERRUPTED when the upstream stopped early. */
-  end(): string;
+  /** What these events give the client; throws a DetourError for an in-stream error. */
+  process(events: readonly SseEvent[]): StreamPiece;
+  /** What ends the stream; throws STREAM_INTERRUPTED when the upstream stopped early. */
+  end(): StreamPiece;
   /** The answer is whole (a finish reason or the end marker has arrived). */
   readonly isDone: boolean;
   /** The stream's own end marker has arrived: nothing more will come, so reading can stop. */
@@ -37,7 +72,6 @@ export class PassThroughProcessor implements StreamProcessor {
     private readonly adapter: ProviderAdapter,
     private readonly target: Target,
     private readonly clientWantsUsage: boolean,
-    private readonly endMarker: string,
   ) {}
 
   get isDone(): boolean {
@@ -48,7 +82,7 @@ export class PassThroughProcessor implements StreamProcessor {
     return this.isEndMarkerSeen;
   }
 
-  process(events: readonly SseEvent[]): string {
+  process(events: readonly SseEvent[]): StreamPiece {
     let out = '';
     for (const event of events) {
       const seen = this.adapter.inspectEvent(event, this.clientWantsUsage, this.target);
@@ -58,13 +92,14 @@ export class PassThroughProcessor implements StreamProcessor {
       if (seen.done) this.isEndMarkerSeen = true;
       if (seen.forward) out += `${event.raw}\n\n`;
     }
-    return out;
+    return out === '' ? emptyPiece : { text: out, chunks: noChunks, isEnd: false };
   }
 
-  end(): string {
-    if (this.isEndMarkerSeen) return '';
+  end(): StreamPiece {
+    if (this.isEndMarkerSeen) return emptyPiece;
     if (!this.isFinished) throw interruptedError(this.target);
-    return this.endMarker;
+    // The answer is whole but the upstream left out its end marker: the gateway adds the format's.
+    return endPiece;
   }
 }
 
@@ -73,7 +108,6 @@ export class TranslatingProcessor implements StreamProcessor {
 
   constructor(
     private readonly decoder: StreamDecoder,
-    private readonly encoder: StreamEncoder,
     private readonly target: Target,
   ) {}
 
@@ -85,19 +119,19 @@ export class TranslatingProcessor implements StreamProcessor {
     return this.decoder.isTerminated;
   }
 
-  process(events: readonly SseEvent[]): string {
-    let out = '';
+  process(events: readonly SseEvent[]): StreamPiece {
+    let chunks: ChatChunk[] | undefined;
     for (const event of events) {
       for (const chunk of this.decoder.decode(event)) {
         if (chunk.usage) this.usage = chunk.usage;
-        out += this.encoder.encode(chunk);
+        (chunks ??= []).push(chunk);
       }
     }
-    return out;
+    return chunks ? { text: '', chunks, isEnd: false } : emptyPiece;
   }
 
-  end(): string {
+  end(): StreamPiece {
     if (!this.decoder.isComplete) throw interruptedError(this.target);
-    return this.encoder.end();
+    return endPiece;
   }
 }

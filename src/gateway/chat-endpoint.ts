@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { DetourError, invalidRequest } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
-import type { IngressCodec } from '../providers/types.js';
+import type { ChatRequest, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
 import { headerOf, jsonResponse, type GatewayResponse, type Handler, type RequestBody } from './http.js';
 import { requestIdOf } from './request-id.js';
@@ -25,10 +25,13 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
     try {
       const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
+      const value = body as Record<string, unknown>;
+      let canonical: ChatRequest | undefined;
       const result = await options.engine.handle({
         id: requestId,
-        codec,
-        body: body as Record<string, unknown>,
+        format: codec.format,
+        body: value,
+        toCanonical: () => (canonical ??= codec.toCanonical(value)),
         route,
         stream,
         wantsUsage,
@@ -36,7 +39,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         receivedAt: context.receivedAt,
         bodyBytes,
       });
-      return encodeResult(result);
+      return encodeResult(result, codec, wantsUsage);
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
       if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };

@@ -1,5 +1,6 @@
-import type { EngineResult, ServedMeta } from '../engine/result.js';
+import type { BodyResult, EngineResult, ServedMeta, StreamPiece, StreamResult } from '../engine/result.js';
 import { countUpstreamCalls } from '../engine/result.js';
+import type { IngressCodec, StreamEncoder } from '../providers/types.js';
 import type { GatewayResponse } from './http.js';
 
 /** The `x-detour-*` headers: who served the request, after how many upstream calls. */
@@ -19,16 +20,78 @@ export function servedHeaders(meta: ServedMeta): Record<string, string> {
   return headers;
 }
 
-/** An engine result as the gateway's response: the whole body, or the stream with its head. */
-export function encodeResult(result: EngineResult): GatewayResponse {
+/**
+ * An engine result as the gateway's response, encoded in the client's format: the one place where
+ * a client's codec writes an answer. A passed-through body or stream is written as it came; a
+ * translated one, and Detour's own errors, are encoded here.
+ */
+export function encodeResult(result: EngineResult, codec: IngressCodec, wantsUsage: boolean): GatewayResponse {
   const headers = servedHeaders(result.meta);
   if (result.type === 'body') {
     headers['content-type'] = 'application/json';
     for (const name in result.headers) headers[name] = result.headers[name] as string;
-    return { status: result.status, headers, body: result.body, served: result.meta };
+    return { status: result.status, headers, body: encodeBody(result.content, codec), served: result.meta };
   }
-  headers['content-type'] = result.contentType;
+  headers['content-type'] = codec.streamContentType;
   headers['cache-control'] = 'no-cache';
   headers['x-accel-buffering'] = 'no';
-  return { status: result.status, headers, body: { type: 'stream', head: result.head, rest: result.rest }, served: result.meta };
+  const stream = new StreamEncoding(result, codec, wantsUsage);
+  return { status: result.status, headers, body: { type: 'stream', head: stream.encode(result.head), rest: stream.rest() }, served: result.meta };
+}
+
+function encodeBody(content: BodyResult['content'], codec: IngressCodec): string | Buffer {
+  if (content.kind === 'raw') return content.bytes;
+  if (content.kind === 'canonical') return codec.encodeResponse(content.response);
+  return codec.encodeError(content.error);
+}
+
+/** One stream's pieces as the client's text; the encoder exists only once something needs translating. */
+class StreamEncoding {
+  private encoder: StreamEncoder | undefined;
+
+  constructor(
+    private readonly result: StreamResult,
+    private readonly codec: IngressCodec,
+    private readonly wantsUsage: boolean,
+  ) {}
+
+  encode(piece: StreamPiece): string {
+    let text = piece.text;
+    for (const chunk of piece.chunks) text += this.streamEncoder().encode(chunk);
+    if (piece.isEnd) text += this.result.isPassThrough ? this.codec.streamEndMarker : this.streamEncoder().end();
+    if (piece.failure) text += this.streamEncoder().error(piece.failure);
+    this.result.captured?.push(text);
+    return text;
+  }
+
+  /**
+   * The rest as text. A plain iterator rather than a generator: its `return()` must reach the
+   * engine's stream even when it was never pulled (a client gone right after the head), which
+   * an unstarted generator's `finally` would not.
+   */
+  rest(): AsyncGenerator<string, void, undefined> {
+    const rest = this.result.rest;
+    const done: IteratorReturnResult<void> = { done: true, value: undefined };
+    const iterator: AsyncGenerator<string, void, undefined> = {
+      next: async () => {
+        const next = await rest.next();
+        return next.done ? done : { done: false, value: this.encode(next.value) };
+      },
+      return: async () => {
+        await rest.return(undefined);
+        return done;
+      },
+      throw: async (error: unknown) => {
+        await rest.return(undefined);
+        throw error;
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  private streamEncoder(): StreamEncoder {
+    this.encoder ??= this.codec.createStreamEncoder({ wantsUsage: this.wantsUsage, route: this.result.meta.route });
+    return this.encoder;
+  }
 }

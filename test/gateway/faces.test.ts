@@ -114,6 +114,14 @@ describe('one gateway core behind both faces', () => {
 });
 
 describe('layering', () => {
+  it('the engine never holds a client codec: encoding for the client happens in the gateway', () => {
+    const folder = join(import.meta.dirname, '../../src/engine');
+    for (const file of readdirSync(folder)) {
+      const text = readFileSync(join(folder, file), 'utf8');
+      expect(text, file).not.toMatch(/IngressCodec|encodeResponse\(|createStreamEncoder\(|encodeError\(|streamEndMarker/);
+    }
+  });
+
   it('the library imports the gateway core, never the HTTP server', () => {
     const folder = join(import.meta.dirname, '../../src/library');
     for (const file of readdirSync(folder)) {

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// `node bench/profile.mjs`: runs the pass-through row under load with the gateway started under
+// `--cpu-prof`, and prints where its CPU went: the top functions by self time, and the share of
+// samples by file (Detour's own files, node internals, dependencies). Build first (`npm run build`).
+//   node bench/profile.mjs [--connections 32] [--duration 10] [--stream] [--keep DIR]
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { passThroughConfig, writeConfig } from './lib/configs.mjs';
+import { runLoad } from './lib/load.mjs';
+import { startProcess, stopAll, stopProcess } from './lib/processes.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const mainJs = join(root, 'dist', 'cli', 'main.js');
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' } } });
+
+/** Self time by function, and by file, from a V8 `.cpuprofile`. */
+export function summarizeProfile(profile, top) {
+  const total = profile.samples.length;
+  const byFunction = new Map();
+  const byFile = new Map();
+  const counts = new Map();
+  for (const sample of profile.samples) counts.set(sample, (counts.get(sample) ?? 0) + 1);
+  for (const node of profile.nodes) {
+    const hits = counts.get(node.id) ?? 0;
+    if (hits === 0) continue;
+    const frame = node.callFrame;
+    const file = frame.url ? shortFile(frame.url) : `(${frame.functionName || 'native'})`;
+    const name = `${frame.functionName || '(anonymous)'} ${file}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
+    byFile.set(file, (byFile.get(file) ?? 0) + hits);
+  }
+  const rank = (map) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, hits]) => ({ name, share: hits / total }));
+  return { samples: total, functions: rank(byFunction), files: rank(byFile) };
+}
+
+function shortFile(url) {
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  if (path.startsWith('node:')) return path;
+  const inModules = path.lastIndexOf('node_modules/');
+  if (inModules !== -1) return path.slice(inModules + 'node_modules/'.length);
+  return path.startsWith(root) ? relative(root, path) : path;
+}
+
+async function main() {
+  const directory = values.keep ?? mkdtempSync(join(tmpdir(), 'detour-profile-'));
+  mkdirSync(directory, { recursive: true });
+  const sim = await startProcess({ name: 'sim', mainJs, directory, args: ['sim', '--port', '0', '--host', '127.0.0.1', '--chunk-delay', '0'], readyPattern: /simulator listening on (http:\/\/\S+)/ });
+  const configPath = writeConfig(directory, 'profile', passThroughConfig(sim.url));
+  const profileDirectory = join(directory, 'profile');
+  const gateway = await startProcess({
+    name: 'gateway',
+    command: process.execPath,
+    args: ['--cpu-prof', '--cpu-prof-dir', profileDirectory, mainJs, 'start', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'],
+    directory,
+    readyPattern: /listening on (http:\/\/\S+)/,
+  });
+  const url = `${gateway.url}/v1/chat/completions`;
+  const connections = Number(values.connections);
+  await runLoad({ url, model: 'chat', connections, durationS: 2, isStream: values.stream });
+  const load = await runLoad({ url, model: 'chat', connections, durationS: Number(values.duration), isStream: values.stream });
+  // SIGTERM lets the gateway shut down cleanly, which is when V8 writes the profile.
+  await stopProcess(gateway, 10_000);
+  await stopProcess(sim);
+  const file = readdirSync(profileDirectory).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no profile written in ${profileDirectory}`);
+  const summary = summarizeProfile(JSON.parse(readFileSync(join(profileDirectory, file), 'utf8')), Number(values.top));
+  const lines = [
+    `pass-through${values.stream ? ' (stream)' : ''}, ${connections} connections, ${values.duration} s: ${Math.round(load.requestsPerSecond)} req/s, ${summary.samples} samples`,
+    '',
+    '| self % | function |',
+    '|---|---|',
+    ...summary.functions.map((entry) => `| ${(entry.share * 100).toFixed(1)} | \`${entry.name}\` |`),
+    '',
+    '| self % | file |',
+    '|---|---|',
+    ...summary.files.map((entry) => `| ${(entry.share * 100).toFixed(1)} | \`${entry.name}\` |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (values.keep) process.stderr.write(`profile kept in ${join(profileDirectory, file)}\n`);
+  else rmSync(directory, { recursive: true, force: true });
+}
+
+main()
+  .catch((error) => {
+    process.stderr.write(`profile: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll());
+
