@@ -41,6 +41,9 @@ export class Simulator {
   private port = 0;
   private host = '127.0.0.1';
   private isListening = false;
+  /** While down, this holds the process: a standalone `detour sim` has no other handle, and would exit before coming back up. */
+  private downHold: NodeJS.Timeout | undefined;
+  private upTimer: NodeJS.Timeout | undefined;
   chunkDelayMs: number;
 
   constructor(private readonly options: SimulatorOptions = {}) {
@@ -78,6 +81,7 @@ export class Simulator {
 
   async close(): Promise<void> {
     this.clearTimelineTimers();
+    this.release();
     if (!this.isListening) {
       // Down with answers left to finish (`keepInFlight`): those connections go now.
       for (const socket of this.sockets) socket.destroy();
@@ -105,12 +109,24 @@ export class Simulator {
         await closed;
       }
     }
-    if (forMs !== undefined) setTimeout(() => void this.up(), forMs).unref();
+    this.downHold ??= setInterval(() => undefined, 2 ** 31 - 1);
+    if (forMs !== undefined) {
+      clearTimeout(this.upTimer);
+      this.upTimer = setTimeout(() => void this.up(), forMs);
+    }
   }
 
   async up(): Promise<void> {
+    this.release();
     if (this.isListening) return;
     await this.listen(this.port, this.host);
+  }
+
+  private release(): void {
+    clearInterval(this.downHold);
+    clearTimeout(this.upTimer);
+    this.downHold = undefined;
+    this.upTimer = undefined;
   }
 
   get isUp(): boolean {
@@ -308,7 +324,8 @@ export class Simulator {
         return json(response, 200, { ok: true });
       }
       if (method === 'POST' && path === '/_sim/down') {
-        const forMs = (safeJson(raw) as { for_ms?: number } | undefined)?.for_ms;
+        const forMs = (safeJson(raw) as { for_ms?: unknown } | undefined)?.for_ms;
+        if (forMs !== undefined && (typeof forMs !== 'number' || !Number.isFinite(forMs) || forMs < 0)) return json(response, 400, { error: 'for_ms must be a number of milliseconds, 0 or more' });
         json(response, 200, { ok: true, for_ms: forMs ?? null });
         response.on('finish', () => void this.down(forMs ?? 30_000));
         return;
