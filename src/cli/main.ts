@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
@@ -27,8 +28,11 @@ function parsePositive(value: string): number {
   return number;
 }
 
+/** The version of the package this CLI ships in (dist/cli/main.js sits two folders below package.json). */
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const program = new Command();
-program.name('detour').description('An LLM gateway that routes around provider outages.').version('0.1.0');
+program.name('detour').description('An LLM gateway that routes around provider outages.').version(packageVersion);
 
 program
   .command('start')

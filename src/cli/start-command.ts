@@ -7,5 +7,7 @@ export async function runStart(options: { config: string; port?: number; host?: 
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY });
   const gateway = await startGatewayServer(config, { port: options.port, host: options.host, logger });
   process.stdout.write(`listening on ${gateway.url}\n`);
+  const requestLog = gateway.observability.requestLog;
+  process.stdout.write(requestLog ? `request log: ${requestLog.path}\n` : 'request log: off (log.enabled: false)\n');
   onShutdown(() => gateway.close());
 }

@@ -52,7 +52,14 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
   let closeAdmin: (() => void) | undefined;
   let stopLogging: (() => void) | undefined;
   if (options.observability) {
-    const wired = await wireObservability(config, core, { logger, clock, ...options.observability });
+    let wired;
+    try {
+      wired = await wireObservability(config, core, { logger, clock, ...options.observability });
+    } catch (error) {
+      // E.g. the request log is another running instance's: nothing may be left running.
+      await built.close();
+      throw error;
+    }
     observability = wired.observability;
     closeAdmin = wired.close;
   } else if (options.logger) {

@@ -71,6 +71,8 @@ export class Observability {
   ) {
     const { events, clock, logger } = deps;
     this.metrics = new DetourMetrics({ processMetrics: deps.processMetrics });
+    // First: it throws when another instance holds the file, and nothing else is subscribed yet.
+    this.requestLog = settings.requestLog.isEnabled ? new RequestLog(settings.requestLog, { clock, logger, metrics: this.metrics, bodies: deps.bodies }) : undefined;
     this.stats = new StatsTracker(clock);
     this.feed = new EventFeed(events, clock);
     this.targets = new TargetStateView(deps.topology, events, clock, deps.targetState);
@@ -79,7 +81,6 @@ export class Observability {
     this.slo = new SloMonitor(settings.slos, { clock, incidents: this.incidents, metrics: this.metrics });
     this.status = new StatusBoard(deps.topology, { clock, targets: this.targets, stats: this.stats, incidents: this.incidents });
     this.delivery = new AlertDelivery(settings.alerts, { clock, logger, metrics: this.metrics, post: deps.alertPoster });
-    this.requestLog = settings.requestLog.isEnabled ? new RequestLog(settings.requestLog, { clock, logger, metrics: this.metrics, bodies: deps.bodies }) : undefined;
 
     this.incidents.onMessage((message) => this.onAlert(message));
     const cost = new CostCalculator(settings.prices);

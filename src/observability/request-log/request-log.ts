@@ -7,6 +7,7 @@ import type { RequestOutcome } from '../outcome.js';
 import type { RequestLogSettings } from '../settings.js';
 import { attemptsQuery, buildPageQuery, encodeCursor, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type LoggedRequest, type RequestFilter } from './log-query.js';
 import { insertAttemptSql, insertRequestSql, openPragmas, schemaSql, toRecord, type LoggedBodies } from './log-schema.js';
+import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
 import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
 
 export interface RequestLogPage {
@@ -45,12 +46,26 @@ export class RequestLog {
   private isFailureReported = false;
   private lastReportAt = -Infinity;
   private readonly opened: Promise<void>;
+  private lock: LogLock | undefined;
 
+  /** Throws `RequestLogInUseError` when another running instance has the same file open. */
   constructor(
     private readonly settings: RequestLogSettings,
     private readonly deps: { clock: Clock; logger: Logger; metrics: DetourMetrics; bodies?: BodySource | undefined },
   ) {
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.lock = acquireLogLock(this.path);
+    } catch (error) {
+      // Another instance's file stops the start; a disk that cannot be written only stops the log.
+      if (error instanceof RequestLogInUseError) throw error;
+    }
     this.opened = this.open();
+  }
+
+  /** The file's absolute path. */
+  get path(): string {
+    return resolve(this.settings.path);
   }
 
   /** Resolves once the file is open (or known to be unusable); never rejects. */
@@ -142,15 +157,16 @@ export class RequestLog {
     await this.retention;
     await this.flush();
     this.state = 'closed';
-    if (!this.worker) return;
-    await this.worker.call({ op: 'close' }).catch(() => undefined);
-    await this.worker.terminate();
+    if (this.worker) {
+      await this.worker.call({ op: 'close' }).catch(() => undefined);
+      await this.worker.terminate();
+    }
+    this.lock?.release();
   }
 
   private async open(): Promise<void> {
-    const path = resolve(this.settings.path);
+    const path = this.path;
     try {
-      mkdirSync(dirname(path), { recursive: true });
       this.worker = new SqliteWorker((error) => this.fail('the request log worker stopped', error));
       await this.worker.call({ op: 'open', path, pragmas: openPragmas, schema: schemaSql });
     } catch (error) {
