@@ -34,7 +34,8 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 /** Starts `detour start` and resolves with its URL once it prints that it listens. */
 function start(args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'start', ...args], { env: { ...process.env, ...env } });
+    // Its own working directory: the default request log (./detour-requests.sqlite) is one instance's.
+    const child = spawn(process.execPath, [cli, 'start', ...args], { env: { ...process.env, ...env }, cwd: mkdtempSync(join(tmpdir(), 'detour-cwd-')) });
     children.push(child);
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
