@@ -6,8 +6,9 @@ export async function runStart(options: { config: string; port?: number; host?: 
   const config = loadConfigOrExit(options.config);
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY });
   const gateway = await startGatewayServer(config, { port: options.port, host: options.host, logger });
+  // Before anything is printed: whoever waits for the line may signal at once.
+  onShutdown(() => gateway.close());
   process.stdout.write(`listening on ${gateway.url}\n`);
   const requestLog = gateway.observability.requestLog;
   process.stdout.write(requestLog ? `request log: ${requestLog.path}\n` : 'request log: off (log.enabled: false)\n');
-  onShutdown(() => gateway.close());
 }
