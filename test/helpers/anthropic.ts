@@ -1,20 +1,15 @@
-import { readFileSync } from 'node:fs';
 import type { ProviderSettings, Target } from '../../src/core/settings.js';
 import type { SseEvent } from '../../src/providers/types.js';
+import { projectFixtures } from './fixture-sets.js';
 
-/** The captured Anthropic responses shared by every engineer (see fixtures/README.md). */
-const fixtures = new URL('../../../shared/fixtures/anthropic/', import.meta.url);
-
+/** The project's own Anthropic answers (`test/fixtures/anthropic/`, see test/fixtures/README.md). */
 export function fixtureJson(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(name, fixtures), 'utf8')) as unknown;
+  return projectFixtures.json(`anthropic/${name}`);
 }
 
-/** A `*.chunks.txt` file as the SSE events the API sent: `event:` equals the JSON's `type`. */
+/** A `*.chunks.txt` file as the SSE events the API sends: `event:` equals the JSON's `type`. */
 export function fixtureEvents(name: string): SseEvent[] {
-  return readFileSync(new URL(name, fixtures), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((data) => sseEvent(data));
+  return projectFixtures.eventLines(`anthropic/${name}`).map((data) => sseEvent(data));
 }
 
 export function sseEvent(data: string): SseEvent {

@@ -40,44 +40,45 @@ function assemble(chunks: ChatChunk[]) {
 describe('Anthropic responses → canonical', () => {
   it('reads a text answer with its usage', () => {
     expect(anthropicAdapter.parseResponse(fixtureJson('text.json'), target)).toEqual({
-      id: 'msg_01VdEjxAP5ahtHKrrRdNBteQ',
+      id: 'msg_01HqT4pYw8NsVdE2kRb6LmZa',
       object: 'chat.completion',
       created: expect.any(Number),
       model: 'claude-sonnet-4-5-20250929',
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: "Hello! I'm doing well, thanks for asking. How are you doing today? Is there anything I can help you with?", refusal: null },
+          message: { role: 'assistant', content: 'Good morning! All three checks passed overnight, so the release can go out as planned. Shall I draft the announcement?', refusal: null },
           finish_reason: 'stop',
           logprobs: null,
         },
       ],
-      usage: { prompt_tokens: 12, completion_tokens: 29, total_tokens: 41, prompt_tokens_details: { cached_tokens: 0 } },
+      // 31 input tokens and 1820 written to the cache are all prompt; nothing was read from it.
+      usage: { prompt_tokens: 1851, completion_tokens: 27, total_tokens: 1878, prompt_tokens_details: { cached_tokens: 0 } },
     });
   });
 
   it('turns tool_use blocks into tool calls with JSON-string arguments', () => {
-    const body = fixtureJson('json-tool.1.json') as { content: Array<{ input: unknown }> };
+    const body = fixtureJson('json-tool.json') as { content: Array<{ input: unknown }> };
     const response = anthropicAdapter.parseResponse(body, target);
     const message = response.choices[0]?.message;
     expect(response.choices[0]?.finish_reason).toBe('tool_calls');
     expect(message?.content).toBeNull();
-    expect(message?.tool_calls).toEqual([{ id: 'toolu_01Q9ExVZnzZj7E2QQYHYtNUa', type: 'function', function: { name: 'json', arguments: expect.any(String) } }]);
+    expect(message?.tool_calls).toEqual([{ id: 'toolu_01Bv7sQk2Xn9Rm4Lt6Zp3WcH', type: 'function', function: { name: 'json', arguments: expect.any(String) } }]);
     expect(JSON.parse(message?.tool_calls?.[0]?.function.arguments ?? '')).toEqual(body.content[0]?.input);
-    expect(response.usage).toMatchObject({ prompt_tokens: 1151, completion_tokens: 87, total_tokens: 1238 });
+    expect(response.usage).toMatchObject({ prompt_tokens: 684, completion_tokens: 96, total_tokens: 780 });
   });
 
   it('gives a tool call without parameters "{}" as its arguments, next to the text', () => {
     const message = anthropicAdapter.parseResponse(fixtureJson('tool-no-args.json'), target).choices[0]?.message;
-    expect(message?.content).toMatch(/^<thinking>\nThe updateIssueList tool/);
-    expect(message?.tool_calls).toEqual([{ id: 'toolu_01LRmxn9vGM1d2DZSDBowdZ1', type: 'function', function: { name: 'updateIssueList', arguments: '{}' } }]);
+    expect(message?.content).toBe("The status panel looks stale. I'll refresh the deployment status first, then read it back to you.");
+    expect(message?.tool_calls).toEqual([{ id: 'toolu_01Ks5Wn2Yq8Lm3Xt7Pv4RcZb', type: 'function', function: { name: 'refreshDeploymentStatus', arguments: '{}' } }]);
   });
 
   it('maps a refusal to content_filter and keeps the explanation', () => {
     const choice = anthropicAdapter.parseResponse(fixtureJson('refusal.json'), target).choices[0];
     expect(choice?.finish_reason).toBe('content_filter');
     expect(choice?.message.content).toBeNull();
-    expect(choice?.message.refusal).toMatch(/^This request triggered restrictions on violative cyber content/);
+    expect(choice?.message.refusal).toBe("This request was declined because it may relate to an area that Anthropic's Usage Policy restricts.");
   });
 
   it('counts cache reads and writes into the prompt, and cache reads as cached', () => {
@@ -104,47 +105,47 @@ describe('Anthropic responses → canonical', () => {
 describe('Anthropic streams → canonical chunks', () => {
   it('decodes a text stream chunk by chunk, dropping pings', () => {
     const { chunks, isComplete } = decodeAll(fixtureEvents('text.chunks.txt'));
-    const base = { id: 'msg_01QC4g3HwBThD4BaNtBckFDJ', object: 'chat.completion.chunk', created: expect.any(Number), model: 'claude-sonnet-4-5-20250929' };
+    const base = { id: 'msg_01Jc5rWvX9oKp3TgFh7NbQe2', object: 'chat.completion.chunk', created: expect.any(Number), model: 'claude-sonnet-4-5-20250929' };
     const content = (text: string) => ({ ...base, choices: [{ index: 0, delta: { content: text }, finish_reason: null }] });
     expect(chunks).toEqual([
       { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
-      content('Hello'),
-      content('! I'),
-      content("'m doing well, thank you for asking"),
-      content('. How are you doing today?'),
-      content(' Is'),
-      content(' there anything I can help you with?'),
+      content('Good'),
+      content(' morning! All three'),
+      content(' checks passed overnight,'),
+      content(' so the release can go out'),
+      content(' as planned.'),
       { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-      { ...base, choices: [], usage: { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42, prompt_tokens_details: { cached_tokens: 0 } } },
+      // 31 input tokens and 1820 read from the cache.
+      { ...base, choices: [], usage: { prompt_tokens: 1851, completion_tokens: 19, total_tokens: 1870, prompt_tokens_details: { cached_tokens: 1820 } } },
     ]);
     expect(isComplete).toBe(true);
   });
 
   it('streams tool input as argument deltas of one tool call index', () => {
-    const { chunks } = decodeAll(fixtureEvents('json-tool.1.chunks.txt'));
+    const { chunks } = decodeAll(fixtureEvents('json-tool.chunks.txt'));
     const result = assemble(chunks);
-    expect(result.calls).toEqual([{ id: 'toolu_01KFbKqPYSuAKujiL6mTfzYA', name: 'json', arguments: expect.any(String) }]);
-    expect(JSON.parse(result.calls[0]?.arguments ?? '')).toEqual({ elements: [{ location: 'San Francisco', temperature: 58, condition: 'sunny' }] });
+    expect(result.calls).toEqual([{ id: 'toolu_01Hm4Zd6Vr8Qx2Kp5Tn7YwJs', name: 'json', arguments: expect.any(String) }]);
+    expect(JSON.parse(result.calls[0]?.arguments ?? '')).toEqual({ stations: [{ name: 'Harbour Point', wind_kn: 14, gusts_kn: 22 }] });
     expect(result.finishReason).toBe('tool_calls');
-    expect(result.usage).toMatchObject({ prompt_tokens: 849, completion_tokens: 47 });
+    expect(result.usage).toMatchObject({ prompt_tokens: 702, completion_tokens: 41 });
     // The first fragment names the call, later ones only extend its arguments, as OpenAI streams do.
     const toolDeltas = chunks.flatMap((chunk) => chunk.choices.flatMap((choice) => choice.delta.tool_calls ?? []));
-    expect(toolDeltas[0]).toEqual({ index: 0, id: 'toolu_01KFbKqPYSuAKujiL6mTfzYA', type: 'function', function: { name: 'json', arguments: '' } });
+    expect(toolDeltas[0]).toEqual({ index: 0, id: 'toolu_01Hm4Zd6Vr8Qx2Kp5Tn7YwJs', type: 'function', function: { name: 'json', arguments: '' } });
     expect(toolDeltas.slice(1).every((delta) => delta.index === 0 && delta.id === undefined)).toBe(true);
   });
 
   it('numbers tool calls from 0 even after a text block, and gives an empty input "{}"', () => {
     const result = assemble(decodeAll(fixtureEvents('tool-no-args.chunks.txt')).chunks);
-    expect(result.text).toBe("I'll update the issue list for you.");
-    expect(result.calls).toEqual([{ id: 'toolu_01QE1WLsSVp5hy5Q3GmGTmjP', name: 'updateIssueList', arguments: '{}' }]);
+    expect(result.text).toBe('Refreshing the deployment status now.');
+    expect(result.calls).toEqual([{ id: 'toolu_01Nd8Vx4Qp2Tk7Lm5Zw3RyBs', name: 'refreshDeploymentStatus', arguments: '{}' }]);
     expect(result.finishReason).toBe('tool_calls');
   });
 
   it('ends a refused stream with content_filter and the explanation as the refusal', () => {
     const result = assemble(decodeAll(fixtureEvents('refusal.chunks.txt')).chunks);
     expect(result.finishReason).toBe('content_filter');
-    expect(result.refusal).toMatch(/^This request triggered restrictions/);
-    expect(result.usage).toMatchObject({ prompt_tokens: 18, completion_tokens: 5 });
+    expect(result.refusal).toBe("This request was declined because it may relate to an area that Anthropic's Usage Policy restricts.");
+    expect(result.usage).toMatchObject({ prompt_tokens: 23, completion_tokens: 4 });
   });
 
   it('is not complete before the stop reason has arrived', () => {
@@ -185,7 +186,7 @@ describe('Anthropic stream pass-through inspection', () => {
     expect(seen.map((inspection) => inspection.done === true)).toEqual(events.map((event) => event.event === 'message_stop'));
     expect(seen.map((inspection) => inspection.finished === true)).toEqual(events.map((event) => event.event === 'message_delta'));
     const usages = seen.map((inspection) => inspection.usage).filter((usage) => usage !== undefined);
-    expect(usages.at(-1)).toEqual({ prompt_tokens: 12, completion_tokens: 30, total_tokens: 42, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(usages.at(-1)).toEqual({ prompt_tokens: 1851, completion_tokens: 19, total_tokens: 1870, prompt_tokens_details: { cached_tokens: 1820 } });
   });
 
   it('does not parse content deltas', () => {

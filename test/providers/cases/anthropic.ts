@@ -3,7 +3,7 @@ import { plainRequest, richRequest, withToolChoice } from './requests.js';
 import { fixedNowMs, fixedNowSeconds, makeTarget, usage, type AdapterCases, type ErrorCase, type ExpectedCall, type RefusedCase, type RequestCase, type ResponseCase, type StreamCase } from './types.js';
 
 /**
- * The Anthropic adapter's conformance cases: the `anthropic/*` fixtures (text, json-tool,
+ * The Anthropic adapter's conformance cases: the project's `anthropic/*` fixtures (text, json-tool,
  * tool-no-args, refusal), the shared rich request, and what no fixture shows (cache tokens,
  * thinking blocks, other stop reasons) inline.
  */
@@ -224,7 +224,7 @@ const refusedCases: RefusedCase[] = [
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-/** Usage as the fixtures report it: no cache use, but the cache read count present (as 0). */
+/** Usage with no cache read: the cache read count is present (as 0), and so is the prompt's cache write, if any. */
 const uncached = (prompt: number, completion: number): Usage => usage(prompt, completion, prompt + completion, { prompt_tokens_details: { cached_tokens: 0 } });
 
 function completion(
@@ -246,59 +246,58 @@ function completion(
   };
 }
 
-const refusalExplanation = "This request triggered restrictions on violative cyber content and was blocked under Anthropic's Usage Policy.";
+const refusalExplanation = "This request was declined because it may relate to an area that Anthropic's Usage Policy restricts.";
 
 const jsonToolInput = {
-  elements: [
-    { location: 'San Francisco', temperature: -5, condition: 'snowy' },
-    { location: 'London', temperature: 0, condition: 'snowy' },
-    { location: 'Paris', temperature: 23, condition: 'cloudy' },
-    { location: 'Berlin', temperature: -9, condition: 'snowy' },
+  stations: [
+    { name: 'Harbour Point', wind_kn: 14, gusts_kn: 22 },
+    { name: 'North Pier', wind_kn: 9, gusts_kn: 15 },
+    { name: 'Lighthouse Rock', wind_kn: 21, gusts_kn: 33 },
   ],
 };
 
 const responseCases: ResponseCase[] = [
   {
-    name: 'text, end_turn is stop',
+    name: 'text, end_turn is stop; the tokens written to the cache count into the prompt, and none as cached',
     fixture: 'anthropic/text.json',
     expected: completion(
-      'msg_01VdEjxAP5ahtHKrrRdNBteQ',
+      'msg_01HqT4pYw8NsVdE2kRb6LmZa',
       'claude-sonnet-4-5-20250929',
-      { content: "Hello! I'm doing well, thanks for asking. How are you doing today? Is there anything I can help you with?" },
+      { content: 'Good morning! All three checks passed overnight, so the release can go out as planned. Shall I draft the announcement?' },
       'stop',
-      uncached(12, 29),
+      // 31 input + 1820 written to the cache.
+      uncached(1851, 27),
     ),
   },
   {
     name: 'a tool_use block is a tool call with JSON-string arguments; tool_use is tool_calls',
-    fixture: 'anthropic/json-tool.1.json',
+    fixture: 'anthropic/json-tool.json',
     expected: completion(
-      'msg_0191iYfpERYfS27xLsdW2nbb',
+      'msg_01Wn3xZr6TgKq8VbLp2YhD5c',
       'claude-haiku-4-5-20251001',
-      { content: null, tool_calls: [{ id: 'toolu_01Q9ExVZnzZj7E2QQYHYtNUa', name: 'json', arguments: JSON.stringify(jsonToolInput) }] },
+      { content: null, tool_calls: [{ id: 'toolu_01Bv7sQk2Xn9Rm4Lt6Zp3WcH', name: 'json', arguments: JSON.stringify(jsonToolInput) }] },
       'tool_calls',
-      uncached(1151, 87),
+      uncached(684, 96),
     ),
   },
   {
     name: 'text beside a call without parameters, whose arguments are "{}"',
     fixture: 'anthropic/tool-no-args.json',
     expected: completion(
-      'msg_01GCBaV8gyWAYgMVggRqZbuQ',
-      'claude-3-opus-20240229',
+      'msg_01Zc2Pq9Lw4Tx7Nm3Kv8RbYd',
+      'claude-sonnet-4-5-20250929',
       {
-        content:
-          '<thinking>\nThe updateIssueList tool was provided in the list of available functions. The tool has no required parameters, so it can be called without any additional information needed from the user.\n</thinking>\n\nOkay, I will update the current issue list:',
-        tool_calls: [{ id: 'toolu_01LRmxn9vGM1d2DZSDBowdZ1', name: 'updateIssueList', arguments: '{}' }],
+        content: "The status panel looks stale. I'll refresh the deployment status first, then read it back to you.",
+        tool_calls: [{ id: 'toolu_01Ks5Wn2Yq8Lm3Xt7Pv4RcZb', name: 'refreshDeploymentStatus', arguments: '{}' }],
       },
       'tool_calls',
-      uncached(602, 93),
+      uncached(412, 58),
     ),
   },
   {
     name: 'a refusal is content_filter, with the explanation as the refusal and no content',
     fixture: 'anthropic/refusal.json',
-    expected: completion('msg_01RefusalExampleAbcdefghijk', 'claude-fable-5', { content: null, refusal: refusalExplanation }, 'content_filter', uncached(18, 5)),
+    expected: completion('msg_01Pd4Xq7Wm2Ky9Ln5Tz3RbVc', 'claude-sonnet-4-5-20250929', { content: null, refusal: refusalExplanation }, 'content_filter', uncached(23, 4)),
   },
   {
     name: 'cache reads and writes count into the prompt, cache reads as cached; thinking is not shown; max_tokens is length',
@@ -344,38 +343,39 @@ function chunkMaker(id: string, model: string, created = fixedNowSeconds) {
 
 const role: ChunkDelta = { role: 'assistant', content: '' };
 
-const textStream = chunkMaker('msg_01QC4g3HwBThD4BaNtBckFDJ', 'claude-sonnet-4-5-20250929');
-const jsonToolStream = chunkMaker('msg_01K2JbSUMYhez5RHoK9ZCj9U', 'claude-haiku-4-5-20251001');
-const noArgsStream = chunkMaker('msg_01GE2RKp1VYsPzdFs3sS9z5S', 'claude-sonnet-4-5-20250929');
-const refusalStream = chunkMaker('msg_01RefusalStreamAbcdefghijk', 'claude-fable-5');
+const textStream = chunkMaker('msg_01Jc5rWvX9oKp3TgFh7NbQe2', 'claude-sonnet-4-5-20250929');
+const jsonToolStream = chunkMaker('msg_01Fq8cYt3Jw5Np7Rk2Xs9LbE', 'claude-haiku-4-5-20251001');
+const noArgsStream = chunkMaker('msg_01Ry6Tm3Kq9Wz2Lp5Xn8VcFh', 'claude-sonnet-4-5-20250929');
+const refusalStream = chunkMaker('msg_01Tk9Lz3Xw6Pq2Nm8Rv5YcJd', 'claude-sonnet-4-5-20250929');
 const cacheStream = chunkMaker('msg_cache_stream', 'claude-sonnet-4-5-20250929');
 
 const streamCases: StreamCase[] = [
   {
-    name: 'text: a role chunk, the text as it comes (pings dropped), the finish, then usage',
+    name: 'text: a role chunk, the text as it comes (pings dropped), the finish, then usage with the cache read counted as cached',
     fixture: 'anthropic/text.chunks.txt',
     expected: [
       textStream.delta(role),
-      textStream.delta({ content: 'Hello' }),
-      textStream.delta({ content: '! I' }),
-      textStream.delta({ content: "'m doing well, thank you for asking" }),
-      textStream.delta({ content: '. How are you doing today?' }),
-      textStream.delta({ content: ' Is' }),
-      textStream.delta({ content: ' there anything I can help you with?' }),
+      textStream.delta({ content: 'Good' }),
+      textStream.delta({ content: ' morning! All three' }),
+      textStream.delta({ content: ' checks passed overnight,' }),
+      textStream.delta({ content: ' so the release can go out' }),
+      textStream.delta({ content: ' as planned.' }),
       textStream.delta({}, 'stop'),
-      textStream.usage(uncached(12, 30)),
+      // 31 input + 1820 read from the cache.
+      textStream.usage(usage(1851, 19, 1870, { prompt_tokens_details: { cached_tokens: 1820 } })),
     ],
   },
   {
-    name: 'a tool call: named once with empty arguments, then its input JSON piece by piece (the empty piece dropped)',
-    fixture: 'anthropic/json-tool.1.chunks.txt',
+    name: 'a tool call: named once with empty arguments, then its input JSON piece by piece, cut mid-word (the empty piece dropped)',
+    fixture: 'anthropic/json-tool.chunks.txt',
     expected: [
       jsonToolStream.delta(role),
-      jsonToolStream.delta({ tool_calls: [{ index: 0, id: 'toolu_01KFbKqPYSuAKujiL6mTfzYA', type: 'function', function: { name: 'json', arguments: '' } }] }),
-      jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: '{"elements": [{"location": "San Francisco", "temperature": 58, "condition": "sunny"}]' } }] }),
-      jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: '}' } }] }),
+      jsonToolStream.delta({ tool_calls: [{ index: 0, id: 'toolu_01Hm4Zd6Vr8Qx2Kp5Tn7YwJs', type: 'function', function: { name: 'json', arguments: '' } }] }),
+      jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: '{"stations": [{"name": "Harb' } }] }),
+      jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: 'our Point", "wind_kn": 14, "gust' } }] }),
+      jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: 's_kn": 22}]}' } }] }),
       jsonToolStream.delta({}, 'tool_calls'),
-      jsonToolStream.usage(uncached(849, 47)),
+      jsonToolStream.usage(uncached(702, 41)),
     ],
   },
   {
@@ -383,18 +383,18 @@ const streamCases: StreamCase[] = [
     fixture: 'anthropic/tool-no-args.chunks.txt',
     expected: [
       noArgsStream.delta(role),
-      noArgsStream.delta({ content: "I'll update the issue list for" }),
-      noArgsStream.delta({ content: ' you.' }),
-      noArgsStream.delta({ tool_calls: [{ index: 0, id: 'toolu_01QE1WLsSVp5hy5Q3GmGTmjP', type: 'function', function: { name: 'updateIssueList', arguments: '' } }] }),
+      noArgsStream.delta({ content: 'Refreshing the deployment' }),
+      noArgsStream.delta({ content: ' status now.' }),
+      noArgsStream.delta({ tool_calls: [{ index: 0, id: 'toolu_01Nd8Vx4Qp2Tk7Lm5Zw3RyBs', type: 'function', function: { name: 'refreshDeploymentStatus', arguments: '' } }] }),
       noArgsStream.delta({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] }),
       noArgsStream.delta({}, 'tool_calls'),
-      noArgsStream.usage(uncached(565, 48)),
+      noArgsStream.usage(uncached(398, 44)),
     ],
   },
   {
     name: 'a refusal ends with content_filter, the explanation as the refusal delta',
     fixture: 'anthropic/refusal.chunks.txt',
-    expected: [refusalStream.delta(role), refusalStream.delta({ refusal: refusalExplanation }, 'content_filter'), refusalStream.usage(uncached(18, 5))],
+    expected: [refusalStream.delta(role), refusalStream.delta({ refusal: refusalExplanation }, 'content_filter'), refusalStream.usage(uncached(23, 4))],
   },
   {
     name: 'the prompt and cache counts of message_start are kept when message_delta gives only the output; thinking is dropped; max_tokens is length',

@@ -1,23 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { projectFixtures } from '../../helpers/fixture-sets.js';
 
-/** The captured provider responses shared by the team (see its README). */
-const fixturesDir = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
-
+/** The project's own provider answers (`test/fixtures/`, see its README). */
 export function fixtureText(name: string): string {
-  return readFileSync(`${fixturesDir}${name}`, 'utf8');
+  return projectFixtures.text(name);
 }
 
 export function fixtureJson(name: string): unknown {
-  return JSON.parse(fixtureText(name)) as unknown;
+  return projectFixtures.json(name);
 }
 
 /** The JSON payloads of a `.chunks.txt` fixture, one per event. */
 export function fixtureEvents(name: string): unknown[] {
-  return fixtureText(name)
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as unknown);
+  return projectFixtures.events(name);
 }
 
 /**

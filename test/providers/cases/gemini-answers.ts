@@ -11,11 +11,11 @@ function chunkMaker(id: string, model: string, created = fixedNowSeconds) {
 
 const role: ChunkDelta = { role: 'assistant', content: '' };
 
-const textStream = chunkMaker('bH6LaZW8Fp_3nsEPqtaSwQ4', 'gemini-3-pro-preview');
-const reasoningStream = chunkMaker('dX6LadKVC7SZ28oPr9yJoQs', 'gemini-3-pro-preview');
-const toolStream = chunkMaker('b36LacjwM668nsEP2tbsgQQ', 'gemini-3-pro-preview');
+const textStream = chunkMaker('vH2kZ8rLNs3q1MwPy6TdQ0A', 'gemini-2.5-flash');
+const reasoningStream = chunkMaker('Rw6nZ1cJFq4x8PdQs2TyM7U', 'gemini-2.5-pro');
+const toolStream = chunkMaker('Ta3pZ6sFMk8r4NbPq1WcX2Y', 'gemini-2.5-flash');
 // Vertex stamps its events with `createTime`; the Gemini API does not, and the arrival time stands in.
-const partialStream = chunkMaker('dqHOab6xGLzWodAPkPuViA4', 'gemini-3.1-pro-preview', 1775149430);
+const partialStream = chunkMaker('pL5qZ2uXBn7y3OdQm9RtK4H', 'gemini-3-pro-preview', Math.floor(Date.parse('2026-01-15T11:58:20.250Z') / 1000));
 
 export const geminiStreamCases: StreamCase[] = [
   {
@@ -23,21 +23,21 @@ export const geminiStreamCases: StreamCase[] = [
     fixture: 'gemini/text.chunks.txt',
     expected: [
       textStream.delta(role),
-      textStream.delta({ content: 'There are **3**' }),
-      textStream.delta({ content: ' "r"s in strawberry.\n\nst**r**awbe**rr**y' }),
+      textStream.delta({ content: 'Port 8080 is already in use' }),
+      textStream.delta({ content: ' by another process. Stop it, or pick a free port with --port.' }),
       textStream.delta({}, 'stop'),
-      textStream.usage(usage(9, 208, 217, { completion_tokens_details: { reasoning_tokens: 185 } })),
+      textStream.usage(usage(14, 109, 123, { completion_tokens_details: { reasoning_tokens: 88 } })),
     ],
   },
   {
-    name: 'reasoning: the final empty part with a thought signature adds nothing',
+    name: 'reasoning: the thought summary is not answer text, and the final empty part with a thought signature adds nothing',
     fixture: 'gemini/reasoning.chunks.txt',
     expected: [
       reasoningStream.delta(role),
-      reasoningStream.delta({ content: 'There are **3** "r"s in' }),
-      reasoningStream.delta({ content: ' strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.' }),
+      reasoningStream.delta({ content: 'The three legs take' }),
+      reasoningStream.delta({ content: ' 2 h 45 min in total.' }),
       reasoningStream.delta({}, 'stop'),
-      reasoningStream.usage(usage(9, 285, 294, { completion_tokens_details: { reasoning_tokens: 256 } })),
+      reasoningStream.usage(usage(31, 211, 242, { completion_tokens_details: { reasoning_tokens: 198 } })),
     ],
   },
   {
@@ -45,20 +45,20 @@ export const geminiStreamCases: StreamCase[] = [
     fixture: 'gemini/tool-call.chunks.txt',
     expected: [
       toolStream.delta(role),
-      toolStream.delta({ tool_calls: [{ index: 0, id: 'call_b36LacjwM668nsEP2tbsgQQ_0', type: 'function', function: { name: 'weather', arguments: '{"location":"San Francisco"}' } }] }),
+      toolStream.delta({ tool_calls: [{ index: 0, id: 'call_Ta3pZ6sFMk8r4NbPq1WcX2Y_0', type: 'function', function: { name: 'get_forecast', arguments: '{"city":"Oslo"}' } }] }),
       toolStream.delta({}, 'tool_calls'),
-      toolStream.usage(usage(29, 60, 89, { completion_tokens_details: { reasoning_tokens: 45 } })),
+      toolStream.usage(usage(45, 89, 134, { completion_tokens_details: { reasoning_tokens: 77 } })),
     ],
   },
   {
-    name: 'two calls whose arguments stream in pieces (Vertex) are put together before they go out',
+    name: 'two calls whose arguments stream in pieces (Vertex: a string in fragments, a number) are put together before they go out',
     fixture: 'gemini/stream-tool-call-arguments.chunks.txt',
     expected: [
       partialStream.delta(role),
-      partialStream.delta({ tool_calls: [{ index: 0, id: 'call_dqHOab6xGLzWodAPkPuViA4_0', type: 'function', function: { name: 'getWeather', arguments: '{"location":"Boston"}' } }] }),
-      partialStream.delta({ tool_calls: [{ index: 1, id: 'call_dqHOab6xGLzWodAPkPuViA4_1', type: 'function', function: { name: 'getWeather', arguments: '{"location":"San Francisco"}' } }] }),
+      partialStream.delta({ tool_calls: [{ index: 0, id: 'call_pL5qZ2uXBn7y3OdQm9RtK4H_0', type: 'function', function: { name: 'get_forecast', arguments: '{"city":"Reykjavík","days":3}' } }] }),
+      partialStream.delta({ tool_calls: [{ index: 1, id: 'call_pL5qZ2uXBn7y3OdQm9RtK4H_1', type: 'function', function: { name: 'get_forecast', arguments: '{"city":"Tromsø","days":5}' } }] }),
       partialStream.delta({}, 'tool_calls'),
-      partialStream.usage(usage(26, 155, 181, { completion_tokens_details: { reasoning_tokens: 132 } })),
+      partialStream.usage(usage(52, 195, 247, { completion_tokens_details: { reasoning_tokens: 164 } })),
     ],
   },
   {
@@ -102,22 +102,28 @@ export const geminiResponseCases: ResponseCase[] = [
   {
     name: 'text, with thinking counted in completion tokens and reported as reasoning',
     fixture: 'gemini/text.json',
-    expected: completion('Un6LacrVMcjUxs0PmJfWoQc', 'gemini-3-pro-preview', { content: "There are **3** r's in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y." }, 'stop', usage(9, 272, 281, { completion_tokens_details: { reasoning_tokens: 244 } })),
+    expected: completion(
+      'kQ9xZ3mTPa6v0NcPlYfB8Ag',
+      'gemini-2.5-flash',
+      { content: 'Port 8080 is already taken by another process. Stop that process, or start the server on a free port with --port 8081.' },
+      'stop',
+      usage(14, 123, 137, { completion_tokens_details: { reasoning_tokens: 96 } }),
+    ),
   },
   {
-    name: 'reasoning',
+    name: 'reasoning: the thought summary part is not shown, only the answer',
     fixture: 'gemini/reasoning.json',
-    expected: completion('YH6LaZT7ENmPxN8P-r2J8Aw', 'gemini-3-pro-preview', { content: 'There are **3** "r"s in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.' }, 'stop', usage(9, 311, 320, { completion_tokens_details: { reasoning_tokens: 282 } })),
+    expected: completion('Yb4mZ9eKDp2w7NcP0rXa1Qs', 'gemini-2.5-pro', { content: 'The three legs take 2 h 45 min in total.' }, 'stop', usage(31, 226, 257, { completion_tokens_details: { reasoning_tokens: 212 } })),
   },
   {
     name: 'a function call: a generated id, JSON-string arguments, and tool_calls for STOP',
     fixture: 'gemini/tool-call.json',
     expected: completion(
-      'm36LaZGyCLz1xs0PtNSB-QU',
-      'gemini-3-pro-preview',
-      { content: null, tool_calls: [{ id: 'call_m36LaZGyCLz1xs0PtNSB-QU_0', name: 'weather', arguments: '{"location":"San Francisco"}' }] },
+      'Qd7nZ4wHLo9t2McPk3VbS1E',
+      'gemini-2.5-flash',
+      { content: null, tool_calls: [{ id: 'call_Qd7nZ4wHLo9t2McPk3VbS1E_0', name: 'get_forecast', arguments: '{"city":"Bergen","days":2}' }] },
       'tool_calls',
-      usage(29, 908, 937, { completion_tokens_details: { reasoning_tokens: 893 } }),
+      usage(47, 150, 197, { completion_tokens_details: { reasoning_tokens: 131 } }),
     ),
   },
   {
@@ -145,7 +151,7 @@ export const geminiErrorCases: ErrorCase[] = [
     name: 'a 429 is retried after the RetryInfo delay in its body (Gemini sends no Retry-After)',
     status: 429,
     fixture: 'gemini/error-429-retry-info.json',
-    expected: { kind: 'retryable', code: 'UPSTREAM_RATE_LIMITED', retryAfterMs: 34_400 },
+    expected: { kind: 'retryable', code: 'UPSTREAM_RATE_LIMITED', retryAfterMs: 18_200 },
   },
   {
     name: 'a 429 on a per-day quota will not clear for hours: fail over',
