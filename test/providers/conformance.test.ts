@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DetourError } from '../../src/core/errors.js';
 import { adapters } from '../../src/providers/registry.js';
-import { SseParser } from '../../src/providers/shared/sse.js';
-import type { ChatChunk, ProviderAdapter, UpstreamRequest } from '../../src/providers/types.js';
+import type { ProviderAdapter, UpstreamRequest } from '../../src/providers/types.js';
 import { anthropicCases } from './cases/anthropic.js';
-import { fixtureEvents, fixtureJson, frameStream } from './cases/fixtures.js';
+import { decodeStream, fixtureEvents, fixtureJson } from './cases/fixtures.js';
 import { geminiCases } from './cases/gemini.js';
 import { openAiCases } from './cases/openai.js';
 import { fixedNowMs, type AdapterCases, type ExpectedCall } from './cases/types.js';
 
 /**
  * One conformance suite for every upstream adapter, fed by per-format case files: the same
- * checks, run over captured provider answers (`../shared/fixtures/`) and exact outgoing bodies.
+ * checks, run over the project's provider answers (`test/fixtures/`) and exact outgoing bodies, with
+ * every expectation written out. `fixture-answers.test.ts` runs content-independent checks over every
+ * fixture, captured ones included.
  */
 const casesByFormat: Record<string, AdapterCases[]> = { openai: openAiCases, anthropic: anthropicCases, gemini: geminiCases };
 
@@ -46,22 +47,6 @@ function caught(run: () => unknown): DetourError {
 function expectCall(actual: UpstreamRequest, expected: ExpectedCall): void {
   expect({ url: actual.url, method: actual.method, headers: actual.headers }).toStrictEqual({ url: expected.url, method: expected.method, headers: expected.headers });
   expect(JSON.parse(actual.body ?? 'null')).toStrictEqual(expected.body);
-}
-
-/** Decodes a stream as the engine receives it: raw bytes in awkward pieces, through the real SSE parser. */
-function decodeStream(adapter: ProviderAdapter, cases: AdapterCases, payloads: readonly unknown[], cutAfterEvents = Infinity): { chunks: ChatChunk[]; isComplete: boolean } {
-  const bytes = Buffer.from(frameStream(adapter.format, payloads));
-  const parser = new SseParser();
-  const decoder = adapter.createStreamDecoder(cases.target);
-  const chunks: ChatChunk[] = [];
-  let seen = 0;
-  for (let start = 0; start < bytes.length && seen < cutAfterEvents; start += 7) {
-    for (const event of parser.feed(bytes.subarray(start, start + 7))) {
-      if (seen++ < cutAfterEvents) chunks.push(...decoder.decode(event));
-    }
-  }
-  if (seen < cutAfterEvents) for (const event of parser.flush()) chunks.push(...decoder.decode(event));
-  return { chunks, isComplete: decoder.isComplete };
 }
 
 function conformance(cases: AdapterCases): void {
@@ -119,13 +104,13 @@ function conformance(cases: AdapterCases): void {
     for (const testCase of cases.streams) {
       const payloads = testCase.fixture !== undefined ? fixtureEvents(testCase.fixture) : (testCase.events ?? []);
       it(testCase.name, () => {
-        const { chunks, isComplete } = decodeStream(adapter, cases, payloads);
+        const { chunks, isComplete } = decodeStream(adapter, cases.target, payloads);
         expect(chunks).toStrictEqual(testCase.expected);
         expect(isComplete).toBe(true);
       });
       if (payloads.length > 1) {
         it(`${testCase.name} — cut after its first event, it is not complete (the engine reports the interruption)`, () => {
-          expect(decodeStream(adapter, cases, payloads, 1).isComplete).toBe(false);
+          expect(decodeStream(adapter, cases.target, payloads, 1).isComplete).toBe(false);
         });
       }
     }
