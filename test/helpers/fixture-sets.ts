@@ -95,8 +95,12 @@ function isSet(value: string | undefined): boolean {
 
 /** Whether the captured layer runs, is skipped (and why), or is missing where it must not be. */
 export function capturedFixtures(env: Record<string, string | undefined> = process.env, dir: string = capturedFixturesDir): CapturedStatus {
-  if (isSet(env.DETOUR_NO_SHARED)) return { state: 'skipped', reason: `DETOUR_NO_SHARED is set: the captured fixtures in ${dir} are not used` };
-  if (existsSync(dir) && statSync(dir).isDirectory()) return { state: 'present', set: new FixtureSet('captured', dir) };
+  const exists = existsSync(dir) && statSync(dir).isDirectory();
+  if (isSet(env.DETOUR_NO_SHARED)) {
+    const reason = exists ? `the captured fixtures in ${dir} are not used` : `there are no captured fixtures at ${dir}, and this run goes without them`;
+    return { state: 'skipped', reason: `DETOUR_NO_SHARED is set: ${reason}` };
+  }
+  if (exists) return { state: 'present', set: new FixtureSet('captured', dir) };
   if (isSet(env.CI)) {
     return {
       state: 'required-missing',
