@@ -224,7 +224,7 @@ const refusedCases: RefusedCase[] = [
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-/** Usage with no cache read: the cache read count is present (as 0), and so is the prompt's cache write, if any. */
+/** Usage of an answer that read nothing from the cache: the read count is present, as 0 (a cache write is part of the prompt). */
 const uncached = (prompt: number, completion: number): Usage => usage(prompt, completion, prompt + completion, { prompt_tokens_details: { cached_tokens: 0 } });
 
 function completion(
