@@ -40,7 +40,8 @@ export interface ObservabilityDeps {
 }
 
 const sloEveryMs = 15_000;
-const statusEveryMs = 10_000;
+/** Status is sampled every tick: a 20 s outage must count as 20 s, not as one 10 s sample or three. */
+const statusEveryMs = 1000;
 
 /**
  * Everything an operator sees, fed by the engine's events and never on the request path:
@@ -64,6 +65,8 @@ export class Observability {
   private readonly ticker: NodeJS.Timeout | undefined;
   private lastSloAt = -Infinity;
   private lastStatusAt = -Infinity;
+  /** Resolves once the stored status history has been read (at once without a request log). */
+  readonly statusLoaded: Promise<void>;
 
   constructor(
     readonly settings: ObservabilitySettings,
@@ -79,8 +82,10 @@ export class Observability {
     this.incidents = new IncidentManager(clock, settings.alerts.resolveAfterMs);
     this.detector = new IncidentDetector(events, { clock, topology: deps.topology, incidents: this.incidents, minFailovers: settings.alerts.minFailovers, redact: deps.redact });
     this.slo = new SloMonitor(settings.slos, { clock, incidents: this.incidents, metrics: this.metrics });
-    this.status = new StatusBoard(deps.topology, { clock, targets: this.targets, stats: this.stats, incidents: this.incidents });
     this.delivery = new AlertDelivery(settings.alerts, { clock, logger, metrics: this.metrics, post: deps.alertPoster });
+    // The status history lives in the request log's database, so that a restart keeps it.
+    this.status = new StatusBoard(deps.topology, { clock, targets: this.targets, stats: this.stats, incidents: this.incidents, store: this.requestLog });
+    this.statusLoaded = this.status.history.load(clock.now());
 
     this.incidents.onMessage((message) => this.onAlert(message));
     const cost = new CostCalculator(settings.prices);
@@ -123,6 +128,8 @@ export class Observability {
 
   async close(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
+    await this.statusLoaded;
+    this.status.history.flush();
     this.pipeline.close();
     for (const stop of this.stops.splice(0)) stop();
     this.detector.close();

@@ -58,17 +58,18 @@ describe('status board', () => {
     expect(status.publicStatus().routes[0]?.status).toBe('degraded');
   });
 
-  it('computes uptime from minute samples, counting degraded minutes as up', () => {
+  it('computes uptime from what it observed each second: degraded and down time both count against it, and are told apart', () => {
     const { events, status, clock } = board();
-    for (let minute = 0; minute < 60; minute++) {
-      if (minute === 30) events.emit('circuit.opened', { target: primary, reason: 'failure_count', cooldownMs: 1, until: 0 });
-      if (minute === 45) events.emit('circuit.opened', { target: backup, reason: 'failure_count', cooldownMs: 1, until: 0 });
+    for (let second = 0; second < 3600; second++) {
+      if (second === 1800) events.emit('circuit.opened', { target: primary, reason: 'failure_count', cooldownMs: 1, until: 0 });
+      if (second === 2700) events.emit('circuit.opened', { target: backup, reason: 'failure_count', cooldownMs: 1, until: 0 });
       status.sample();
-      clock.advance(60_000);
+      clock.advance(1000);
     }
     const route = status.publicStatus().routes[0];
-    expect(route?.uptime['24h']).toBeCloseTo(45 / 60);
-    expect(route?.uptime['7d']).toBeCloseTo(45 / 60);
+    expect(route?.status).toBe('down');
+    expect(route?.uptime['24h']).toBeCloseTo(1800 / 3600, 3);
+    expect(route?.uptime_detail['24h']).toMatchObject({ label: 'last 60 min', degraded_ms: 900_000, down_ms: 900_000 });
     expect(JSON.stringify(status.publicStatus())).not.toContain('gpt-4o-mini');
   });
 });

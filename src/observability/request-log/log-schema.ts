@@ -52,7 +52,30 @@ CREATE TABLE IF NOT EXISTS attempts (
   PRIMARY KEY (request_seq, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS attempts_target ON attempts (target, request_seq);
+CREATE TABLE IF NOT EXISTS status_minutes (
+  component TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  healthy_ms INTEGER NOT NULL,
+  degraded_ms INTEGER NOT NULL,
+  down_ms INTEGER NOT NULL,
+  PRIMARY KEY (component, minute)
+) WITHOUT ROWID;
 `;
+
+/**
+ * The status page's history: per component (`route:chat`, `provider:openai`) and minute since
+ * the epoch, the time observed healthy, degraded and down. A saved row is time not saved
+ * before (the rest of a minute after a restart), so it adds to what the minute holds.
+ */
+export function upsertStatusMinutesSql(rows: number): string {
+  return `INSERT INTO status_minutes (component, minute, healthy_ms, degraded_ms, down_ms) VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?)').join(', ')}
+ON CONFLICT (component, minute) DO UPDATE SET healthy_ms = healthy_ms + excluded.healthy_ms, degraded_ms = degraded_ms + excluded.degraded_ms, down_ms = down_ms + excluded.down_ms`;
+}
+
+export const selectStatusMinutesSql = 'SELECT component, minute, healthy_ms, degraded_ms, down_ms FROM status_minutes WHERE minute >= ? ORDER BY minute';
+export const deleteStatusMinutesSql = 'DELETE FROM status_minutes WHERE minute < ?';
+/** Status history outlives the request log's own retention: the page shows 90 days. */
+export const statusRetentionMs = 91 * 86_400_000;
 
 /**
  * WAL lets readers (the admin API) run beside the writer; NORMAL sync is durable across a crash

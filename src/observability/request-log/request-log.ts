@@ -6,8 +6,9 @@ import type { DetourMetrics } from '../metrics/metrics.js';
 import type { RequestOutcome } from '../outcome.js';
 import type { RequestLogSettings } from '../settings.js';
 import { attemptsQuery, buildPageQuery, encodeCursor, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type LoggedRequest, type RequestFilter } from './log-query.js';
-import { insertAttemptSql, insertRequestSql, openPragmas, schemaSql, toRecord, type LoggedBodies } from './log-schema.js';
+import { deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql, type LoggedBodies } from './log-schema.js';
 import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
+import type { StatusHistoryStore, StatusMinuteRow } from '../status/status-history.js';
 import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
 
 export interface RequestLogPage {
@@ -33,7 +34,7 @@ type State = 'opening' | 'open' | 'unavailable' | 'closed';
  * request. When the queue is full or the disk fails, records are dropped, counted in
  * `detour_request_log_dropped_total`, and the failure is logged once (and its recovery once).
  */
-export class RequestLog {
+export class RequestLog implements StatusHistoryStore {
   private queue: ParentChildRecord[] = [];
   private state: State = 'opening';
   private worker: SqliteWorker | undefined;
@@ -43,6 +44,7 @@ export class RequestLog {
   private retention: Promise<void> | undefined;
   private queuedRetention: Promise<void> | undefined;
   private lostSinceReport = 0;
+  private statusWrite: Promise<void> | undefined;
   private isFailureReported = false;
   private lastReportAt = -Infinity;
   private readonly opened: Promise<void>;
@@ -134,6 +136,27 @@ export class RequestLog {
     };
   }
 
+  /** Adds finished status minutes to the history (once a minute, off the request path); a failure is logged, not thrown. */
+  saveStatusMinutes(rows: readonly StatusMinuteRow[]): void {
+    if (rows.length === 0) return;
+    const write = async (): Promise<void> => {
+      await this.opened;
+      if (this.state !== 'open') return;
+      const params = rows.flatMap((row) => [row.component, row.minute, Math.round(row.healthyMs), Math.round(row.degradedMs), Math.round(row.downMs)]);
+      await this.requireWorker().call({ op: 'run', sql: upsertStatusMinutesSql(rows.length), params });
+    };
+    const saving = (this.statusWrite ?? Promise.resolve()).then(write).catch((error: unknown) => this.deps.logger.warn({ err: errorText(error) }, 'request log: status history not saved'));
+    this.statusWrite = saving;
+  }
+
+  /** The status history kept since `sinceMinute`; empty when the log is not available. */
+  async loadStatusMinutes(sinceMinute: number): Promise<StatusMinuteRow[]> {
+    await this.opened;
+    if (this.state !== 'open') return [];
+    const rows = (await this.requireWorker().call({ op: 'all', sql: selectStatusMinutesSql, params: [sinceMinute] })) as Array<Record<string, unknown>>;
+    return rows.map((row) => ({ component: String(row.component), minute: Number(row.minute), healthyMs: Number(row.healthy_ms), degradedMs: Number(row.degraded_ms), downMs: Number(row.down_ms) }));
+  }
+
   /** Deletes records past the age limit, then the oldest until the file fits its size limit. */
   applyRetention(): Promise<void> {
     // One run at a time; a call during a run queues one more, which every later caller shares.
@@ -156,6 +179,7 @@ export class RequestLog {
     await this.queuedRetention;
     await this.retention;
     await this.flush();
+    await this.statusWrite;
     this.state = 'closed';
     if (this.worker) {
       await this.worker.call({ op: 'close' }).catch(() => undefined);
@@ -199,7 +223,9 @@ export class RequestLog {
     if (this.state !== 'open') return;
     const worker = this.requireWorker();
     try {
-      const cutoff = this.deps.clock.now() - this.settings.maxAgeMs;
+      const now = this.deps.clock.now();
+      await worker.call({ op: 'run', sql: deleteStatusMinutesSql, params: [Math.floor((now - statusRetentionMs) / 60_000)] });
+      const cutoff = now - this.settings.maxAgeMs;
       while ((await worker.call({ op: 'run', sql: 'DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE started_at < ? LIMIT ?)', params: [cutoff, deleteChunk] })) === deleteChunk);
       for (let round = 0; round < 20 && (await this.sizeBytes()) > this.settings.maxSizeBytes; round++) {
         // A tenth of the rows at a time: the size is only known once the pages are freed.

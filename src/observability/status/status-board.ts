@@ -3,7 +3,7 @@ import type { IncidentManager } from '../alerts/incident-manager.js';
 import type { StatsTracker } from '../stats/stats-tracker.js';
 import type { TargetSnapshot, TargetStateView } from '../target-state.js';
 import { providersOf, type Topology } from '../topology.js';
-import { UptimeRing, type ComponentStatus } from './uptime-ring.js';
+import { StatusHistory, type ComponentStatus, type DayUptime, type StatusHistoryStore, type WindowUptime } from './status-history.js';
 
 export type { ComponentStatus };
 
@@ -16,13 +16,40 @@ export interface PublicStatus {
   incidents: Array<{ summary: string; severity: string; status: 'ongoing' | 'resolved'; started_at: string; resolved_at: string | null; routes: string[]; providers: string[] }>;
 }
 
+/** Uptime over a window as observed: the share of the covered time the component was operational. */
+export interface PublicUptime {
+  uptime: number | null;
+  /** What it covers: `24 h` when the whole window was observed, else `last 11 min`. */
+  label: string;
+  covered_ms: number;
+  observed_ms: number;
+  down_ms: number;
+  degraded_ms: number;
+}
+
 export interface PublicComponent {
   name: string;
   status: ComponentStatus;
-  uptime: { '24h': number | null; '7d': number | null };
+  /** The healthy share of the observed time over each window; null before any observation. */
+  uptime: { '24h': number | null; '7d': number | null; '90d': number | null };
+  /** The same windows with the period each actually covers and the time down and degraded. */
+  uptime_detail: { '24h': PublicUptime; '7d': PublicUptime; '90d': PublicUptime };
+  /** The last 90 UTC days, oldest first: the history bars. */
+  history: Array<{ date: string; uptime: number | null; observed_ms: number; down_ms: number; degraded_ms: number }>;
 }
 
 const day = 86_400_000;
+const windows = { '24h': day, '7d': 7 * day, '90d': 90 * day } as const;
+/** /status.json is public: its answer is computed at most this often, however many ask. */
+const publicCacheMs = 1000;
+
+function publicUptime(window: WindowUptime): PublicUptime {
+  return { uptime: window.uptime, label: window.label, covered_ms: window.coveredMs, observed_ms: window.observedMs, down_ms: window.downMs, degraded_ms: window.degradedMs };
+}
+
+function publicDay(entry: DayUptime): PublicComponent['history'][number] {
+  return { date: entry.date, uptime: entry.uptime, observed_ms: entry.observedMs, down_ms: entry.downMs, degraded_ms: entry.degradedMs };
+}
 const worse = (a: ComponentStatus, b: ComponentStatus): ComponentStatus => (a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'healthy');
 
 function isUnavailable(target: TargetSnapshot): boolean {
@@ -31,7 +58,8 @@ function isUnavailable(target: TargetSnapshot): boolean {
 
 /**
  * Each route and provider healthy, degraded or down, from live target state, recent traffic and
- * open incidents; sampled on a timer into a week of per-minute history for uptime.
+ * open incidents; sampled every second into per-minute history (a week of minutes, 90 days of
+ * days, kept in the request log's database when there is one) for uptime and the history bars.
  *
  * - A route is down when none of its targets is available, no target could answer its recent
  *   requests, or most of them failed in the last minute; degraded when one of its targets is
@@ -39,12 +67,16 @@ function isUnavailable(target: TargetSnapshot): boolean {
  * - A provider is down when all its targets are unavailable, degraded when some are.
  */
 export class StatusBoard {
-  private readonly uptime = new Map<string, UptimeRing>();
+  readonly history: StatusHistory;
+  /** Uptime and history per component, computed at most once a second: /status.json is public, and these walk a week of minutes. */
+  private readonly uptimeCache = new Map<string, { at: number; value: Pick<PublicComponent, 'uptime' | 'uptime_detail' | 'history'> }>();
 
   constructor(
     private readonly topology: Topology,
-    private readonly deps: { clock: Clock; targets: TargetStateView; stats: StatsTracker; incidents: IncidentManager },
-  ) {}
+    private readonly deps: { clock: Clock; targets: TargetStateView; stats: StatsTracker; incidents: IncidentManager; store?: StatusHistoryStore | undefined },
+  ) {
+    this.history = new StatusHistory(deps.store);
+  }
 
   routeStatus(name: string, targets: ReadonlyMap<string, TargetSnapshot>): ComponentStatus {
     const route = this.topology.routes.find((candidate) => candidate.name === name);
@@ -71,28 +103,26 @@ export class StatusBoard {
     return 'healthy';
   }
 
-  /** Records every component's current status; called every few seconds. */
+  /** Records every component's current status for the time since the last sample; called every second. */
   sample(): void {
-    const now = this.deps.clock.now();
     const { routes, providers } = this.current();
-    for (const [name, status] of routes) this.ring(`route:${name}`).sample(now, status);
-    for (const [name, status] of providers) this.ring(`provider:${name}`).sample(now, status);
+    const statuses = new Map<string, ComponentStatus>();
+    for (const [name, status] of routes) statuses.set(`route:${name}`, status);
+    for (const [name, status] of providers) statuses.set(`provider:${name}`, status);
+    this.history.sample(this.deps.clock.now(), statuses);
   }
 
   publicStatus(): PublicStatus {
     const now = this.deps.clock.now();
     const { routes, providers } = this.current();
-    const component = (kind: string, name: string, status: ComponentStatus): PublicComponent => {
-      const ring = this.uptime.get(`${kind}:${name}`);
-      return { name, status, uptime: { '24h': ring?.uptime(now, day) ?? null, '7d': ring?.uptime(now, 7 * day) ?? null } };
-    };
+    const component = (kind: string, name: string, status: ComponentStatus): PublicComponent => ({ name, status, ...this.uptimeOf(`${kind}:${name}`, now) });
     const routeList = [...routes].map(([name, status]) => component('route', name, status));
     const providerList = [...providers].map(([name, status]) => component('provider', name, status));
     const overall = routeList.reduce<ComponentStatus>((acc, item) => worse(acc, item.status), 'healthy');
     const iso = (ms: number): string => new Date(ms).toISOString();
     const ongoing = this.deps.incidents.incidents().map((incident) => ({ incident, resolvedAt: null as number | null }));
     const resolved = this.deps.incidents.resolvedWithin(7 * day).map((entry) => ({ incident: entry.incident, resolvedAt: entry.resolvedAt as number | null }));
-    return {
+    const value: PublicStatus = {
       status: overall,
       updated_at: iso(now),
       routes: routeList,
@@ -107,6 +137,20 @@ export class StatusBoard {
         providers: incident.affects.providers,
       })),
     };
+    return value;
+  }
+
+  private uptimeOf(key: string, now: number): Pick<PublicComponent, 'uptime' | 'uptime_detail' | 'history'> {
+    const cached = this.uptimeCache.get(key);
+    if (cached && now >= cached.at && now - cached.at < publicCacheMs) return cached.value;
+    const [d1, d7, d90] = [windows['24h'], windows['7d'], windows['90d']].map((windowMs) => this.history.window(key, now, windowMs)) as [WindowUptime, WindowUptime, WindowUptime];
+    const value = {
+      uptime: { '24h': d1.uptime, '7d': d7.uptime, '90d': d90.uptime },
+      uptime_detail: { '24h': publicUptime(d1), '7d': publicUptime(d7), '90d': publicUptime(d90) },
+      history: this.history.days(key, now).map(publicDay),
+    };
+    this.uptimeCache.set(key, { at: now, value });
+    return value;
   }
 
   private current(): { routes: Map<string, ComponentStatus>; providers: Map<string, ComponentStatus> } {
@@ -115,14 +159,5 @@ export class StatusBoard {
     const routes = new Map(this.topology.routes.map((route) => [route.name, this.routeStatus(route.name, byId)]));
     const providers = new Map(providersOf(this.topology).map((name) => [name, this.providerStatus(name, snapshot)]));
     return { routes, providers };
-  }
-
-  private ring(key: string): UptimeRing {
-    let ring = this.uptime.get(key);
-    if (!ring) {
-      ring = new UptimeRing();
-      this.uptime.set(key, ring);
-    }
-    return ring;
   }
 }

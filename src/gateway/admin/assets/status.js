@@ -11,14 +11,51 @@ function el(tag, className, text) {
   return element;
 }
 
-const uptime = (value) => (value === null ? 'no data yet' : `${(value * 100).toFixed(value === 1 ? 0 : 2)} %`);
+const percent = (value) => (value === null ? 'no data yet' : `${(value * 100).toFixed(value === 1 ? 0 : 2)} %`);
 const when = (iso) => new Date(iso).toLocaleString([], { hour12: false });
+const duration = (ms) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+
+/**
+ * Uptime as observed, with the period it covers: "96.67 % · last 11 min". While the gateway is
+ * younger than a window, the windows cover the same minutes, so one figure is shown, not three.
+ */
+function uptimeText(detail) {
+  const windows = [['24h', '24 h'], ['7d', '7 d'], ['90d', '90 d']];
+  const shown = [];
+  for (const [key] of windows) {
+    const window = detail[key];
+    if (window.uptime === null) continue;
+    if (shown.some((other) => other.covered_ms === window.covered_ms)) continue;
+    shown.push(window);
+  }
+  if (shown.length === 0) return 'no data yet';
+  return shown.map((window) => `${percent(window.uptime)} · ${window.label}`).join(' · ');
+}
+
+/** 90 day bars, oldest first, as statuspage.io draws them: grey without data, then by the worst of the day. */
+function historyBars(history) {
+  const bars = el('div', 'bars');
+  for (const day of history) {
+    const state = day.uptime === null ? 'none' : day.down_ms > 0 ? 'down' : day.degraded_ms > 0 ? 'degraded' : 'healthy';
+    const bar = el('span', `bar ${state}`);
+    bar.dataset.date = day.date;
+    bar.dataset.uptime = day.uptime === null ? '' : String(day.uptime);
+    const parts = day.uptime === null ? ['no data'] : [percent(day.uptime), day.down_ms > 0 ? `down ${duration(day.down_ms)}` : '', day.degraded_ms > 0 ? `degraded ${duration(day.degraded_ms)}` : '', `of ${duration(day.observed_ms)} observed`];
+    bar.title = `${day.date}: ${parts.filter(Boolean).join(', ')}`;
+    bars.append(bar);
+  }
+  return bars;
+}
 
 function component(item) {
   const row = el('li', `component ${item.status}`);
   row.dataset.name = item.name;
   row.dataset.status = item.status;
-  row.append(el('span', 'name', item.name), el('span', 'uptime muted', `24 h ${uptime(item.uptime['24h'])} · 7 d ${uptime(item.uptime['7d'])}`), el('span', `state ${item.status}`, words[item.status] ?? item.status));
+  const head = el('div', 'head');
+  head.append(el('span', 'name', item.name), el('span', 'uptime muted', uptimeText(item.uptime_detail)), el('span', `state ${item.status}`, words[item.status] ?? item.status));
+  const legend = el('div', 'legend muted');
+  legend.append(el('span', '', '90 days ago'), el('span', '', 'today'));
+  row.append(head, historyBars(item.history), legend);
   return row;
 }
 
