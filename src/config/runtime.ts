@@ -40,6 +40,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     options: {
       api_version: provider.api_version,
       anthropic_version: provider.anthropic_version,
+      api: provider.api,
       stream_usage: provider.stream_usage,
     },
     healthCheck: healthCheck(provider),
@@ -47,11 +48,13 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
   }));
   const routes: RouteSettings[] = Object.entries(config.models).map(([name, route]) => ({
     name,
+    kind: route.kind,
     targets: route.targets.map((target) => ({
       provider: target.provider,
       model: target.model,
       weight: target.weight,
       maxTokens: target.max_tokens,
+      dimensions: target.dimensions,
       capabilities: capabilitiesOf({ ...target.capabilities, ...definedOnly({ vision: target.vision, tools: target.tools, json: target.json, context_window: target.context_window }) }),
     })),
     ...timing(route, defaults),

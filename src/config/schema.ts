@@ -34,11 +34,17 @@ export const targetSchema = z
     capabilities: capabilitiesSchema.optional(),
     /** The same capabilities may be declared on the target itself (`vision: false`). */
     ...capabilitiesSchema.shape,
+    /** Embeddings routes: the vector size this target returns (sent as `dimensions` when the client gave none). */
+    dimensions: z.number().int().positive().optional(),
+    /** Embeddings routes: the model behind this target when its name does not say (an Azure deployment). */
+    embedding_model: z.string().min(1).optional(),
   })
   .strict();
 
 export const routeSchema = z
   .object({
+    /** What the route serves: chat (completions, messages, responses) or embeddings. */
+    kind: z.enum(['chat', 'embeddings']).default('chat'),
     targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
     ...routeTimingShape,
     ...routeResilienceShape,
@@ -56,6 +62,8 @@ export const providerSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     /** Azure OpenAI API version. */
     api_version: z.string().optional(),
+    /** Which OpenAI API the provider is called with: Chat Completions (default) or the Responses API (`openai`, `azure-openai`). */
+    api: z.enum(['chat', 'responses']).default('chat'),
     /** Anthropic `anthropic-version` header. */
     anthropic_version: z.string().optional(),
     /** Ask OpenAI-compatible upstreams for usage in streams (for cost); turn off for vendors that reject `stream_options`. */
@@ -69,7 +77,14 @@ export const providerSchema = z
   .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {
     message: 'give either api_key or api_keys, not both',
     path: ['api_keys'],
+  })
+  .refine((provider) => provider.api === 'chat' || responsesApiTypes.includes(provider.type), {
+    message: 'api: responses is for providers of type openai or azure-openai',
+    path: ['api'],
   });
+
+/** Provider types that serve the Responses API. */
+const responsesApiTypes = ['openai', 'azure-openai'];
 
 export const serverSchema = z
   .object({

@@ -3,7 +3,7 @@ import type { DetourErrorCode, ErrorKind } from './errors.js';
 import type { HealthStatus } from './health.js';
 
 /** The wire formats Detour speaks, to clients and upstreams. */
-export type WireFormat = 'openai' | 'anthropic' | 'gemini';
+export type WireFormat = 'openai' | 'responses' | 'anthropic' | 'gemini';
 
 /** Token counts in OpenAI's terms, whatever format the upstream used. */
 export interface Usage {
@@ -45,6 +45,8 @@ export interface RequestFinishedEvent {
   isFailover: boolean;
   isDegraded: boolean;
   errorCode?: DetourErrorCode | undefined;
+  /** Why the request failed or was refused, in words (never holds a key). */
+  errorMessage?: string | undefined;
   startedAt: number;
   latencyMs: number;
   ttftMs?: number | undefined;

@@ -43,6 +43,8 @@ export interface TargetSettings {
   weight: number;
   /** Default for `max_tokens` when the client gave none and the format requires it. */
   maxTokens?: number | undefined;
+  /** Embeddings: the vector size this target returns. */
+  dimensions?: number | undefined;
   /** Declared capabilities; what is not declared comes from the model catalog. */
   capabilities?: Partial<ModelCapabilities> | undefined;
 }
@@ -57,6 +59,8 @@ export interface MirrorSettings {
 
 export interface RouteSettings {
   name: string;
+  /** What the route serves; chat when absent. An embeddings route answers only `/v1/embeddings`, a chat route never does. */
+  kind?: 'chat' | 'embeddings' | undefined;
   targets: readonly TargetSettings[];
   retry: RetryPolicy;
   /** The whole request, across every retry and fallback. */

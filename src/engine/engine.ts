@@ -12,7 +12,7 @@ import { ModelCatalog } from '../core/model-catalog.js';
 import { requestNeeds, type NeedsSource } from '../core/request-needs.js';
 import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
-import type { ChatRequest, ProviderAdapter, WireFormat } from '../providers/types.js';
+import type { ChatRequest, ForwardedParts, ProviderAdapter, WireFormat } from '../providers/types.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { HealthProber } from './health-prober.js';
@@ -70,6 +70,8 @@ export interface EngineRequest {
   /** Size of the body as received, in bytes; absent for an in-process value, whose needs are then always estimated. */
   bodyBytes?: number | undefined;
   clientKeyId?: string | undefined;
+  /** What of the client's own request goes on to a same-format upstream. */
+  forward?: ForwardedParts | undefined;
 }
 
 /** Everything a request run needs from the engine; shared by all runs. */

@@ -1,3 +1,4 @@
+import { adapterKeyOf } from '../providers/registry.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { HealthCheckSettings, Target } from '../core/settings.js';
@@ -99,7 +100,7 @@ export class HealthProber {
 
   /** One probe: the models list by default (no tokens), or a one-token completion. */
   private async probe(target: Target, settings: HealthCheckSettings): Promise<{ isHealthy: boolean; error?: string }> {
-    const adapter = this.options.adapters[target.provider.type];
+    const adapter = this.options.adapters[adapterKeyOf(target.provider)];
     if (!adapter) return { isHealthy: false, error: `no adapter for ${target.provider.type}` };
     const request: UpstreamRequest =
       settings.mode === 'completion'

@@ -1,3 +1,4 @@
+import { adapterKeyOf } from '../providers/registry.js';
 import { DetourError } from '../core/errors.js';
 import type { MirrorSettings, Target } from '../core/settings.js';
 import type { ChatRequest, ChatResponse, ProviderAdapter } from '../providers/types.js';
@@ -36,7 +37,7 @@ export class Mirror {
   }
 
   private async send(request: ChatRequest, served: ServedAnswer): Promise<void> {
-    const adapter = this.context.adapters[this.target.provider.type] as ProviderAdapter | undefined;
+    const adapter = this.context.adapters[adapterKeyOf(this.target.provider)] as ProviderAdapter | undefined;
     if (!adapter) return;
     const startedAt = this.context.clock.now();
     let status = 0;

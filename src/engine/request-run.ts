@@ -1,3 +1,4 @@
+import { adapterKeyOf } from '../providers/registry.js';
 import { decideNextStep } from '../core/attempt-decision.js';
 import { Deadline } from '../core/deadline.js';
 import { DetourError } from '../core/errors.js';
@@ -89,7 +90,7 @@ export class RequestRun {
     let exceededWindow: number | undefined;
     for (let index = 0; index < this.candidates.length; index++) {
       const target = this.candidates[index] as Target;
-      const adapter = this.context.adapters[target.provider.type];
+      const adapter = this.context.adapters[adapterKeyOf(target.provider)];
       if (!adapter) continue;
       if (exceededWindow !== undefined && (this.context.planner.capabilitiesOf(target)?.contextWindow ?? Infinity) <= exceededWindow) continue;
       let upstream: UpstreamRequest;
@@ -231,7 +232,7 @@ export class RequestRun {
    */
   private async hedged(target: Target, adapter: ProviderAdapter, upstream: UpstreamRequest, remainingMs: number, probeRequestId: string | undefined): Promise<Started> {
     const hedgeTarget = this.candidates[1];
-    const hedgeAdapter = hedgeTarget && this.context.adapters[hedgeTarget.provider.type];
+    const hedgeAdapter = hedgeTarget && this.context.adapters[adapterKeyOf(hedgeTarget.provider)];
     const delayMs = hedgeDelayMs(this.context.resilience.store.statsView(target.id), this.route.settings.hedge);
     let hedgeUpstream: UpstreamRequest | undefined;
     try {
@@ -294,7 +295,7 @@ export class RequestRun {
 
   private buildUpstream(adapter: ProviderAdapter, target: Target): UpstreamRequest {
     const options = { stream: this.request.stream, wantStreamUsage: true };
-    if (this.isSameFormat(adapter)) return adapter.buildPassThroughRequest(this.request.body, target, options);
+    if (this.isSameFormat(adapter)) return adapter.buildPassThroughRequest(this.request.body, target, { ...options, forward: this.request.forward });
     return adapter.buildRequest(this.state.canonical(), target, options);
   }
 

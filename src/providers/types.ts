@@ -70,6 +70,8 @@ export interface ChatRequest {
   response_format?: ResponseFormat;
   seed?: number;
   user?: string;
+  /** How hard a reasoning model thinks (`low`, `medium`, `high`...); passed on where the upstream takes it. */
+  reasoning_effort?: string;
   /** Fields of the client's request that have no canonical slot; a translating adapter must refuse them, never drop them. */
   extra?: Record<string, unknown>;
 }
@@ -156,9 +158,19 @@ export interface StreamDecoder {
   readonly isTerminated: boolean;
 }
 
+/** Parts of the client's HTTP request that a same-format upstream receives as they came. */
+export interface ForwardedParts {
+  /** Headers by lower-case name (only those the ingress chose to forward, e.g. `anthropic-beta`). */
+  headers: Readonly<Record<string, string>>;
+  /** The query string without its `?` (e.g. `beta=true`), or empty. */
+  query: string;
+}
+
 /** Options the engine passes when building an upstream call. */
 export interface BuildOptions {
   stream: boolean;
+  /** The client's forwarded headers and query, for a pass-through request only. */
+  forward?: ForwardedParts | undefined;
   /** Ask the upstream for usage in the stream even if the client did not (for cost accounting). */
   wantStreamUsage: boolean;
 }

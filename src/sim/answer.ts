@@ -1,3 +1,4 @@
+import { exampleFor } from './schema-example.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ToolCall, ToolDefinition, Usage } from '../providers/types.js';
 
 export interface AnswerStyle {
@@ -36,30 +37,33 @@ function countImages(request: ChatRequest): number {
   return images;
 }
 
-/** Fills a tool's arguments from its JSON schema with plausible values. */
+/** Fills a tool's arguments from its JSON schema with values that validate against it. */
 function exampleArguments(tool: ToolDefinition): Record<string, unknown> {
-  const schema = tool.function.parameters as { properties?: Record<string, { type?: string; enum?: unknown[] }> } | undefined;
-  const result: Record<string, unknown> = {};
-  for (const [name, property] of Object.entries(schema?.properties ?? {})) {
-    if (property.enum && property.enum.length > 0) result[name] = property.enum[0];
-    else if (property.type === 'number' || property.type === 'integer') result[name] = 42;
-    else if (property.type === 'boolean') result[name] = true;
-    else if (property.type === 'array') result[name] = [];
-    else if (property.type === 'object') result[name] = {};
-    else result[name] = name === 'city' || name === 'location' ? 'Paris' : `example ${name}`;
-  }
-  return result;
+  const value = exampleFor(tool.function.parameters ?? { type: 'object' });
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-/** The tool the model "decides" to call: when tools are offered and the last turn is the user's. */
+/**
+ * The tool the model "decides" to call: the one `tool_choice` forces (or any, for `required`),
+ * whatever came last; otherwise the first tool offered, when the last turn is the user's.
+ */
 function chooseTool(request: ChatRequest): ToolDefinition | undefined {
   const tools = request.tools;
   if (!tools || tools.length === 0 || request.tool_choice === 'none') return undefined;
-  const last = request.messages[request.messages.length - 1];
-  if (!last || last.role !== 'user') return undefined;
   const choice = request.tool_choice;
   if (typeof choice === 'object') return tools.find((tool) => tool.function.name === choice.function.name) ?? tools[0];
+  if (choice === 'required') return tools[0];
+  const last = request.messages[request.messages.length - 1];
+  if (!last || last.role !== 'user') return undefined;
   return tools[0];
+}
+
+/** Structured output: JSON that validates against the requested schema (or any JSON object). */
+function structuredText(request: ChatRequest): string | undefined {
+  const format = request.response_format;
+  if (format?.type === 'json_schema') return JSON.stringify(exampleFor(format.json_schema.schema ?? { type: 'object' }));
+  if (format?.type === 'json_object') return JSON.stringify({ answer: defaultAnswerStyle.text });
+  return undefined;
 }
 
 export interface SimAnswer {
@@ -82,6 +86,8 @@ export function answer(request: ChatRequest, style: AnswerStyle): SimAnswer {
     return { id: nextId('chatcmpl-sim'), model: request.model, text: null, toolCalls: [call], finishReason: 'tool_calls', usage: usage(promptTokens, completion) };
   }
   const last = request.messages[request.messages.length - 1];
+  const structured = structuredText(request);
+  if (structured !== undefined) return { id: nextId('chatcmpl-sim'), model: request.model, text: structured, toolCalls: [], finishReason: 'stop', usage: usage(promptTokens, estimateTokens(structured)) };
   let text: string;
   if (last?.role === 'tool') text = `The tool returned: ${messageText(last.content)}`;
   else if (style.mode === 'echo') text = messageText([...request.messages].reverse().find((message) => message.role === 'user')?.content) || style.text;

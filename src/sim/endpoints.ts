@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { geminiStatusName } from '../providers/gemini/index.js';
 import { ingressCodecs } from '../providers/registry.js';
+import { responseContextFor, responsesCodec } from '../providers/responses/index.js';
 import type { IngressCodec, WireFormat } from '../providers/types.js';
 
 /** One API surface the simulator imitates; it speaks it with the same codec Detour serves clients with. */
@@ -11,6 +12,8 @@ export interface SimEndpoint {
   /** The key the caller sent, for per-key faults and counts. */
   apiKey(request: IncomingMessage, query: URLSearchParams): string;
   codec: IngressCodec;
+  /** A codec for this one request, when answers depend on it (a Responses API answer repeats its request). */
+  codecFor?(body: Record<string, unknown>): IngressCodec;
   /** Paths that list models in this format. */
   modelsPath: string;
   /**
@@ -49,6 +52,23 @@ export const openAiEndpoint: SimEndpoint = {
   modelsPath: '/v1/models',
   listModels: (models) => ({ object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'detour-sim' })) }),
   errorCode: (status) => openAiErrorCodes[status] ?? 'server_error',
+};
+
+/** The OpenAI Responses API (`POST /v1/responses`), for providers set to `api: responses`. */
+export const responsesEndpoint: SimEndpoint = {
+  ...openAiEndpoint,
+  format: 'responses',
+  match: (method, path) => (method === 'POST' && (path === '/v1/responses' || path === '/responses') ? {} : undefined),
+  codec: ingressCodecs.responses as IngressCodec,
+  codecFor: (body) => responsesCodec(responseContextFor(body)),
+};
+
+/** Azure's Responses API: one URL per resource (`/openai/responses?api-version=`), the deployment in the body. */
+export const azureResponsesEndpoint: SimEndpoint = {
+  ...responsesEndpoint,
+  match: (method, path, query) => (method === 'POST' && path === '/openai/responses' && query.has('api-version') ? {} : undefined),
+  apiKey: (request) => header(request, 'api-key'),
+  modelsPath: '/openai/models',
 };
 
 const azureDeploymentPath = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
@@ -133,4 +153,4 @@ export const geminiEndpoint: SimEndpoint = {
  * The formats the simulator speaks; a new one is one entry here. Matched in order: Anthropic
  * comes before OpenAI so that it can claim the `GET /v1/models` calls that carry its header.
  */
-export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint, azureOpenAiEndpoint, geminiEndpoint];
+export const simEndpoints: SimEndpoint[] = [anthropicEndpoint, openAiEndpoint, azureOpenAiEndpoint, geminiEndpoint, responsesEndpoint, azureResponsesEndpoint];

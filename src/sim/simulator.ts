@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom } from '../core/clock.js';
 import { DetourError } from '../core/errors.js';
 import { answer, defaultAnswerStyle, toChunks, toResponse, type AnswerStyle } from './answer.js';
+import type { IngressCodec } from '../providers/types.js';
 import { simEndpoints, type SimEndpoint } from './endpoints.js';
 import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
 import { frameReplayEvents, type Replay } from './replay.js';
@@ -21,6 +22,17 @@ export interface SimulatorOptions {
   models?: string[];
   /** Captured answers to play back instead of generated ones, by model (`*` for any). */
   replay?: Record<string, Replay>;
+  /** Keep the last this many requests (path, query, headers, body) in `captured`, for tests that check what reached the upstream. */
+  capture?: number;
+}
+
+/** One request as the simulator received it (kept only with the `capture` option). */
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
 }
 
 /**
@@ -30,6 +42,8 @@ export interface SimulatorOptions {
  */
 export class Simulator {
   readonly stats = new SimStats();
+  /** The last requests received, oldest first, with the `capture` option. */
+  readonly captured: CapturedRequest[] = [];
   private readonly server: Server;
   private readonly style: AnswerStyle;
   private readonly random: () => number;
@@ -191,6 +205,7 @@ export class Simulator {
 
   private async chat(endpoint: SimEndpoint, matched: { model?: string; stream?: boolean }, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
     const raw = await readAll(request);
+    this.keep(request, query, raw);
     const apiKey = endpoint.apiKey(request, query);
     let body: unknown;
     try {
@@ -221,9 +236,11 @@ export class Simulator {
 
     let inspection: { stream: boolean; wantsUsage: boolean };
     let canonical: ReturnType<SimEndpoint['codec']['toCanonical']>;
+    let codec = endpoint.codec;
     try {
-      inspection = endpoint.codec.inspectRequest(body);
-      canonical = endpoint.codec.toCanonical(body as Record<string, unknown>);
+      inspection = codec.inspectRequest(body);
+      if (endpoint.codecFor) codec = endpoint.codecFor(body as Record<string, unknown>);
+      canonical = codec.toCanonical(body as Record<string, unknown>);
     } catch (error) {
       this.stats.setStatus(call, 400);
       return this.sendError(endpoint, response, 400, error instanceof Error ? error.message : 'invalid request', undefined, apiKey);
@@ -233,10 +250,10 @@ export class Simulator {
     if (replay && (inspection.stream ? replay.events : replay.json) !== undefined) return this.playBack(endpoint, response, replay, inspection.stream);
     const simAnswer = answer(canonical, this.style);
     if (!inspection.stream) {
-      json(response, 200, endpoint.codec.encodeResponse(toResponse(simAnswer)), requestIdHeaders());
+      json(response, 200, codec.encodeResponse(toResponse(simAnswer)), requestIdHeaders());
       return;
     }
-    await this.stream(endpoint, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault);
+    await this.stream(codec, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault);
   }
 
   private async playBack(endpoint: SimEndpoint, response: ServerResponse, replay: Replay, isStream: boolean): Promise<void> {
@@ -253,11 +270,11 @@ export class Simulator {
     response.end();
   }
 
-  private async stream(endpoint: SimEndpoint, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined): Promise<void> {
-    response.writeHead(200, { 'content-type': endpoint.codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders() });
+  private async stream(codec: IngressCodec, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined): Promise<void> {
+    response.writeHead(200, { 'content-type': codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders() });
     // Real providers send a stream's headers at once, before the first token.
     response.flushHeaders();
-    const encoder = endpoint.codec.createStreamEncoder({ wantsUsage, route: 'sim' });
+    const encoder = codec.createStreamEncoder({ wantsUsage, route: 'sim' });
     let sent = 0;
     let flushed: Promise<void> = Promise.resolve();
     for (const chunk of chunks) {
@@ -276,6 +293,15 @@ export class Simulator {
       sent++;
     }
     response.end(encoder.end());
+  }
+
+  private keep(request: IncomingMessage, query: URLSearchParams, body: string): void {
+    const limit = this.options.capture ?? 0;
+    if (limit <= 0) return;
+    const url = request.url ?? '/';
+    const path = url.split('?')[0] ?? url;
+    this.captured.push({ method: request.method ?? 'GET', path, query: query.toString(), headers: { ...request.headers }, body });
+    if (this.captured.length > limit) this.captured.shift();
   }
 
   private faultFor(request: IncomingMessage, model: string, apiKey: string): Fault | undefined {

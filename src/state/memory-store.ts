@@ -24,6 +24,10 @@ export class MemoryStateSpace {
   readonly health = new Map<string, HealthState>();
   readonly counters = new Map<string, WindowState>();
   readonly leases = new Map<string, Lease>();
+  /** Documents in insertion order, so that the oldest goes first when the space is full. */
+  readonly documents = new Map<string, { value: string; expiresAt: number }>();
+  /** Characters held by `documents`, to bound them. */
+  documentChars = 0;
   private readonly members = new Set<(change: SharedChange, origin: object) => void>();
 
   join(member: (change: SharedChange, origin: object) => void): () => void {
@@ -35,6 +39,10 @@ export class MemoryStateSpace {
     for (const member of [...this.members]) member(change, origin);
   }
 }
+
+/** At most this many documents, and this many bytes of them, are kept in memory. */
+const maxDocuments = 10_000;
+const maxDocumentChars = 128 * 1024 * 1024;
 
 export interface MemoryStateStoreOptions {
   clock: Clock;
@@ -133,6 +141,39 @@ export class MemoryStateStore implements StateStore {
     if (this.space.leases.get(name)?.holder === holder) this.space.leases.delete(name);
   }
 
+  async putDocument(name: string, value: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const documents = this.space.documents;
+    this.dropDocument(name);
+    documents.set(name, { value, expiresAt: this.clock.now() + ttlMs });
+    this.space.documentChars += value.length;
+    // Bounded: past the limit the oldest documents go, expired or not, so that memory stays flat.
+    while (documents.size > maxDocuments || this.space.documentChars > maxDocumentChars) {
+      const oldest = documents.keys().next();
+      if (oldest.done) break;
+      this.dropDocument(oldest.value);
+    }
+  }
+
+  async getDocument(name: string): Promise<string | undefined> {
+    this.assertOpen();
+    const document = this.space.documents.get(name);
+    if (!document) return undefined;
+    if (document.expiresAt <= this.clock.now()) {
+      this.dropDocument(name);
+      return undefined;
+    }
+    return document.value;
+  }
+
+  async deleteDocument(name: string): Promise<boolean> {
+    this.assertOpen();
+    const document = this.space.documents.get(name);
+    if (!document) return false;
+    this.dropDocument(name);
+    return document.expiresAt > this.clock.now();
+  }
+
   onChange(listener: (change: StateChange) => void): () => void {
     return this.listeners.add(listener);
   }
@@ -149,6 +190,13 @@ export class MemoryStateStore implements StateStore {
 
   private notify(change: StateChange): void {
     this.listeners.notify(change);
+  }
+
+  private dropDocument(name: string): void {
+    const document = this.space.documents.get(name);
+    if (!document) return;
+    this.space.documents.delete(name);
+    this.space.documentChars -= document.value.length;
   }
 
   private assertOpen(): void {

@@ -32,6 +32,9 @@ export interface RedisClient extends ScriptRunner {
   quit(): Promise<unknown>;
   ping(): Promise<unknown>;
   hmget(key: string, ...fields: string[]): Promise<unknown>;
+  set(key: string, value: string, mode: 'PX', ttlMs: number): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  del(key: string): Promise<number>;
   subscribe(channel: string): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   removeAllListeners(): unknown;

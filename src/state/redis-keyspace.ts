@@ -23,6 +23,11 @@ export class RedisKeyspace {
     return `${this.prefix}lease:${name}`;
   }
 
+  /** A document (a stored conversation): a string with a TTL. */
+  document(name: string): string {
+    return `${this.prefix}doc:${name}`;
+  }
+
   /** A sliding-window counter: a hash of bucket start → count. */
   counter(name: string): string {
     return `${this.prefix}counter:${name}`;

@@ -174,6 +174,49 @@ export class RedisStateStore implements StateStore, StatusReporting {
     }
   }
 
+  async putDocument(name: string, value: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    // Kept locally too: while Redis is away this instance still serves its own conversations.
+    await this.local.putDocument(name, value, ttlMs);
+    if (!this.link.isUsable) return;
+    try {
+      // The expiry is judged by the store's clock (read back in getDocument); Redis's own TTL only collects the garbage.
+      const expiresAt = this.clock.now() + ttlMs;
+      await this.commands.set(this.keyspace.document(name), `${expiresAt}\n${value}`, 'PX', Math.max(1, Math.ceil(ttlMs * leaseCollectionFactor)));
+    } catch (error) {
+      this.link.fail(error);
+    }
+  }
+
+  async getDocument(name: string): Promise<string | undefined> {
+    this.assertOpen();
+    if (this.link.isUsable) {
+      try {
+        const stored = await this.commands.get(this.keyspace.document(name));
+        // Redis is the truth while it answers: what another instance deleted is gone here too.
+        if (typeof stored !== 'string') return undefined;
+        const newline = stored.indexOf('\n');
+        return Number(stored.slice(0, newline)) > this.clock.now() ? stored.slice(newline + 1) : undefined;
+      } catch (error) {
+        this.link.fail(error);
+      }
+    }
+    return this.local.getDocument(name);
+  }
+
+  async deleteDocument(name: string): Promise<boolean> {
+    this.assertOpen();
+    const wasLocal = await this.local.deleteDocument(name);
+    if (!this.link.isUsable) return wasLocal;
+    try {
+      // While Redis answers it alone says whether there was one: a local copy may outlive another instance's delete.
+      return (await this.commands.del(this.keyspace.document(name))) === 1;
+    } catch (error) {
+      this.link.fail(error);
+      return wasLocal;
+    }
+  }
+
   onChange(listener: (change: StateChange) => void): () => void {
     return this.listeners.add(listener);
   }

@@ -71,6 +71,18 @@ export interface StateStore {
   releaseLease(name: string, holder: string): Promise<void>;
 
   /**
+   * Keeps a document (a JSON text, e.g. a Responses API conversation) under `name` for `ttlMs`,
+   * replacing what was there. A shared store keeps it where every instance can read it.
+   */
+  putDocument(name: string, value: string, ttlMs: number): Promise<void>;
+
+  /** A document kept by `putDocument`, or undefined when there is none (or it expired). */
+  getDocument(name: string): Promise<string | undefined>;
+
+  /** Removes a document; resolves true when there was one. */
+  deleteDocument(name: string): Promise<boolean>;
+
+  /**
    * Calls `listener` on every change of a breaker or health state, made here (`isLocal`) or by
    * another instance, after the local view shows it. Returns the unsubscribe function.
    * A listener that throws is isolated from the store and from other listeners.

@@ -37,6 +37,15 @@ class FakeClient extends EventEmitter implements RedisClient {
     if (this.isPingFailing) throw new Error('Command timed out');
     return 'PONG';
   }
+  async set(): Promise<unknown> {
+    return 'OK';
+  }
+  async get(): Promise<string | null> {
+    return null;
+  }
+  async del(): Promise<number> {
+    return 0;
+  }
   async hmget(): Promise<unknown> {
     return [null, null];
   }

@@ -264,5 +264,26 @@ export function describeStateStoreContract(name: string, makeCluster: MakeStoreC
         expect(results.filter(Boolean)).toHaveLength(1);
       });
     });
+
+    describe('documents', () => {
+      it('keeps a document for its TTL, shared with the other instance, then forgets it', async () => {
+        expect(await store.getDocument('response:a')).toBeUndefined();
+        await store.putDocument('response:a', '{"turn":1}', 10_000);
+        expect(await peer.getDocument('response:a')).toBe('{"turn":1}');
+        await peer.putDocument('response:a', '{"turn":2}', 10_000);
+        expect(await store.getDocument('response:a')).toBe('{"turn":2}');
+        clock.advance(10_000);
+        expect(await store.getDocument('response:a')).toBeUndefined();
+        expect(await peer.getDocument('response:a')).toBeUndefined();
+      });
+
+      it('deletes a document for every instance, and says whether there was one', async () => {
+        await store.putDocument('response:b', 'text with\nnewlines', 10_000);
+        expect(await peer.getDocument('response:b')).toBe('text with\nnewlines');
+        expect(await peer.deleteDocument('response:b')).toBe(true);
+        expect(await store.getDocument('response:b')).toBeUndefined();
+        expect(await store.deleteDocument('response:b')).toBe(false);
+      });
+    });
   });
 }

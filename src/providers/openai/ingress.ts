@@ -6,7 +6,7 @@ import { validateOpenAiRequest } from './validate.js';
 /** Request fields that have a canonical slot; anything else travels in `extra`. */
 const canonicalKeys = new Set([
   'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'max_tokens', 'max_completion_tokens',
-  'temperature', 'top_p', 'n', 'stop', 'stream', 'stream_options', 'response_format', 'seed', 'user',
+  'temperature', 'top_p', 'n', 'stop', 'stream', 'stream_options', 'response_format', 'seed', 'user', 'reasoning_effort',
 ]);
 
 /** OpenAI's error `type` for a status, as its API uses them. */
