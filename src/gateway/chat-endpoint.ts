@@ -49,7 +49,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
 }
 
 /** The body as a value, and its size on the wire when it came over one (unknown for an in-process value). */
-async function parsedBody(body: RequestBody, limit: number): Promise<{ body: unknown; bodyBytes: number | undefined }> {
+export async function parsedBody(body: RequestBody, limit: number): Promise<{ body: unknown; bodyBytes: number | undefined }> {
   if (body.type === 'parsed') return { body: withoutUndefined(body.value), bodyBytes: undefined };
   const raw = await body.read(limit);
   try {
@@ -71,7 +71,7 @@ function withoutUndefined(value: unknown): unknown {
   return copy;
 }
 
-interface Refusal {
+export interface Refusal {
   requestId: string;
   receivedAt: number;
   engine: Engine;
@@ -79,9 +79,9 @@ interface Refusal {
 }
 
 /** A request refused before the engine, in the client's format. */
-function refuse(codec: IngressCodec, error: DetourError, refusal: Refusal): GatewayResponse {
+export function refuse(codec: IngressCodec, error: DetourError, refusal: Refusal): GatewayResponse {
   const status = error.status ?? 400;
-  announceRejected(codec, status, error.code, refusal);
+  announceRejected(codec, status, error.code, error.message, refusal);
   // The rest of an oversized body is not read: the connection cannot be reused after it.
   const headers: Record<string, string> = error.code === 'BODY_TOO_LARGE' ? { 'x-request-id': refusal.requestId, connection: 'close' } : { 'x-request-id': refusal.requestId };
   const response = jsonResponse(status, codec.encodeError({ status, code: error.code, message: error.message, param: error.param }), headers);
@@ -94,7 +94,7 @@ function refuse(codec: IngressCodec, error: DetourError, refusal: Refusal): Gate
  * the request log and the metrics count every request. The route is not named: a client's
  * invented model names must not become metric labels.
  */
-function announceRejected(codec: IngressCodec, status: number, code: DetourError['code'], refusal: Refusal): void {
+function announceRejected(codec: IngressCodec, status: number, code: DetourError['code'], message: string, refusal: Refusal): void {
   const events = refusal.engine.events;
   if (!events.hasListeners('request.finished')) return;
   events.emit('request.finished', {
@@ -107,6 +107,7 @@ function announceRejected(codec: IngressCodec, status: number, code: DetourError
     isFailover: false,
     isDegraded: false,
     errorCode: code,
+    errorMessage: message,
     startedAt: refusal.receivedAt,
     latencyMs: refusal.clock.now() - refusal.receivedAt,
     usage: () => undefined,

@@ -8,6 +8,7 @@ import { chatEndpoint } from './chat-endpoint.js';
 import { gatewayError } from './error-format.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
 import { modelsListBody } from './models-list.js';
+import { createResponseEndpoint, deleteResponseEndpoint, getResponseEndpoint, inputItemsEndpoint } from './responses/responses-endpoint.js';
 import { Routes } from './routes.js';
 
 export interface GatewayCoreOptions {
@@ -46,6 +47,13 @@ export class GatewayCore {
       .post('/v1/messages', anthropic)
       .get('/v1/models', (request) => jsonResponse(200, modelsListBody(options.engine.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
       .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
+    const createResponse = createResponseEndpoint(chat);
+    this.routes
+      .post('/v1/responses', createResponse)
+      .post('/responses', createResponse)
+      .get('/v1/responses/:id', getResponseEndpoint(chat))
+      .on('DELETE', '/v1/responses/:id', deleteResponseEndpoint(chat))
+      .get('/v1/responses/:id/input_items', inputItemsEndpoint(chat));
   }
 
   /** Answers one request. Never rejects: a fault in a handler is a 500 in the client's format. */

@@ -1,0 +1,170 @@
+import { DetourError, invalidRequest } from '../../core/errors.js';
+import type { EngineResult, StreamResult } from '../../engine/result.js';
+import { adapterKeyOf, adapters } from '../../providers/registry.js';
+import { responseContextFor, responsesCodec, responsesIngress } from '../../providers/responses/index.js';
+import { inputItems } from '../../providers/responses/input.js';
+import { isRecord, tryParseJson } from '../../providers/shared/json.js';
+import { parsedBody, refuse, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
+import { encodeResult } from '../encode-result.js';
+import { headerOf, jsonResponse, queryOf, type GatewayResponse, type Handler } from '../http.js';
+import { requestIdOf } from '../request-id.js';
+import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse } from './conversations.js';
+
+/**
+ * `POST /v1/responses`: the OpenAI Responses API on every route. A follow-up by
+ * `previous_response_id` is expanded here into the whole conversation, from the state store,
+ * so that any target can serve it; what was served is stored (unless `store: false`) under the
+ * id the client received.
+ */
+export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock };
+    const store = options.engine.resilience.store;
+    try {
+      const { body: parsed, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
+      responsesIngress.inspectRequest(parsed);
+      const body = parsed as Record<string, unknown>;
+      let input = normalizeInput(inputItems(body.input));
+      const previousId = body.previous_response_id;
+      if (typeof previousId === 'string') {
+        const previous = await loadResponse(store, previousId);
+        if (!previous) throw invalidRequest(`Previous response with id '${previousId}' not found.`, 'previous_response_id', 'NOT_FOUND', 400);
+        input = [...conversationOf(previous), ...input];
+      }
+      const responseContext = responseContextFor(body, context.receivedAt);
+      const codec = responsesCodec(responseContext);
+      const { previous_response_id: _previous, ...rest } = body;
+      const expanded: Record<string, unknown> = { ...rest, input };
+      const { route, stream } = codec.inspectRequest(expanded);
+      const result = await options.engine.handle({ id: requestId, codec, body: expanded, route, stream, wantsUsage: true, signal: request.signal, receivedAt: context.receivedAt, bodyBytes });
+      if (result.status !== 200) return encodeResult(result);
+      const shouldStore = body.store !== false;
+      const keep = async (response: Record<string, unknown>): Promise<void> => {
+        // A stored conversation is a convenience: a store that fails costs the follow-up, never this answer.
+        if (shouldStore) await saveResponse(store, { input, response }).catch(() => undefined);
+      };
+      const isPassThrough = result.meta.target !== undefined && adapters[adapterKeyOf(result.meta.target.provider)]?.format === 'responses';
+      return encodeResult(await finish(result, { id: responseContext.id, previousId: typeof previousId === 'string' ? previousId : null, isPassThrough, shouldStore, keep }));
+    } catch (error) {
+      if (!(error instanceof DetourError)) throw error;
+      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      return refuse(responsesIngress, error, refusal);
+    }
+  };
+}
+
+interface Finishing {
+  id: string;
+  previousId: string | null;
+  isPassThrough: boolean;
+  shouldStore: boolean;
+  keep(response: Record<string, unknown>): Promise<void>;
+}
+
+/** A served answer, stored and (when passed through) renamed to Detour's response id. */
+async function finish(result: EngineResult, finishing: Finishing): Promise<EngineResult> {
+  if (result.type === 'stream') return watchStream(result, finishing);
+  if (!finishing.shouldStore && !finishing.isPassThrough) return result;
+  const response = tryParseJson(typeof result.body === 'string' ? result.body : result.body.toString('utf8'));
+  if (!isRecord(response)) return result;
+  if (finishing.isPassThrough) {
+    // The upstream's own id means nothing to another upstream: the client gets Detour's.
+    response.id = finishing.id;
+    response.previous_response_id = finishing.previousId;
+  }
+  await finishing.keep(response);
+  return finishing.isPassThrough ? { ...result, body: JSON.stringify(response) } : result;
+}
+
+const upstreamIdPattern = /"response"\s*:\s*\{\s*"id"\s*:\s*"([^"]+)"/;
+const finalEventPattern = /"type"\s*:\s*"response\.(?:completed|incomplete)"/;
+
+/**
+ * The stream as the client receives it, watched for its final event (the whole response, to
+ * store before the client can ask for a follow-up). A passed-through stream names the upstream's
+ * response id: it is replaced by Detour's.
+ */
+function watchStream(result: StreamResult, finishing: Finishing): StreamResult {
+  const upstreamId = finishing.isPassThrough ? upstreamIdPattern.exec(result.head)?.[1] : undefined;
+  const rename = (text: string): string => (upstreamId && upstreamId !== finishing.id ? text.replaceAll(`"${upstreamId}"`, `"${finishing.id}"`) : text);
+  const watch = async (text: string): Promise<string> => {
+    const renamed = rename(text);
+    if (finalEventPattern.test(renamed)) {
+      const response = finalResponseOf(renamed);
+      if (response) await finishing.keep(response);
+    }
+    return renamed;
+  };
+  const rest = result.rest;
+  const head = rename(result.head);
+  let pendingHead: Promise<unknown> | undefined = finalEventPattern.test(head) ? watch(head) : undefined;
+  const wrapped: AsyncGenerator<string, void, undefined> = {
+    async next() {
+      if (pendingHead) {
+        await pendingHead;
+        pendingHead = undefined;
+      }
+      const step = await rest.next();
+      if (step.done) return step;
+      return { done: false, value: await watch(step.value) };
+    },
+    return: (value) => rest.return(value),
+    throw: (error) => rest.throw(error),
+    [Symbol.asyncIterator]: () => wrapped,
+  };
+  return { ...result, head, rest: wrapped };
+}
+
+/** The `response` of the final event in a piece of a stream. */
+function finalResponseOf(text: string): Record<string, unknown> | undefined {
+  for (const block of text.split('\n\n')) {
+    if (!finalEventPattern.test(block)) continue;
+    const data = block
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trimStart())
+      .join('\n');
+    const payload = tryParseJson(data);
+    if (isRecord(payload) && isRecord(payload.response)) return payload.response;
+  }
+  return undefined;
+}
+
+/** `GET /v1/responses/:id`: a stored response, as it was answered. */
+export function getResponseEndpoint(options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const id = context.params.id ?? '';
+    const stored = await loadResponse(options.engine.resilience.store, id);
+    if (!stored) return notFound(id);
+    return jsonResponse(200, JSON.stringify(stored.response), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });
+  };
+}
+
+/** `GET /v1/responses/:id/input_items`: the input that response answered, earlier turns included. */
+export function inputItemsEndpoint(options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const id = context.params.id ?? '';
+    const stored = await loadResponse(options.engine.resilience.store, id);
+    if (!stored) return notFound(id);
+    const data = stored.input.filter(isRecord);
+    const ordered = queryOf(request).get('order') === 'asc' ? data : [...data].reverse();
+    const body = { object: 'list', data: ordered, first_id: ordered[0]?.id ?? null, last_id: ordered.at(-1)?.id ?? null, has_more: false };
+    return jsonResponse(200, JSON.stringify(body), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });
+  };
+}
+
+/** `DELETE /v1/responses/:id`. */
+export function deleteResponseEndpoint(options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const id = context.params.id ?? '';
+    if (!(await deleteResponse(options.engine.resilience.store, id))) return notFound(id);
+    return jsonResponse(200, JSON.stringify({ id, object: 'response', deleted: true }), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });
+  };
+}
+
+function notFound(id: string): GatewayResponse {
+  const response = jsonResponse(404, responsesIngress.encodeError({ status: 404, code: 'NOT_FOUND', message: `Response with id '${id}' not found.` }));
+  response.errorCode = 'NOT_FOUND';
+  return response;
+}
