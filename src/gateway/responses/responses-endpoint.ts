@@ -1,12 +1,11 @@
 import { DetourError, invalidRequest } from '../../core/errors.js';
-import type { EngineResult, StreamResult } from '../../engine/result.js';
-import { adapterKeyOf, adapters } from '../../providers/registry.js';
 import { responseContextFor, responsesCodec, responsesIngress } from '../../providers/responses/index.js';
 import { inputItems } from '../../providers/responses/input.js';
 import { isRecord, tryParseJson } from '../../providers/shared/json.js';
+import type { ChatRequest } from '../../providers/types.js';
 import { parsedBody, refuse, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
 import { encodeResult } from '../encode-result.js';
-import { headerOf, jsonResponse, queryOf, type GatewayResponse, type Handler } from '../http.js';
+import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
 import { requestIdOf } from '../request-id.js';
 import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse } from './conversations.js';
 
@@ -37,15 +36,28 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const { previous_response_id: _previous, ...rest } = body;
       const expanded: Record<string, unknown> = { ...rest, input };
       const { route, stream } = codec.inspectRequest(expanded);
-      const result = await options.engine.handle({ id: requestId, codec, body: expanded, route, stream, wantsUsage: true, signal: request.signal, receivedAt: context.receivedAt, bodyBytes });
-      if (result.status !== 200) return encodeResult(result);
+      let canonical: ChatRequest | undefined;
+      const result = await options.engine.handle({
+        id: requestId,
+        format: codec.format,
+        body: expanded,
+        toCanonical: () => (canonical ??= codec.toCanonical(expanded)),
+        route,
+        stream,
+        wantsUsage: true,
+        signal: request.signal,
+        receivedAt: context.receivedAt,
+        bodyBytes,
+      });
+      const response = encodeResult(result, codec, true);
+      if (result.status !== 200) return response;
       const shouldStore = body.store !== false;
-      const keep = async (response: Record<string, unknown>): Promise<void> => {
+      const keep = async (served: Record<string, unknown>): Promise<void> => {
         // A stored conversation is a convenience: a store that fails costs the follow-up, never this answer.
-        if (shouldStore) await saveResponse(store, { input, response }).catch(() => undefined);
+        if (shouldStore) await saveResponse(store, { input, response: served }).catch(() => undefined);
       };
-      const isPassThrough = result.meta.target !== undefined && adapters[adapterKeyOf(result.meta.target.provider)]?.format === 'responses';
-      return encodeResult(await finish(result, { id: responseContext.id, previousId: typeof previousId === 'string' ? previousId : null, isPassThrough, shouldStore, keep }));
+      const isPassThrough = result.type === 'stream' ? result.isPassThrough : result.content.kind === 'raw';
+      return await finish(response, { id: responseContext.id, previousId: typeof previousId === 'string' ? previousId : null, isPassThrough, shouldStore, keep });
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
       if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
@@ -63,18 +75,19 @@ interface Finishing {
 }
 
 /** A served answer, stored and (when passed through) renamed to Detour's response id. */
-async function finish(result: EngineResult, finishing: Finishing): Promise<EngineResult> {
-  if (result.type === 'stream') return watchStream(result, finishing);
-  if (!finishing.shouldStore && !finishing.isPassThrough) return result;
-  const response = tryParseJson(typeof result.body === 'string' ? result.body : result.body.toString('utf8'));
-  if (!isRecord(response)) return result;
+async function finish(response: GatewayResponse, finishing: Finishing): Promise<GatewayResponse> {
+  const body = response.body;
+  if (isResponseStream(body)) return { ...response, body: watchStream(body, finishing) };
+  if (body === undefined || (!finishing.shouldStore && !finishing.isPassThrough)) return response;
+  const served = tryParseJson(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+  if (!isRecord(served)) return response;
   if (finishing.isPassThrough) {
     // The upstream's own id means nothing to another upstream: the client gets Detour's.
-    response.id = finishing.id;
-    response.previous_response_id = finishing.previousId;
+    served.id = finishing.id;
+    served.previous_response_id = finishing.previousId;
   }
-  await finishing.keep(response);
-  return finishing.isPassThrough ? { ...result, body: JSON.stringify(response) } : result;
+  await finishing.keep(served);
+  return finishing.isPassThrough ? { ...response, body: JSON.stringify(served) } : response;
 }
 
 const upstreamIdPattern = /"response"\s*:\s*\{\s*"id"\s*:\s*"([^"]+)"/;
@@ -85,8 +98,8 @@ const finalEventPattern = /"type"\s*:\s*"response\.(?:completed|incomplete)"/;
  * store before the client can ask for a follow-up). A passed-through stream names the upstream's
  * response id: it is replaced by Detour's.
  */
-function watchStream(result: StreamResult, finishing: Finishing): StreamResult {
-  const upstreamId = finishing.isPassThrough ? upstreamIdPattern.exec(result.head)?.[1] : undefined;
+function watchStream(stream: ResponseStream, finishing: Finishing): ResponseStream {
+  const upstreamId = finishing.isPassThrough ? upstreamIdPattern.exec(stream.head)?.[1] : undefined;
   const rename = (text: string): string => (upstreamId && upstreamId !== finishing.id ? text.replaceAll(`"${upstreamId}"`, `"${finishing.id}"`) : text);
   const watch = async (text: string): Promise<string> => {
     const renamed = rename(text);
@@ -96,8 +109,8 @@ function watchStream(result: StreamResult, finishing: Finishing): StreamResult {
     }
     return renamed;
   };
-  const rest = result.rest;
-  const head = rename(result.head);
+  const rest = stream.rest;
+  const head = rename(stream.head);
   let pendingHead: Promise<unknown> | undefined = finalEventPattern.test(head) ? watch(head) : undefined;
   const wrapped: AsyncGenerator<string, void, undefined> = {
     async next() {
@@ -113,7 +126,7 @@ function watchStream(result: StreamResult, finishing: Finishing): StreamResult {
     throw: (error) => rest.throw(error),
     [Symbol.asyncIterator]: () => wrapped,
   };
-  return { ...result, head, rest: wrapped };
+  return { type: 'stream', head, rest: wrapped };
 }
 
 /** The `response` of the final event in a piece of a stream. */
