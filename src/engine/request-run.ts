@@ -189,7 +189,8 @@ export class RequestRun {
     const cancel = settings.hedge.isEnabled ? new AbortController() : undefined;
     resilience.attemptStarted(target);
     const startedAt = this.context.clock.now();
-    this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.state.attempts.length + 1 });
+    // Only the drill listens: no payload is built for nobody.
+    if (this.context.events.hasListeners('attempt.started')) this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.state.attempts.length + 1 });
     const result = runAttempt({
       target,
       adapter,

@@ -21,7 +21,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // pino-pretty is a dev dependency: fall back to JSON where it is missing.
     }
   }
-  return pino({ level, base: undefined }, pino.destination({ sync: false }));
+  // Lines are gathered up to 4 KB per write (one write per request showed in profiles), and
+  // flushed at least every 250 ms so that a quiet gateway's lines still appear at once; pino
+  // flushes what is left when the process exits.
+  const destination = pino.destination({ sync: false, minLength: 4096 });
+  setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Ended at shutdown: nothing left to flush.
+    }
+  }, 250).unref();
+  return pino({ level, base: undefined }, destination);
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
