@@ -2,7 +2,8 @@
 // `node bench/profile.mjs`: runs the pass-through row under load with the gateway started under
 // `--cpu-prof`, and prints where its CPU went: the top functions by self time, and the share of
 // samples by file (Detour's own files, node internals, dependencies). Build first (`npm run build`).
-//   node bench/profile.mjs [--connections 32] [--duration 10] [--stream] [--keep DIR]
+//   node bench/profile.mjs [--connections 32] [--duration 10] [--stream] [--keep DIR] [--main path/to/dist/cli/main.js]
+// (`--main` profiles another build, e.g. an older checkout's, against the same load.)
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -14,8 +15,10 @@ import { runLoad } from './lib/load.mjs';
 import { startProcess, stopAll, stopProcess } from './lib/processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const mainJs = join(root, 'dist', 'cli', 'main.js');
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' } } });
+const { values } = parseArgs({
+  options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' }, main: { type: 'string' } },
+});
+const mainJs = values.main ? resolve(values.main) : join(root, 'dist', 'cli', 'main.js');
 
 /** Self time by function, and by file, from a V8 `.cpuprofile`. */
 export function summarizeProfile(profile, top) {
