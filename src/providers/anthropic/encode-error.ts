@@ -1,6 +1,6 @@
 import type { ErrorPayload } from '../types.js';
 
-/** Anthropic's `error.type` values (WIRE.md §2.4). */
+/** Anthropic's `error.type` values (docs/wire-formats.md §2.4). */
 const anthropicErrorTypes: ReadonlySet<string> = new Set([
   'invalid_request_error', 'authentication_error', 'billing_error', 'permission_error', 'not_found_error',
   'request_too_large', 'rate_limit_error', 'api_error', 'timeout_error', 'overloaded_error',

@@ -2,9 +2,9 @@ import type { FinishReason } from '../types.js';
 import type { AnthropicStopReason } from './wire.js';
 
 /**
- * Anthropic's `stop_reason` in OpenAI's terms (WIRE.md §4). `pause_turn` (a long server-tool turn
- * paused) has no equivalent and reads as a normal stop; a missing or unknown reason too, since
- * the answer did end.
+ * Anthropic's `stop_reason` in OpenAI's terms (docs/wire-formats.md §4). `pause_turn` (a long
+ * server-tool turn paused) has no equivalent and reads as a normal stop; a missing or unknown
+ * reason too, since the answer did end.
  */
 export function toFinishReason(stopReason: unknown): FinishReason {
   switch (stopReason) {

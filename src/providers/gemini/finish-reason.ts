@@ -3,8 +3,9 @@ import type { FinishReason } from '../types.js';
 /**
  * Gemini's finish reasons in OpenAI's terms. Gemini has no "tool calls" reason: a call comes
  * back as STOP with functionCall parts, so the caller says whether the candidate made calls.
- * Reasons with no clean match (MALFORMED_FUNCTION_CALL, OTHER, …) end the answer as `stop`,
- * as WIRE.md §4 advises: the client keeps what was said rather than losing it to an error.
+ * Reasons with no clean match (MALFORMED_FUNCTION_CALL, OTHER, …) end the answer as `stop`, as
+ * docs/wire-formats.md §4 advises: the client keeps what was said rather than losing it to an
+ * error.
  */
 export function mapGeminiFinishReason(reason: string, hasToolCalls: boolean): FinishReason {
   if (reason === 'MAX_TOKENS') return 'length';
