@@ -34,7 +34,18 @@ export interface TargetStateSource {
 /** Traffic's own verdict on a target: `failing` after consecutive failed calls, `ok` after a success. */
 export type TrafficStatus = 'idle' | 'ok' | 'failing';
 
+/**
+ * The one state a target is shown in, so that circuit, health and traffic never contradict each
+ * other: `failing` when any of them says so (an open circuit, a failed health check, consecutive
+ * failed calls), `recovering` while a half-open circuit probes or the first calls after a failure
+ * are coming back, `healthy` when traffic and checks agree, `idle` before anything was seen.
+ */
+export type TargetState = 'healthy' | 'failing' | 'recovering' | 'idle';
+
 export interface TargetSnapshot extends TargetInfo {
+  state: TargetState;
+  /** Why it is in that state, for people: "circuit open (failure_count)", "3 failed calls". */
+  stateReason: string;
   circuit: CircuitStatus;
   /** When the circuit entered its state (epoch ms), when known. */
   circuitSince: number | null;
@@ -54,6 +65,19 @@ export interface TargetSnapshot extends TargetInfo {
   successRate: number | null;
 }
 
+/** Calls since the last failure before a target that failed is healthy again rather than recovering. */
+const recoveredAfterSuccesses = 3;
+
+function unify(circuit: CircuitStatus, health: HealthStatus, traffic: TrafficStatus, tracked: Tracked, openReason: string | null): { state: TargetState; reason: string } {
+  if (circuit === 'open') return { state: 'failing', reason: `circuit open${openReason ? ` (${openReason.replace('_', ' ')})` : ''}` };
+  if (health === 'unhealthy') return { state: 'failing', reason: 'health check failing' };
+  if (traffic === 'failing') return { state: 'failing', reason: `${tracked.consecutiveFailures} failed calls in a row${tracked.lastErrorCode ? ` (${tracked.lastErrorCode})` : ''}` };
+  if (circuit === 'half_open') return { state: 'recovering', reason: 'circuit half-open: a probe request is let through' };
+  if (tracked.wasFailing && tracked.successesSinceFailure < recoveredAfterSuccesses) return { state: 'recovering', reason: `serving again: ${tracked.successesSinceFailure} call(s) answered since it failed` };
+  if (traffic === 'idle' && health === 'unknown') return { state: 'idle', reason: 'no traffic or health check yet' };
+  return { state: 'healthy', reason: traffic === 'ok' ? 'answering' : 'health check passing' };
+}
+
 /** Consecutive failed calls after which traffic calls a target failing. */
 const failingAfter = 3;
 
@@ -68,6 +92,9 @@ interface Tracked {
   lastErrorCode: string | null;
   lastErrorAt: number | null;
   lastSuccessAt: number | null;
+  /** It was failing (circuit opened, or failed calls in a row) and has not yet answered enough calls since. */
+  wasFailing: boolean;
+  successesSinceFailure: number;
 }
 
 /**
@@ -97,6 +124,8 @@ export class TargetStateView {
         const state = this.get(event.record.target, event.record);
         state.consecutiveFailures = 0;
         state.lastSuccessAt = this.clock.now();
+        state.successesSinceFailure++;
+        if (state.successesSinceFailure >= recoveredAfterSuccesses) state.wasFailing = false;
       }),
       events.on('attempt.failed', (event) => {
         if (classifyAttempt(event.record) !== 'failure') return;
@@ -104,6 +133,7 @@ export class TargetStateView {
         state.consecutiveFailures++;
         state.lastErrorCode = event.record.code ?? null;
         state.lastErrorAt = this.clock.now();
+        if (state.consecutiveFailures >= failingAfter) this.markFailing(state);
       }),
     );
   }
@@ -112,14 +142,20 @@ export class TargetStateView {
     const live = new Map((this.source?.targets() ?? []).map((state) => [state.id, state]));
     return [...this.tracked.values()].map((state) => {
       const engine = live.get(state.info.id);
+      const circuit = engine?.circuit ?? state.circuit;
+      const health = engine?.health ?? state.health;
+      const traffic: TrafficStatus = state.lastSuccessAt === null && state.lastErrorAt === null ? 'idle' : state.consecutiveFailures >= failingAfter ? 'failing' : 'ok';
+      const { state: shown, reason } = unify(circuit, health, traffic, state, engine?.openReason ?? state.openReason);
       return {
         ...state.info,
-        circuit: engine?.circuit ?? state.circuit,
+        state: shown,
+        stateReason: reason,
+        circuit,
         circuitSince: state.circuitSince,
         openUntil: engine?.cooldownUntil !== undefined ? engine.cooldownUntil : state.openUntil,
         openReason: engine?.openReason !== undefined ? engine.openReason : state.openReason,
-        health: engine?.health ?? state.health,
-        traffic: state.lastSuccessAt === null && state.lastErrorAt === null ? 'idle' : state.consecutiveFailures >= failingAfter ? 'failing' : 'ok',
+        health,
+        traffic,
         consecutiveFailures: state.consecutiveFailures,
         lastErrorCode: state.lastErrorCode,
         lastErrorAt: state.lastErrorAt,
@@ -136,8 +172,14 @@ export class TargetStateView {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }
 
+  private markFailing(state: Tracked): void {
+    state.wasFailing = true;
+    state.successesSinceFailure = 0;
+  }
+
   private setCircuit(target: string, circuit: CircuitStatus, openUntil: number | null, openReason: string | null): void {
     const state = this.get(target);
+    if (circuit === 'open') this.markFailing(state);
     state.circuit = circuit;
     state.circuitSince = this.clock.now();
     state.openUntil = openUntil;
@@ -158,6 +200,6 @@ export class TargetStateView {
   }
 
   private fresh(info: TargetInfo): Tracked {
-    return { info, circuit: 'closed', circuitSince: null, openUntil: null, openReason: null, health: 'unknown', consecutiveFailures: 0, lastErrorCode: null, lastErrorAt: null, lastSuccessAt: null };
+    return { info, circuit: 'closed', circuitSince: null, openUntil: null, openReason: null, health: 'unknown', consecutiveFailures: 0, lastErrorCode: null, lastErrorAt: null, lastSuccessAt: null, wasFailing: false, successesSinceFailure: 0 };
   }
 }

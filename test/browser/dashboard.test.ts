@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/server/gateway-server.js';
@@ -42,7 +43,7 @@ async function openPage(url: string): Promise<{ page: Page; problems: string[] }
   return { page, problems };
 }
 
-async function gatewayWithTraffic(): Promise<{ gateway: RunningGateway; primary: Simulator; stop(): Promise<void> }> {
+async function gatewayWithTraffic(extra: Record<string, unknown> = {}): Promise<{ gateway: RunningGateway; primary: Simulator; stop(): Promise<void> }> {
   const primary = cleanup.add(await startSim({ chunkDelayMs: 5 }));
   const backup = cleanup.add(await startSim({ chunkDelayMs: 5 }));
   const gateway = cleanup.add(
@@ -58,6 +59,7 @@ async function gatewayWithTraffic(): Promise<{ gateway: RunningGateway; primary:
         },
         // Open long enough that the test sees it open, and short failovers count quickly.
         breaker: { open_ms: 60_000 },
+        ...extra,
       },
       { processMetrics: false },
     ),
@@ -108,6 +110,80 @@ describe.skipIf(!hasChromium)('dashboard in a real browser (skipped without /usr
       mkdirSync(dirname(screenshotPath), { recursive: true });
       await page.waitForTimeout(2500);
       await page.screenshot({ path: screenshotPath, fullPage: true });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('shows traffic stacked by target with the failover, the incident and the circuit opening marked, over ranges from the request log, and a request`s attempts on a click', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'detour-dashboard-'));
+    cleanup.add({ close: () => rmSync(folder, { recursive: true, force: true }) });
+    const { gateway, primary } = await gatewayWithTraffic({ log: { enabled: true, path: join(folder, 'requests.sqlite') } });
+    // A request refused before any upstream: its reason must show.
+    await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
+    const { page, problems } = await openPage(`${gateway.url}/dashboard`);
+    const chart = page.locator('#traffic-chart');
+    const primaryBars = chart.locator('rect.bar[data-target="primary/gpt-4o-mini"]');
+    await expect.poll(() => primaryBars.count(), { timeout: 8000 }).toBeGreaterThan(0).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; page problems: ${problems.join(' | ')}; traffic: ${await page.locator('#traffic-error').textContent()}`);
+    });
+    await primary.down();
+    await expect.poll(() => page.locator('#targets tr[data-target="primary/gpt-4o-mini"] [data-field="state"]').textContent(), { timeout: 8000 }).toBe('failing');
+    await expect.poll(() => chart.locator('rect.bar[data-target="backup/gpt-4o-mini"]').count(), { timeout: 8000 }).toBeGreaterThan(0);
+    await expect.poll(() => chart.locator('line.circuit-mark').count(), { timeout: 8000 }).toBeGreaterThan(0);
+    await expect.poll(() => chart.locator('rect.incident-mark').count(), { timeout: 8000 }).toBeGreaterThan(0);
+    // The health column can no longer say "healthy" beside an open circuit: one state per target.
+    expect(await page.locator('#targets tr[data-target="primary/gpt-4o-mini"] [data-field="circuit"]').textContent()).toBe('open');
+    expect(await page.locator('#targets tr[data-target="primary/gpt-4o-mini"] [data-field="reason"]').textContent()).toMatch(/^circuit open/);
+
+    // The bars are the JSON behind them: per target, the served counts add up.
+    const check = async (range: string): Promise<void> => {
+      await expect.poll(() => chart.getAttribute('data-range'), { timeout: 8000 }).toBe(range);
+      const drawn = await chart.locator('g.bucket').evaluateAll((groups) => groups.map((group) => [Number(group.getAttribute('data-t')), group.getAttribute('data-served') ?? '', Number(group.getAttribute('data-failed'))] as const));
+      const json = (await page.evaluate(async (wanted) => (await fetch(`/admin/api/traffic?range=${wanted}`)).json(), range)) as { targets: string[]; step_ms: number; buckets: Array<{ t: number; served: number[]; failed: number }> };
+      const byTime = new Map(json.buckets.map((bucket) => [bucket.t, bucket]));
+      let compared = 0;
+      for (const [t, served, failed] of drawn) {
+        const bucket = byTime.get(t);
+        // The newest bucket may have grown between the drawing and this fetch; every closed one must match.
+        if (!bucket || t === json.buckets.at(-1)?.t) continue;
+        expect(served).toBe(bucket.served.join(','));
+        expect(failed).toBe(bucket.failed);
+        compared++;
+      }
+      expect(compared + 1).toBeGreaterThanOrEqual(drawn.length > 1 ? 1 : 0);
+      expect(json.targets.slice(0, 2)).toEqual(['primary/gpt-4o-mini', 'backup/gpt-4o-mini']);
+    };
+    await check('5m');
+    for (const range of ['1h', '24h', '7d']) {
+      await page.locator(`#ranges button[data-range="${range}"]`).click();
+      await check(range);
+      expect(await chart.locator('rect.bar[data-target="backup/gpt-4o-mini"]').count()).toBeGreaterThan(0);
+    }
+    // The last time label is inside the chart, not clipped by its edge.
+    const box = await chart.boundingBox();
+    const last = await chart.locator('text.axis-time').last().boundingBox();
+    expect((last?.x ?? Infinity) + (last?.width ?? 0)).toBeLessThanOrEqual((box?.x ?? 0) + (box?.width ?? 0) + 0.5);
+
+    // A click on a failed-over request shows its attempts, errors and timings.
+    const failover = page.locator('#requests tbody tr[data-request]').filter({ has: page.locator('.tag') }).first();
+    await expect.poll(() => failover.count(), { timeout: 8000 }).toBeGreaterThan(0);
+    const id = await failover.getAttribute('data-request');
+    await failover.click();
+    const detail = page.locator('#request-detail');
+    await expect.poll(() => detail.isVisible()).toBe(true);
+    const recent = (await page.evaluate(async () => (await fetch('/admin/api/recent?limit=50')).json())) as { data: Array<{ id: string; attempts: Array<{ error_code: string | null }>; status: number }> };
+    const shown = recent.data.find((request) => request.id === id);
+    expect(shown).toBeDefined();
+    expect(await detail.locator('#attempts tbody tr').count()).toBe(shown?.attempts.length);
+    expect(await detail.locator('#attempts tbody tr.alert').count()).toBe(shown?.attempts.filter((attempt) => attempt.error_code !== null).length);
+    expect(await detail.locator('#attempts').textContent()).toContain('UPSTREAM_CONNECT_FAILED');
+
+    // The refused request shows why it was refused.
+    const rejected = page.locator('#requests tbody tr[data-request]').filter({ hasText: '(rejected)' }).first();
+    if ((await rejected.count()) > 0) {
+      await rejected.click();
+      await expect.poll(() => detail.locator('[data-field="reason"]').textContent()).toMatch(/^INVALID_REQUEST: .*refused before any upstream was called/);
+      expect(await detail.locator('[data-field="no-attempts"]').count()).toBe(1);
     }
     expect(problems).toEqual([]);
   });

@@ -6,6 +6,7 @@ import type { WindowSummary } from '../../observability/stats/series.js';
 import { isStatsWindow, statsScopes, statsWindows, type StatsScope } from '../../observability/stats/stats-tracker.js';
 import type { TargetSnapshot } from '../../observability/target-state.js';
 import type { Topology } from '../../observability/topology.js';
+import { buildTrafficSeries, circuitOpenings, isTrafficRange, trafficRanges, type TrafficRow } from '../../observability/traffic-series.js';
 import type { StoreStatus } from '../../state/redis-status.js';
 import { queryOf, type GatewayRequest, type GatewayResponse } from '../http.js';
 import { adminError, adminJson } from './admin-http.js';
@@ -25,7 +26,14 @@ function brief(summary: WindowSummary | undefined): Record<string, number | null
   };
 }
 
-export function incidentJson(incident: Incident): Record<string, unknown> {
+/** An incident stays open through its hold-down after its last sign; meanwhile it is recovering, not failing. */
+const recoveringAfterMs = 5000;
+
+export function incidentState(incident: Incident, now: number): 'ongoing' | 'recovering' {
+  return now - incident.lastSeenAt >= recoveringAfterMs ? 'recovering' : 'ongoing';
+}
+
+export function incidentJson(incident: Incident, now?: number): Record<string, unknown> {
   return {
     key: incident.key,
     type: incident.type,
@@ -37,6 +45,7 @@ export function incidentJson(incident: Incident): Record<string, unknown> {
     error: incident.error ?? null,
     started_at: iso(incident.startedAt),
     last_seen_at: iso(incident.lastSeenAt),
+    ...(now === undefined ? {} : { state: incidentState(incident, now) }),
     notes: incident.notes.map((note) => ({ at: iso(note.at), text: note.text })),
   };
 }
@@ -73,7 +82,7 @@ export class AdminApi {
       })),
       targets: snapshot.map((target) => this.targetJson(target)),
       totals: { last_1m: brief(stats.summary('all', '*', statsWindows['1m'])), last_5m: brief(stats.summary('all', '*', statsWindows['5m'])) },
-      incidents: incidents.incidents().map(incidentJson),
+      incidents: incidents.incidents().map((incident) => incidentJson(incident, this.clock.now())),
       request_log: { enabled: this.observability.requestLog !== undefined, available: this.observability.requestLog?.isAvailable ?? false },
     });
   };
@@ -92,6 +101,8 @@ export class AdminApi {
       id: target.id,
       provider: target.provider,
       model: target.model,
+      state: target.state,
+      state_reason: target.stateReason,
       circuit: target.circuit,
       circuit_since: iso(target.circuitSince),
       open_until: iso(target.openUntil),
@@ -125,6 +136,50 @@ export class AdminApi {
       for (const each of windows) series[name][each] = this.observability.stats.summary(scope, name, statsWindows[each]) as WindowSummary;
     }
     return adminJson(200, { scope, windows, series });
+  };
+
+  /**
+   * `?range=5m|1h|24h|7d`: requests per bucket by serving target (the stacked chart), failures
+   * apart, with incidents and circuit openings to mark. From the request log, which keeps every
+   * range; without it, from the in-memory statistics, which keep an hour.
+   */
+  traffic = async (request: GatewayRequest): Promise<GatewayResponse> => {
+    const range = queryOf(request).get('range') ?? '5m';
+    if (!isTrafficRange(range)) return adminError(400, 'INVALID_REQUEST', `range: expected one of ${Object.keys(trafficRanges).join(', ')}`);
+    const now = this.clock.now();
+    const { rangeMs, stepMs } = trafficRanges[range];
+    const known = [...new Set(this.topology.routes.flatMap((route) => route.targets.map((target) => target.id)))];
+    const log = this.observability.requestLog;
+    let rows: TrafficRow[];
+    let source: 'request_log' | 'memory';
+    if (log) {
+      await log.ready();
+      if (!log.isAvailable) return adminError(503, 'REQUEST_LOG_UNAVAILABLE', 'The request log could not be opened or stopped working; see the server log.');
+      // Records still queued are part of the picture: the newest seconds must not look empty.
+      await log.flush();
+      rows = await log.trafficByTarget(now - rangeMs - stepMs, stepMs);
+      source = 'request_log';
+    } else {
+      if (rangeMs > statsWindows['1h']) return adminError(404, 'REQUEST_LOG_DISABLED', `range ${range} needs the request log (log.enabled: true); without it the last hour is kept in memory`);
+      rows = this.observability.stats.trafficByTarget(rangeMs, stepMs);
+      source = 'memory';
+    }
+    const series = buildTrafficSeries(range, now, rows, known);
+    const { incidents } = this.observability;
+    const incidentMarks = [
+      ...incidents.incidents().map((incident) => ({ incident, resolvedAt: null as number | null })),
+      ...incidents.resolvedWithin(rangeMs).map((entry) => ({ incident: entry.incident, resolvedAt: entry.resolvedAt as number | null })),
+    ]
+      .filter(({ resolvedAt }) => (resolvedAt ?? now) >= series.from)
+      .map(({ incident, resolvedAt }) => ({
+        title: incident.title,
+        target: incident.target ?? null,
+        route: incident.route ?? null,
+        from: Math.max(series.from, incident.startedAt),
+        to: resolvedAt,
+        state: resolvedAt !== null ? ('resolved' as const) : incidentState(incident, now),
+      }));
+    return adminJson(200, { ...series, source, incidents: incidentMarks, circuit_openings: circuitOpenings(this.observability.feed.recent(300), series.from) });
   };
 
   /** `?scope=all|route|target|key&name=…&window=15m`: 10-second points for charts. */

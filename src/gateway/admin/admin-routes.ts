@@ -68,6 +68,7 @@ export function addAdminRoutes(routes: Routes, options: AdminRoutesOptions): { c
   admin('/admin/api/targets', api.targets);
   admin('/admin/api/stats', api.stats);
   admin('/admin/api/timeseries', api.timeseries);
+  admin('/admin/api/traffic', api.traffic);
   admin('/admin/api/costs', api.costs);
   admin('/admin/api/slo', api.slo);
   admin('/admin/api/incidents', api.incidents);

@@ -72,6 +72,11 @@ export function upsertStatusMinutesSql(rows: number): string {
 ON CONFLICT (component, minute) DO UPDATE SET healthy_ms = healthy_ms + excluded.healthy_ms, degraded_ms = degraded_ms + excluded.degraded_ms, down_ms = down_ms + excluded.down_ms`;
 }
 
+/** Requests per time bucket and serving target, successes and failures apart (the dashboard's traffic chart). */
+export const trafficByTargetSql = `SELECT started_at - (started_at % ?) AS bucket, COALESCE(target, '') AS target,
+  SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END) AS succeeded, SUM(CASE WHEN status >= 500 OR status = 429 THEN 1 ELSE 0 END) AS failed
+FROM requests WHERE started_at >= ? GROUP BY bucket, target`;
+
 export const selectStatusMinutesSql = 'SELECT component, minute, healthy_ms, degraded_ms, down_ms FROM status_minutes WHERE minute >= ? ORDER BY minute';
 export const deleteStatusMinutesSql = 'DELETE FROM status_minutes WHERE minute < ?';
 /** Status history outlives the request log's own retention: the page shows 90 days. */

@@ -6,7 +6,8 @@ import type { DetourMetrics } from '../metrics/metrics.js';
 import type { RequestOutcome } from '../outcome.js';
 import type { RequestLogSettings } from '../settings.js';
 import { attemptsQuery, buildPageQuery, encodeCursor, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type LoggedRequest, type RequestFilter } from './log-query.js';
-import { deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql, type LoggedBodies } from './log-schema.js';
+import type { TrafficRow } from '../traffic-series.js';
+import { trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql, type LoggedBodies } from './log-schema.js';
 import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
 import type { StatusHistoryStore, StatusMinuteRow } from '../status/status-history.js';
 import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
@@ -147,6 +148,13 @@ export class RequestLog implements StatusHistoryStore {
     };
     const saving = (this.statusWrite ?? Promise.resolve()).then(write).catch((error: unknown) => this.deps.logger.warn({ err: errorText(error) }, 'request log: status history not saved'));
     this.statusWrite = saving;
+  }
+
+  /** Requests since `from` per `stepMs` bucket and serving target: the dashboard's traffic chart over any range it keeps. */
+  async trafficByTarget(from: number, stepMs: number): Promise<TrafficRow[]> {
+    const worker = this.requireWorker();
+    const rows = (await worker.call({ op: 'all', sql: trafficByTargetSql, params: [stepMs, from] })) as Array<Record<string, unknown>>;
+    return rows.map((row) => ({ bucket: Number(row.bucket), target: String(row.target), succeeded: Number(row.succeeded), failed: Number(row.failed) }));
   }
 
   /** The status history kept since `sinceMinute`; empty when the log is not available. */

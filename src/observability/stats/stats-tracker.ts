@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import { classifyAttempt, type RequestOutcome } from '../outcome.js';
+import type { TrafficRow } from '../traffic-series.js';
 import { SeriesStats, type TimelinePoint, type WindowSummary } from './series.js';
 
 /** What a series is kept for. `all` is the gateway as a whole (one series named `*`). */
@@ -76,6 +77,28 @@ export class StatsTracker {
   timeline(scope: StatsScope, name: string, windowMs: number): TimelinePoint[] {
     const series = this.series.get(scope)?.get(name) ?? new SeriesStats();
     return series.timeline(this.clock.now(), windowMs);
+  }
+
+  /**
+   * Requests of the last `windowMs` (at most an hour) per `stepMs` bucket, as the dashboard's
+   * traffic chart wants them: answers by the target that gave them (its successful attempts), and
+   * the requests that failed (the whole gateway's, not attributed to a target).
+   */
+  trafficByTarget(windowMs: number, stepMs: number): TrafficRow[] {
+    const now = this.clock.now();
+    const rows = new Map<string, TrafficRow>();
+    const add = (bucket: number, target: string, succeeded: number, failed: number): void => {
+      const key = `${bucket} ${target}`;
+      const row = rows.get(key) ?? { bucket, target, succeeded: 0, failed: 0 };
+      row.succeeded += succeeded;
+      row.failed += failed;
+      rows.set(key, row);
+    };
+    for (const [name, series] of this.series.get('target') ?? []) {
+      for (const point of series.timeline(now, windowMs)) add(Math.floor(point.t / stepMs) * stepMs, name, point.requests - point.failures, 0);
+    }
+    for (const point of this.timeline('all', '*', windowMs)) add(Math.floor(point.t / stepMs) * stepMs, '', 0, point.failures);
+    return [...rows.values()];
   }
 
   names(scope: StatsScope): string[] {

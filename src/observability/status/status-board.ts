@@ -53,8 +53,11 @@ function publicDay(entry: DayUptime): PublicComponent['history'][number] {
 const worse = (a: ComponentStatus, b: ComponentStatus): ComponentStatus => (a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'healthy');
 
 function isUnavailable(target: TargetSnapshot): boolean {
-  return target.circuit === 'open' || target.health === 'unhealthy' || target.traffic === 'failing';
+  return target.state === 'failing';
 }
+
+/** An incident in its hold-down (no sign of it for this long) is recovering: it no longer degrades a route. */
+const recoveringAfterMs = 5000;
 
 /**
  * Each route and provider healthy, degraded or down, from live target state, recent traffic and
@@ -85,12 +88,15 @@ export class StatusBoard {
     const unavailable = states.filter(isUnavailable).length;
     const incidents = this.deps.incidents.incidents();
     const lastMinute = this.deps.stats.summary('route', name, 60_000);
-    const recent = this.deps.stats.summary('route', name, 300_000);
+    // Half a minute, not five: a route is degraded while clients see failures, not for minutes after.
+    const recent = this.deps.stats.summary('route', name, 30_000);
     if (states.length > 0 && unavailable === states.length) return 'down';
-    if (incidents.some((incident) => incident.type === 'all_targets_failed' && incident.route === name)) return 'down';
+    const now = this.deps.clock.now();
+    const ongoing = incidents.filter((incident) => now - incident.lastSeenAt < recoveringAfterMs);
+    if (ongoing.some((incident) => incident.type === 'all_targets_failed' && incident.route === name)) return 'down';
     if (lastMinute && lastMinute.failures >= 3 && (lastMinute.success_rate ?? 1) < 0.5) return 'down';
     if (unavailable > 0) return 'degraded';
-    if (incidents.some((incident) => incident.affects.routes.includes(name))) return 'degraded';
+    if (ongoing.some((incident) => incident.affects.routes.includes(name))) return 'degraded';
     if (recent && recent.successes + recent.failures >= 5 && (recent.success_rate ?? 1) < 0.99) return 'degraded';
     return 'healthy';
   }

@@ -1,7 +1,7 @@
 // The operator's dashboard: polls /admin/api for state and listens to /admin/api/events for the
 // live feed. Everything is rendered with DOM APIs and textContent, never innerHTML, so that no
 // value from the gateway (a route name, an error) can inject markup.
-import { drawLineChart } from '/dashboard/charts.js';
+import { drawLineChart, drawTrafficChart, targetColor } from '/dashboard/charts.js';
 
 const refreshMs = 2000;
 const costRefreshMs = 10_000;
@@ -69,12 +69,13 @@ function renderOverview(overview) {
     overview.targets.map((target) =>
       el(
         'tr',
-        { dataset: { target: target.id }, class: target.circuit !== 'closed' ? 'alert' : undefined },
+        { dataset: { target: target.id, state: target.state }, class: target.state === 'failing' ? 'alert' : undefined },
         el('td', { class: 'mono' }, target.id),
         el('td', {}, (routesByTarget.get(target.id) ?? []).join(', ') || '–'),
+        // One state from circuit, health check and traffic together: they never contradict each other here.
+        el('td', { title: target.state_reason }, badge(target.state, 'state')),
+        el('td', { class: 'small', dataset: { field: 'reason' } }, target.state_reason),
         el('td', { title: target.open_until ? `next probe ${time(target.open_until)}${target.open_reason ? ` (${target.open_reason})` : ''}` : undefined }, badge(target.circuit, 'circuit')),
-        el('td', {}, badge(target.health, 'health')),
-        el('td', {}, badge(target.traffic, 'traffic')),
         el('td', { class: 'num' }, percent(target.last_1m.success_rate)),
         el('td', { class: 'num' }, target.last_1m.requests),
         el('td', { class: 'num' }, `${ms(target.last_5m.p50_ms)} / ${ms(target.last_5m.p95_ms)}`),
@@ -110,13 +111,15 @@ function renderOverview(overview) {
   incidents.replaceChildren(
     ...overview.incidents.map((incident) => {
       const serving = Object.entries(incident.serving_targets).map(([route, target]) => `${route} → ${target}`).join(', ');
+      // Traffic is back: the incident only waits out its hold-down before it resolves.
+      const isRecovering = incident.state === 'recovering';
       return el(
         'li',
-        { class: `incident ${incident.severity}`, dataset: { key: incident.key } },
+        { class: `incident ${isRecovering ? 'recovering' : incident.severity}`, dataset: { key: incident.key, state: incident.state } },
         el('strong', {}, incident.title),
         el('span', { class: 'muted' }, ` since ${time(incident.started_at)}`),
-        serving ? el('div', {}, `Now serving: ${serving}`) : null,
-        incident.error ? el('div', { class: 'mono small' }, incident.error) : null,
+        isRecovering ? el('div', { class: 'recovering-note' }, `Recovering: no failure since ${time(incident.last_seen_at)}; resolves after its hold-down`) : serving ? el('div', {}, `Now serving: ${serving}`) : null,
+        !isRecovering && incident.error ? el('div', { class: 'mono small' }, incident.error) : null,
       );
     }),
   );
@@ -168,13 +171,71 @@ function attemptChips(attempts) {
   );
 }
 
+/** Why a request failed or was refused, in words, from its code and status. */
+const reasons = {
+  NO_TARGET_AVAILABLE: 'every target was skipped: circuits open or no capable target',
+  ALL_TARGETS_FAILED: 'every target was tried and failed',
+  INVALID_REQUEST: 'the request was invalid: refused before any upstream was called',
+  UNAUTHORIZED: 'the client key was missing or wrong',
+  CLIENT_CLOSED: 'the client went away before the answer ended',
+};
+
+function reasonOf(request) {
+  if (request.status < 400) return null;
+  const code = request.error_code ?? `HTTP ${request.status}`;
+  const words = reasons[request.error_code] ?? (request.attempts.length === 0 ? 'refused before any upstream was called' : 'the last attempt failed');
+  return `${code}: ${words}`;
+}
+
+let shownRequests = new Map();
+let selectedRequest = null;
+
+function renderDetail(request) {
+  const panel = document.getElementById('request-detail');
+  panel.hidden = request === undefined;
+  if (!request) return;
+  const reason = reasonOf(request);
+  const attempts = request.attempts.map((attempt, index) =>
+    el(
+      'tr',
+      { class: attempt.error_code ? 'alert' : undefined, dataset: { attempt: index } },
+      el('td', { class: 'num' }, index + 1),
+      el('td', { class: 'mono' }, attempt.target),
+      el('td', {}, attempt.role ?? 'attempt'),
+      el('td', { class: 'num' }, attempt.status ?? '–'),
+      el('td', { class: 'mono' }, attempt.error_code ?? '–'),
+      el('td', {}, attempt.kind ?? '–'),
+      el('td', { class: 'num' }, ms(attempt.duration_ms)),
+      el('td', { class: 'num' }, attempt.retry_after_ms === null ? '–' : ms(attempt.retry_after_ms)),
+    ),
+  );
+  panel.replaceChildren(
+    el('h2', {}, 'Request ', el('span', { class: 'mono' }, request.id)),
+    el(
+      'dl',
+      { class: 'detail' },
+      el('dt', {}, 'Time'), el('dd', {}, new Date(request.time).toISOString()),
+      el('dt', {}, 'Route'), el('dd', { class: 'mono' }, request.route),
+      el('dt', {}, 'Status'), el('dd', { dataset: { field: 'status' } }, request.status),
+      el('dt', {}, 'Served by'), el('dd', { class: 'mono' }, request.target ?? '–'),
+      el('dt', {}, 'Latency / TTFT'), el('dd', { dataset: { field: 'latency' } }, `${ms(request.latency_ms)} / ${ms(request.ttft_ms)}`),
+      reason ? el('dt', {}, 'Reason') : null, reason ? el('dd', { class: 'reason', dataset: { field: 'reason' } }, reason) : null,
+    ),
+    request.attempts.length > 0
+      ? el('table', { id: 'attempts' }, el('thead', {}, el('tr', {}, ['#', 'Target', 'Role', 'Status', 'Error', 'Kind', 'Duration', 'Retry-After'].map((name) => el('th', {}, name)))), el('tbody', {}, attempts))
+      : el('p', { class: 'muted', dataset: { field: 'no-attempts' } }, 'No upstream was called.'),
+  );
+}
+
 function renderRecent(recent) {
+  shownRequests = new Map(recent.data.map((request) => [request.id, request]));
+  if (selectedRequest) renderDetail(shownRequests.get(selectedRequest) ?? selectedDetail);
   fillBody(
     document.getElementById('requests'),
     recent.data.map((request) =>
       el(
         'tr',
-        { dataset: { request: request.id }, class: request.status >= 400 ? 'alert' : undefined },
+        { dataset: { request: request.id }, class: `${request.status >= 400 ? 'alert ' : ''}clickable${request.id === selectedRequest ? ' selected' : ''}`, title: reasonOf(request) ?? 'show its attempts' },
         el('td', { class: 'num', title: request.id }, time(request.time)),
         el('td', { class: 'mono' }, request.route),
         el('td', { class: 'num' }, request.status),
@@ -188,6 +249,43 @@ function renderRecent(recent) {
     ),
     'no requests yet',
   );
+}
+
+let selectedDetail;
+
+document.getElementById('requests').addEventListener('click', (event) => {
+  const row = event.target instanceof Element ? event.target.closest('tr[data-request]') : null;
+  if (!row) return;
+  selectedRequest = row.dataset.request;
+  selectedDetail = shownRequests.get(selectedRequest);
+  for (const other of row.parentElement.children) other.classList.toggle('selected', other === row);
+  renderDetail(selectedDetail);
+});
+
+let trafficRange = '5m';
+
+function renderTraffic(traffic) {
+  const chart = document.getElementById('traffic-chart');
+  chart.dataset.range = traffic.range;
+  drawTrafficChart(chart, traffic);
+  const legend = document.getElementById('traffic-legend');
+  legend.replaceChildren(
+    ...traffic.targets.map((target, index) => el('span', {}, el('i', { class: 'swatch', style: undefined, dataset: { color: targetColor(index) } }), target)),
+    el('span', {}, el('i', { class: 'swatch failed' }), 'failed'),
+    el('span', {}, el('i', { class: 'swatch incident' }), 'incident'),
+    el('span', {}, '┆ circuit opened'),
+  );
+  // Inline styles are barred by the page's CSP: the colour goes through the CSSOM instead.
+  for (const swatch of legend.querySelectorAll('i[data-color]')) swatch.style.background = swatch.dataset.color;
+  document.getElementById('traffic-source').textContent = traffic.source === 'request_log' ? 'from the request log' : 'from memory (the request log is off)';
+}
+
+for (const button of document.querySelectorAll('#ranges button[data-range]')) {
+  button.addEventListener('click', () => {
+    trafficRange = button.dataset.range;
+    for (const other of document.querySelectorAll('#ranges button')) other.classList.toggle('active', other === button);
+    void refresh();
+  });
 }
 
 function costRows(byName) {
@@ -241,6 +339,12 @@ async function refresh() {
     renderOverview(overview);
     renderCharts(timeline);
     renderRecent(recent);
+    try {
+      renderTraffic(await getJson(`/admin/api/traffic?range=${trafficRange}`));
+      document.getElementById('traffic-error').textContent = '';
+    } catch (error) {
+      document.getElementById('traffic-error').textContent = error.message;
+    }
     if (Date.now() - lastCostsAt > costRefreshMs) {
       lastCostsAt = Date.now();
       renderCosts(await getJson('/admin/api/costs?window=24h'));
