@@ -42,6 +42,11 @@ export interface StreamedBody {
    * client leaves mid-upload.
    */
   read(limit: number): Promise<Buffer | string>;
+  /**
+   * The body as it arrives, for a handler that pipes it on rather than reading it whole (it then
+   * bounds the size itself). A handler uses `read` or `stream`, not both.
+   */
+  stream(): AsyncIterable<Uint8Array>;
 }
 
 export interface ParsedBody {

@@ -11,11 +11,15 @@ import { tooLarge } from '../gateway/request-body.js';
 export function toGatewayRequest(input: string | URL | Request, init: RequestInit | undefined, signal: AbortSignal): GatewayRequest {
   if (!(input instanceof Request) && (init?.body === undefined || init.body === null || typeof init.body === 'string')) {
     const text = typeof init?.body === 'string' ? init.body : '';
-    const body: StreamedBody = { type: 'stream', read: (limit) => (Buffer.byteLength(text) > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(text)) };
+    const body: StreamedBody = {
+      type: 'stream',
+      read: (limit) => (Buffer.byteLength(text) > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(text)),
+      stream: () => bytesOf(text),
+    };
     return { method: (init?.method ?? 'GET').toUpperCase(), ...pathOf(new URL(input)), headers: headerRecord(new Headers(init?.headers)), body, signal };
   }
   const request = new Request(input, init);
-  const body: StreamedBody = { type: 'stream', read: (limit) => readLimited(request, limit) };
+  const body: StreamedBody = { type: 'stream', read: (limit) => readLimited(request, limit), stream: () => request.body ?? emptyStream() };
   return { method: request.method, ...pathOf(new URL(request.url)), headers: headerRecord(request.headers), body, signal };
 }
 
@@ -55,4 +59,12 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     chunks.push(next.value);
   }
   return Buffer.concat(chunks, size).toString('utf8');
+}
+
+async function* emptyStream(): AsyncGenerator<Uint8Array> {
+  // No body: nothing to yield.
+}
+
+async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
+  if (text !== '') yield Buffer.from(text);
 }

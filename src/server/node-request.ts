@@ -7,7 +7,7 @@ import { readBody } from './read-body.js';
 export function toGatewayRequest(request: IncomingMessage, signal: AbortSignal): GatewayRequest {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
-  const body: StreamedBody = { type: 'stream', read: (limit) => readBody(request, limit) };
+  const body: StreamedBody = { type: 'stream', read: (limit) => readBody(request, limit), stream: () => request };
   return {
     method: request.method ?? 'GET',
     path: query === -1 ? url : url.slice(0, query),

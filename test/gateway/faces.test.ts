@@ -131,3 +131,19 @@ describe('layering', () => {
     }
   });
 });
+
+describe('request bodies as streams', () => {
+  it('gives a handler the body as it arrives, from either face', async () => {
+    const gateway = await faces();
+    gateway.built.core.routes.post('/echo-size', async (request) => {
+      let size = 0;
+      if (request.body.type === 'stream') for await (const chunk of request.body.stream()) size += chunk.byteLength;
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size }) };
+    });
+    const body = 'x'.repeat(100_000);
+    const overHttp = await (await fetch(`${gateway.url}/echo-size`, { method: 'POST', body })).json();
+    const inProcess = await (await gateway.fetch('http://detour.local/echo-size', { method: 'POST', body })).json();
+    const fromRequest = await (await gateway.fetch(new Request('http://detour.local/echo-size', { method: 'POST', body }))).json();
+    expect([overHttp, inProcess, fromRequest]).toEqual([{ size: 100_000 }, { size: 100_000 }, { size: 100_000 }]);
+  });
+});
