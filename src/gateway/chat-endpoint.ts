@@ -1,15 +1,17 @@
 import type { Clock } from '../core/clock.js';
 import { DetourError, invalidRequest } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
-import type { ChatRequest, IngressCodec } from '../providers/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
-import { headerOf, jsonResponse, type GatewayResponse, type Handler, type RequestBody } from './http.js';
+import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse, type Handler, type RequestBody } from './http.js';
 import { requestIdOf } from './request-id.js';
 
 export interface ChatEndpointOptions {
   engine: Engine;
   clock: Clock;
   maxBodyBytes: number;
+  logger?: Logger | undefined;
 }
 
 /**
@@ -31,13 +33,14 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         id: requestId,
         format: codec.format,
         body: value,
-        toCanonical: () => (canonical ??= codec.toCanonical(value)),
+        toCanonical: () => (canonical ??= translate(codec, value, requestId, options.logger)),
         route,
         stream,
         wantsUsage,
         signal: request.signal,
         receivedAt: context.receivedAt,
         bodyBytes,
+        forward: forwardedParts(codec, request),
       });
       return encodeResult(result, codec, wantsUsage);
     } catch (error) {
@@ -46,6 +49,28 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
       return refuse(codec, error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
     }
   };
+}
+
+/** The body as canonical, saying at debug level what the translation left behind. */
+function translate(codec: IngressCodec, body: Record<string, unknown>, requestId: string, logger: Logger | undefined): ChatRequest {
+  const canonical = codec.toCanonical(body);
+  if (logger?.isLevelEnabled('debug') && codec.droppedFeatures) {
+    const dropped = codec.droppedFeatures(body);
+    if (dropped.length > 0) logger.debug({ requestId, format: codec.format, dropped }, 'features without an equivalent upstream left behind in translation');
+  }
+  return canonical;
+}
+
+/** The client's headers and query a same-format upstream receives as they came. */
+function forwardedParts(codec: IngressCodec, request: GatewayRequest): ForwardedParts | undefined {
+  const names = codec.forwardedHeaders;
+  if (!names) return undefined;
+  const headers: Record<string, string> = {};
+  for (const name of names) {
+    const value = headerOf(request, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return { headers, query: request.search };
 }
 
 /** The body as a value, and its size on the wire when it came over one (unknown for an in-process value). */

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec } from '../providers/types.js';
 import { chatEndpoint } from './chat-endpoint.js';
+import { countTokensEndpoint } from './count-tokens-endpoint.js';
 import { gatewayError } from './error-format.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
 import { modelsListBody } from './models-list.js';
@@ -36,7 +37,7 @@ export class GatewayCore {
     this.engine = options.engine;
     this.clock = options.clock;
     this.logger = options.logger ?? silentLogger;
-    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes };
+    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes, logger: this.logger };
     const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
     // No client key is checked yet; Anthropic clients send theirs as `x-api-key`, or as a bearer token, and auth must take both.
     const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);
@@ -45,6 +46,7 @@ export class GatewayCore {
       .post('/v1/chat/completions', openai)
       .post('/chat/completions', openai)
       .post('/v1/messages', anthropic)
+      .post('/v1/messages/count_tokens', countTokensEndpoint(chat))
       .get('/v1/models', (request) => jsonResponse(200, modelsListBody(options.engine.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
       .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
     const createResponse = createResponseEndpoint(chat);

@@ -232,4 +232,8 @@ export interface IngressCodec {
   readonly streamContentType: string;
   /** What ends a passed-through stream whose upstream finished without its own end marker. */
   readonly streamEndMarker: string;
+  /** Request headers (lower case) that go on to a same-format upstream as the client sent them (Anthropic's betas). */
+  readonly forwardedHeaders?: readonly string[];
+  /** What a translation of this body leaves behind for lack of an equivalent, for the debug log. */
+  droppedFeatures?(body: Record<string, unknown>): string[];
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom } from '../core/clock.js';
 import { DetourError } from '../core/errors.js';
-import { answer, defaultAnswerStyle, toChunks, toResponse, type AnswerStyle } from './answer.js';
+import { answer, defaultAnswerStyle, estimateTokens, toChunks, toResponse, type AnswerStyle } from './answer.js';
 import type { IngressCodec } from '../providers/types.js';
 import { simEndpoints, type SimEndpoint } from './endpoints.js';
 import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
@@ -191,6 +191,7 @@ export class Simulator {
     const url = new URL(request.url ?? '/', 'http://sim');
     const method = request.method ?? 'GET';
     if (url.pathname.startsWith('/_sim/')) return this.control(method, url.pathname, request, response);
+    if (method === 'POST' && url.pathname === '/v1/messages/count_tokens') return this.countTokens(request, response, url.searchParams);
     for (const endpoint of simEndpoints) {
       const matched = endpoint.match(method, url.pathname, url.searchParams);
       if (matched) return this.chat(endpoint, matched, request, response, url.searchParams);
@@ -293,6 +294,16 @@ export class Simulator {
       sent++;
     }
     response.end(encoder.end());
+  }
+
+  /** Anthropic's `count_tokens`: the simulator's own estimate of the prompt. */
+  private async countTokens(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    const raw = await readAll(request);
+    this.keep(request, query, raw);
+    const body = safeJson(raw);
+    if (typeof body !== 'object' || body === null) return json(response, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'invalid JSON body' } });
+    const { messages, system, tools } = body as Record<string, unknown>;
+    json(response, 200, { input_tokens: estimateTokens(JSON.stringify([system ?? '', messages ?? [], tools ?? []])) }, requestIdHeaders());
   }
 
   private keep(request: IncomingMessage, query: URLSearchParams, body: string): void {

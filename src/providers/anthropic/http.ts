@@ -1,5 +1,5 @@
 import type { Target } from '../../core/settings.js';
-import type { UpstreamRequest } from '../types.js';
+import type { ForwardedParts, UpstreamRequest } from '../types.js';
 
 /** The API version header the official SDK sends; a provider may pin another (`anthropic_version`). */
 export const defaultAnthropicVersion = '2023-06-01';
@@ -27,14 +27,21 @@ export function anthropicHeaders(target: Target): Record<string, string> {
  * A `POST /v1/messages` call with this body, only the model replaced. No stream option is needed:
  * an Anthropic stream always carries usage (`message_start` and `message_delta`).
  */
-export function messagesRequest(body: Record<string, unknown>, target: Target): UpstreamRequest {
+export function messagesRequest(body: Record<string, unknown>, target: Target, forward?: ForwardedParts, path = 'messages'): UpstreamRequest {
   const outgoing: Record<string, unknown> = { ...body, model: target.model };
-  return {
-    url: anthropicUrl(target, 'messages'),
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...anthropicHeaders(target) },
-    body: JSON.stringify(outgoing),
-  };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...anthropicHeaders(target) };
+  let url = anthropicUrl(target, path);
+  if (forward) {
+    // A client's own version and betas (Claude Code's `anthropic-beta` list) reach Anthropic as
+    // they came; betas the provider itself pins are kept beside them.
+    const version = forward.headers['anthropic-version'];
+    if (version) headers['anthropic-version'] = version;
+    const betas = [headers['anthropic-beta'], forward.headers['anthropic-beta']].filter((value): value is string => typeof value === 'string' && value !== '');
+    if (betas.length > 0) headers['anthropic-beta'] = betas.join(',');
+    const beta = new URLSearchParams(forward.query).get('beta');
+    if (beta !== null) url += `?beta=${encodeURIComponent(beta)}`;
+  }
+  return { url, method: 'POST', headers, body: JSON.stringify(outgoing) };
 }
 
 /** `GET /v1/models`: cheap, authenticated, and tells whether the key and the API are up. */

@@ -9,7 +9,7 @@ import { AnthropicStreamDecoder, inspectAnthropicEvent } from './stream.js';
 export const anthropicAdapter: ProviderAdapter = {
   format: 'anthropic',
   buildRequest: (request, target, options) => messagesRequest({ ...toAnthropicBody(request, target, options) }, target),
-  buildPassThroughRequest: (body, target) => messagesRequest(body, target),
+  buildPassThroughRequest: (body, target, options) => messagesRequest(body, target, options.forward),
   parseResponse: parseAnthropicResponse,
   createStreamDecoder: (target) => new AnthropicStreamDecoder(target),
   inspectEvent: inspectAnthropicEvent,

@@ -2,7 +2,7 @@ import type { IngressCodec } from '../types.js';
 import { encodeAnthropicError } from './encode-error.js';
 import { toAnthropicMessage } from './encode-response.js';
 import { AnthropicStreamEncoder, messageStopEvent } from './stream-encoder.js';
-import { anthropicToCanonical } from './to-canonical.js';
+import { anthropicDroppedFeatures, anthropicToCanonical } from './to-canonical.js';
 import { validateAnthropicRequest } from './validate.js';
 
 /** The Anthropic Messages API as Detour serves it to clients (`POST /v1/messages`). */
@@ -18,6 +18,8 @@ export const anthropicIngress: IngressCodec = {
   },
 
   toCanonical: anthropicToCanonical,
+  forwardedHeaders: ['anthropic-beta', 'anthropic-version'],
+  droppedFeatures: anthropicDroppedFeatures,
   encodeResponse: (response) => JSON.stringify(toAnthropicMessage(response)),
   createStreamEncoder: () => new AnthropicStreamEncoder(),
   encodeError: encodeAnthropicError,

@@ -5,7 +5,33 @@ import type { ChatMessage, ChatRequest, TextPart, ToolCall, ToolChoice, ToolDefi
 /** Top-level fields read into canonical slots; every other field travels in `extra`. */
 const handledKeys: ReadonlySet<string> = new Set([
   'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'temperature', 'top_p', 'stream', 'tools', 'tool_choice', 'metadata', 'output_config',
+  ...droppableKeys(),
 ]);
+
+/**
+ * Fields that tune how Anthropic works, not what the answer means: other upstreams have no
+ * equivalent, so translation leaves them behind (`thinking` and `output_config.effort` become a
+ * reasoning effort where the target takes one).
+ */
+function droppableKeys(): string[] {
+  return ['thinking', 'context_management', 'cache_control', 'service_tier', 'container', 'mcp_servers'];
+}
+
+/** The top-level features a translation of this body leaves behind, for the debug log (`cache_control` marks and earlier thinking blocks inside messages go too). */
+export function anthropicDroppedFeatures(body: Record<string, unknown>): string[] {
+  const dropped = droppableKeys().filter((key) => body[key] !== undefined && body[key] !== null);
+  if (isRecord(body.output_config) && body.output_config.effort !== undefined) dropped.push('output_config.effort');
+  return dropped;
+}
+
+/** Anthropic's thinking budget (or `output_config.effort`) as a reasoning effort. */
+function effortOf(body: Record<string, unknown>): string | undefined {
+  const effort = isRecord(body.output_config) ? body.output_config.effort : undefined;
+  if (typeof effort === 'string') return effort === 'max' ? 'high' : effort;
+  const thinking = body.thinking;
+  if (!isRecord(thinking) || thinking.type !== 'enabled' || typeof thinking.budget_tokens !== 'number') return undefined;
+  return thinking.budget_tokens >= 16_000 ? 'high' : thinking.budget_tokens >= 4_000 ? 'medium' : 'low';
+}
 
 /**
  * A validated Anthropic Messages body as a canonical (OpenAI-shaped) request, for a target of
@@ -33,6 +59,8 @@ export function anthropicToCanonical(body: Record<string, unknown>): ChatRequest
   if (body.stream === true) request.stream = true;
   if (Array.isArray(body.tools)) request.tools = body.tools.flatMap((tool, index) => toTool(tool, `tools.${index}`, unsupported));
   if (isRecord(body.tool_choice)) Object.assign(request, toToolChoice(body.tool_choice));
+  const effort = effortOf(body);
+  if (effort !== undefined) request.reasoning_effort = effort;
 
   const extra: Record<string, unknown> = {};
   if (isRecord(body.metadata)) {
@@ -41,7 +69,7 @@ export function anthropicToCanonical(body: Record<string, unknown>): ChatRequest
     if (Object.keys(rest).length > 0) extra.metadata = rest;
   }
   if (isRecord(body.output_config)) {
-    const { format, ...rest } = body.output_config;
+    const { format, effort: _effort, ...rest } = body.output_config;
     if (isRecord(format) && format.type === 'json_schema' && isRecord(format.schema)) {
       request.response_format = { type: 'json_schema', json_schema: { name: 'response', schema: format.schema } };
     } else if (format !== undefined && format !== null) rest.format = format;
@@ -65,6 +93,7 @@ function toMessages(message: unknown, path: string, unsupported: string[]): Chat
   if (!isRecord(message)) return [];
   const content = message.content;
   if (message.role === 'assistant') return [assistantMessage(content, path, unsupported)];
+  if (message.role === 'system') return [{ role: 'system', content: typeof content === 'string' ? content : textParts(Array.isArray(content) ? content : [], `${path}.content`, unsupported) }];
   if (typeof content === 'string') return [{ role: 'user', content }];
   if (!Array.isArray(content)) return [];
   // Tool results become `tool` messages; the user's own blocks around them stay in order.
@@ -97,7 +126,9 @@ function assistantMessage(content: unknown, path: string, unsupported: string[])
   (Array.isArray(content) ? content : []).forEach((block: unknown, index) => {
     if (!isRecord(block)) return;
     if (block.type === 'text') texts.push({ type: 'text', text: String(block.text) });
-    else if (block.type === 'tool_use') {
+    else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+      // The model's earlier reasoning, signed for Anthropic: another model neither needs nor can check it.
+    } else if (block.type === 'tool_use') {
       toolCalls.push({ id: String(block.id), type: 'function', function: { name: String(block.name), arguments: JSON.stringify(block.input ?? {}) } });
     } else unsupported.push(`${String(block.type)} blocks (${path}.content.${index})`);
   });

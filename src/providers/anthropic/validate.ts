@@ -27,7 +27,7 @@ export function validateAnthropicRequest(body: unknown): asserts body is Record<
   }
   if (body.tools !== undefined) validateTools(body.tools);
   if (body.tool_choice !== undefined) validateToolChoice(body.tool_choice);
-  for (const key of ['metadata', 'output_config', 'thinking'] as const) {
+  for (const key of ['metadata', 'output_config', 'thinking', 'context_management'] as const) {
     if (body[key] !== undefined && !isRecord(body[key])) throw invalidRequest(`${key}: must be an object.`, key);
   }
 }
@@ -35,8 +35,9 @@ export function validateAnthropicRequest(body: unknown): asserts body is Record<
 function validateMessage(message: unknown, index: number): void {
   const path = `messages.${index}`;
   if (!isRecord(message)) throw invalidRequest(`${path}: must be an object with a role and content.`, path);
-  if (message.role !== 'user' && message.role !== 'assistant') {
-    throw invalidRequest(`${path}.role: must be "user" or "assistant" (the system prompt goes in the top-level "system").`, `${path}.role`);
+  // Claude Code sends `system` messages mid-conversation; Anthropic takes them, and translation keeps them in place.
+  if (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system') {
+    throw invalidRequest(`${path}.role: must be "user", "assistant" or "system".`, `${path}.role`);
   }
   if (message.content === undefined) throw invalidRequest(`${path}.content: Field required.`, `${path}.content`);
   if (typeof message.content !== 'string') validateBlocks(message.content, `${path}.content`);

@@ -1,0 +1,87 @@
+import { DetourError, invalidRequest } from '../core/errors.js';
+import type { Target } from '../core/settings.js';
+import { messagesRequest } from '../providers/anthropic/http.js';
+import { adapterKeyOf, adapters, ingressCodecs } from '../providers/registry.js';
+import { isRecord } from '../providers/shared/json.js';
+import type { IngressCodec } from '../providers/types.js';
+import { parsedBody, refuse, type ChatEndpointOptions } from './chat-endpoint.js';
+import { headerOf, jsonResponse, type Handler } from './http.js';
+import { requestIdOf } from './request-id.js';
+
+const anthropic = ingressCodecs.anthropic as IngressCodec;
+
+/**
+ * `POST /v1/messages/count_tokens` (Claude Code calls it): sent to the route's Anthropic targets
+ * in order, skipping open circuits and failing over as a chat request does. A route with no
+ * Anthropic target that answered gets an estimate, marked `x-detour-estimated: true`, rather
+ * than an error: the client only sizes its context with it.
+ */
+export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    try {
+      const { body: parsed } = await parsedBody(request.body, options.maxBodyBytes);
+      if (!isRecord(parsed) || typeof parsed.model !== 'string' || parsed.model === '') throw invalidRequest('model: Field required (a non-empty string).', 'model');
+      if (!Array.isArray(parsed.messages)) throw invalidRequest('messages: Field required.', 'messages');
+      const route = options.engine.routes.resolve(parsed.model);
+      if (!route) throw new DetourError({ kind: 'fatal', code: 'ROUTE_NOT_FOUND', status: 404, param: 'model', message: `The model "${parsed.model}" is not a route of this gateway.` });
+      const forward = { headers: betaHeaders(request), query: request.search };
+      const store = options.engine.resilience.store;
+      const now = options.clock.now();
+      for (const group of route.groups) {
+        for (const target of group.targets) {
+          if (adapters[adapterKeyOf(target.provider)]?.format !== 'anthropic') continue;
+          const breaker = store.breakerView(target.id);
+          if (breaker.status === 'open' && breaker.until > now) continue;
+          const answer = await ask(target, parsed, forward, route.settings.attemptTimeoutMs, request.signal, now);
+          if (answer.type === 'answer') return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id });
+          if (answer.error.kind === 'fatal') return refuse(anthropic, answer.error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+        }
+      }
+      return jsonResponse(200, JSON.stringify({ input_tokens: estimateTokens(parsed) }), { 'x-request-id': requestId, 'x-detour-estimated': 'true' });
+    } catch (error) {
+      if (!(error instanceof DetourError)) throw error;
+      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      return refuse(anthropic, error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    }
+  };
+}
+
+function betaHeaders(request: Parameters<Handler>[0]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['anthropic-beta', 'anthropic-version']) {
+    const value = headerOf(request, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+type Answer = { type: 'answer'; body: string } | { type: 'failed'; error: DetourError };
+
+async function ask(target: Target, body: Record<string, unknown>, forward: { headers: Record<string, string>; query: string }, timeoutMs: number, clientSignal: AbortSignal, now: number): Promise<Answer> {
+  const upstream = messagesRequest(body, target, forward, 'messages/count_tokens');
+  const adapter = adapters[adapterKeyOf(target.provider)];
+  try {
+    const response = await fetch(upstream.url, { method: 'POST', headers: upstream.headers, body: upstream.body ?? null, signal: AbortSignal.any([clientSignal, AbortSignal.timeout(timeoutMs)]) });
+    const text = await response.text();
+    if (response.ok) {
+      // Checked before it is believed: a count is `{ "input_tokens": n }`.
+      const parsed = JSON.parse(text) as unknown;
+      if (isRecord(parsed) && typeof parsed.input_tokens === 'number') return { type: 'answer', body: text };
+      return { type: 'failed', error: new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: target.id, message: `${target.id} answered count_tokens with something that is not a count` }) };
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => (headers[name] = value));
+    const error = adapter?.classifyError(response.status, headers, text, target, now);
+    return { type: 'failed', error: error ?? new DetourError({ kind: 'retryable', code: 'UPSTREAM_SERVER_ERROR', target: target.id, message: `${target.id} answered ${response.status}` }) };
+  } catch (error) {
+    if (clientSignal.aborted) throw new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection' });
+    return { type: 'failed', error: new DetourError({ kind: 'retryable', code: 'UPSTREAM_CONNECT_FAILED', target: target.id, message: `${target.id}: ${error instanceof Error ? error.message : String(error)}` }) };
+  }
+}
+
+/** About four characters a token, over everything the model would read: system, messages, tools. */
+function estimateTokens(body: Record<string, unknown>): number {
+  const text = JSON.stringify([body.system ?? '', body.messages, body.tools ?? []]);
+  return Math.max(1, Math.ceil(text.length / 4));
+}
