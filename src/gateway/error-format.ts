@@ -4,6 +4,7 @@ import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } fro
 
 const openAi = ingressCodecs.openai as IngressCodec;
 const anthropic = (ingressCodecs.anthropic ?? openAi) as IngressCodec;
+const gemini = (ingressCodecs.gemini ?? openAi) as IngressCodec;
 
 /**
  * The format a request's own errors (404, 405, 500) are answered in, guessed from what the
@@ -12,6 +13,7 @@ const anthropic = (ingressCodecs.anthropic ?? openAi) as IngressCodec;
  */
 export function errorCodecFor(request: GatewayRequest): IngressCodec {
   if (request.path.startsWith('/v1/messages') || headerOf(request, 'anthropic-version') !== undefined) return anthropic;
+  if (request.path.startsWith('/v1beta/')) return gemini;
   return openAi;
 }
 

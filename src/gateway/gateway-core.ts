@@ -6,6 +6,7 @@ import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec } from '../providers/types.js';
 import { chatEndpoint } from './chat-endpoint.js';
 import { countTokensEndpoint } from './count-tokens-endpoint.js';
+import { geminiCallEndpoint, geminiModelEndpoint, geminiModelsEndpoint } from './gemini-endpoints.js';
 import { gatewayError } from './error-format.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
 import { modelsListBody } from './models-list.js';
@@ -49,6 +50,10 @@ export class GatewayCore {
       .post('/v1/messages/count_tokens', countTokensEndpoint(chat))
       .get('/v1/models', (request) => jsonResponse(200, modelsListBody(options.engine.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
       .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
+    this.routes
+      .post('/v1beta/models/:action', geminiCallEndpoint(chat))
+      .get('/v1beta/models', geminiModelsEndpoint(chat))
+      .get('/v1beta/models/:action', geminiModelEndpoint(chat));
     const createResponse = createResponseEndpoint(chat);
     this.routes
       .post('/v1/responses', createResponse)
