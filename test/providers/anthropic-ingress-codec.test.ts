@@ -74,7 +74,7 @@ describe('Anthropic ingress: validation', () => {
     ['a missing model', { max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] }, 'model', /model/],
     ['missing messages', { model: 'm', max_tokens: 5 }, 'messages', /messages: Field required/],
     ['messages that are not an array', { model: 'm', max_tokens: 5, messages: 'Hi' }, 'messages', /array/],
-    ['a system-role message', { model: 'm', max_tokens: 5, messages: [{ role: 'system', content: 'Hi' }] }, 'messages.0.role', /top-level "system"/],
+    ['an unknown role', { model: 'm', max_tokens: 5, messages: [{ role: 'tool', content: 'Hi' }] }, 'messages.0.role', /"user", "assistant" or "system"/],
     ['content of the wrong type', { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 5 }] }, 'messages.0.content', /string or an array/],
     ['an image without a source', { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'image' }] }] }, 'messages.0.content.0.source', /base64/],
     ['a tool without a schema', { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }], tools: [{ name: 't' }] }, 'tools.0.input_schema', /input_schema/],
@@ -134,11 +134,37 @@ describe('Anthropic ingress: request → canonical', () => {
       output_config: { format: { type: 'json_schema', schema }, effort: 'high' },
     });
     expect(canonical.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'response', schema } });
-    expect(canonical.extra).toEqual({ top_k: 5, thinking: { type: 'enabled', budget_tokens: 1024 }, output_config: { effort: 'high' } });
+    // thinking and output_config.effort tune Anthropic's work: elsewhere they are a reasoning effort, not a refusal.
+    expect(canonical.extra).toEqual({ top_k: 5 });
+    expect(canonical.reasoning_effort).toBe('high');
+    expect(anthropicIngress.droppedFeatures?.({ model: 'm', thinking: { type: 'enabled' }, context_management: {}, output_config: { effort: 'high' } })).toEqual(['thinking', 'context_management', 'output_config.effort']);
+  });
+
+  it('keeps mid-conversation system messages in place, and leaves earlier thinking blocks behind', () => {
+    const canonical = anthropicIngress.toCanonical({
+      model: 'm',
+      max_tokens: 5,
+      system: 'First',
+      thinking: { type: 'enabled', budget_tokens: 2000 },
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm', signature: 's' }, { type: 'text', text: 'Yo' }] },
+        { role: 'system', content: 'Be brief from now on.' },
+        { role: 'user', content: 'Go on' },
+      ],
+    });
+    expect(canonical.messages).toEqual([
+      { role: 'system', content: 'First' },
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Yo' },
+      { role: 'system', content: 'Be brief from now on.' },
+      { role: 'user', content: 'Go on' },
+    ]);
+    expect(canonical.reasoning_effort).toBe('low');
+    expect(canonical.extra).toBeUndefined();
   });
 
   it.each<[string, unknown[], RegExp]>([
-    ['a thinking block', [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm', signature: 's' }, { type: 'text', text: 'Yo' }] }, { role: 'user', content: 'Go on' }], /thinking blocks \(messages\.1\.content\.0\)/],
     ['a document', [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }] }], /document blocks/],
     ['an assistant prefill', [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '{' }], /prefill/],
     ['an image in a tool result', [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }], /image blocks/],
