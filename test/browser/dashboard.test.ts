@@ -200,6 +200,16 @@ describe.skipIf(!hasChromium)('dashboard in a real browser (skipped without /usr
     }, { timeout: 8000 }).toBe('down');
     expect(await page.locator('#overall').getAttribute('data-status')).toBe('degraded');
     expect(await page.locator('body').textContent()).not.toContain('gpt-4o-mini');
+    // 90 history bars per component, today's with data; the uptime shown is the JSON's, with the period it covers.
+    const json = (await page.evaluate(async () => (await fetch('/status.json')).json())) as { providers: Array<{ name: string; uptime_detail: Record<'24h', { uptime: number | null; label: string }>; history: Array<{ date: string; uptime: number | null }> }> };
+    const row = page.locator('#providers li[data-name="primary"]');
+    expect(await row.locator('.bar').count()).toBe(90);
+    const today = json.providers.find((provider) => provider.name === 'primary')?.history.at(-1);
+    expect(await row.locator('.bar').last().getAttribute('data-date')).toBe(today?.date);
+    expect(await row.locator('.bar').last().getAttribute('class')).not.toContain('none');
+    const uptimeText = await row.locator('.uptime').textContent();
+    expect(uptimeText).toMatch(/^\d+(\.\d\d)? % · last \d+ min$/);
+    expect(uptimeText).toContain(json.providers.find((provider) => provider.name === 'primary')?.uptime_detail['24h'].label);
     expect(problems).toEqual([]);
   });
 });
