@@ -6,6 +6,7 @@ import { runDemo } from './demo-command.js';
 import { runDrillCommand } from './drill-command.js';
 import { parseCliDuration } from '../drill/duration.js';
 import { runSim } from './sim-command.js';
+import { runKeysCreate, runKeysList, runKeysRevoke, runKeysRotate, runKeysShow } from './keys-command.js';
 import { runStart } from './start-command.js';
 
 function parsePort(value: string): number {
@@ -83,6 +84,39 @@ program
   .option('--seed <n>', 'seed for the load mix and fault draws', (value) => Math.trunc(parsePositive(value)), 1)
   .option('--no-progress', 'no progress line')
   .action(runDrillCommand);
+
+function parseWhole(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('a whole number above 0');
+  return number;
+}
+
+const keys = program.command('keys').description("virtual keys for clients, stored (as HMACs) in the request log's database");
+keys
+  .command('create')
+  .description('create a key and print it once')
+  .requiredOption('-c, --config <file>', 'the YAML config (for the database and auth.secret)')
+  .requiredOption('--name <name>', 'a unique name: shown in metrics, the dashboard and the request log')
+  .option('--routes <a,b>', 'routes the key may call (default: all)')
+  .option('--rpm <n>', 'requests per minute', parseWhole)
+  .option('--tpm <n>', 'tokens per minute', parseWhole)
+  .option('--max-parallel <n>', 'requests in flight at once', parseWhole)
+  .option('--budget-usd <usd>', 'spend allowed per --period', parsePositive)
+  .option('--period <period>', 'day, week or month (UTC)')
+  .option('--expires <duration>', 'lifetime, e.g. 90d')
+  .option('--priority <priority>', 'high, normal or low', 'normal')
+  .option('--upstream-keys <p.k,…>', 'upstream keys the key may use, as provider.key-name')
+  .action(runKeysCreate);
+keys.command('list').description('list keys (never their secrets)').requiredOption('-c, --config <file>', 'the YAML config').option('--json', 'JSON output').action(runKeysList);
+keys.command('show').description("one key's settings").argument('<id>').requiredOption('-c, --config <file>', 'the YAML config').action(runKeysShow);
+keys.command('revoke').description('revoke a key at once').argument('<id>').requiredOption('-c, --config <file>', 'the YAML config').action(runKeysRevoke);
+keys
+  .command('rotate')
+  .description('give a key a new secret, printed once; the old one works for --overlap')
+  .argument('<id>')
+  .requiredOption('-c, --config <file>', 'the YAML config')
+  .option('--overlap <duration>', 'how long the old secret keeps working, e.g. 24h (default: 0, it stops now)')
+  .action(runKeysRotate);
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`detour: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,11 +1,18 @@
 import { createLogger } from '../observability/logger.js';
-import { startGatewayServer } from '../server/gateway-server.js';
+import { BindRefusedError, startGatewayServer } from '../server/gateway-server.js';
 import { loadConfigOrExit, onShutdown } from './load.js';
 
 export async function runStart(options: { config: string; port?: number; host?: string; logLevel: string }): Promise<void> {
   const config = loadConfigOrExit(options.config);
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY });
-  const gateway = await startGatewayServer(config, { port: options.port, host: options.host, logger });
+  let gateway;
+  try {
+    gateway = await startGatewayServer(config, { port: options.port, host: options.host, logger });
+  } catch (error) {
+    if (!(error instanceof BindRefusedError)) throw error;
+    process.stderr.write(`detour: ${error.message}\n`);
+    process.exit(2);
+  }
   // Before anything is printed: whoever waits for the line may signal at once.
   onShutdown(() => gateway.close());
   process.stdout.write(`listening on ${gateway.url}\n`);

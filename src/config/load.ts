@@ -55,7 +55,8 @@ export function parseConfigText(text: string, options: LoadOptions): DetourConfi
 /** Validates an already parsed config object (YAML or a library caller's object). */
 export function validateConfig(raw: unknown, options: LoadOptions, locate: (path: (string | number)[]) => string = () => ''): DetourConfig {
   const problems: ConfigProblem[] = [];
-  const interpolated = interpolateEnv(raw ?? {}, options.env ?? process.env, problems);
+  const env = options.env ?? process.env;
+  const interpolated = withAuthSecretFromEnv(interpolateEnv(raw ?? {}, env, problems), env.DETOUR_AUTH_SECRET);
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) problems.push(...parsed.error.issues.map(fromZodIssue));
   // Cross-references are checked even when the schema failed, so that one run shows every problem.
@@ -99,6 +100,7 @@ function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProbl
       }
     });
   }
+  problems.push(...crossCheckAuth(raw, providers, routeNames));
   return problems;
 }
 
@@ -126,6 +128,59 @@ function embeddingsCheck(routeName: string, targets: unknown[]): ConfigProblem[]
     }
   });
   return problems;
+}
+
+/** `auth.secret` defaults to `DETOUR_AUTH_SECRET`, so that the secret need not be written in the file. */
+function withAuthSecretFromEnv(config: unknown, secret: string | undefined): unknown {
+  if (secret === undefined || secret === '') return config;
+  const record = asRecord(config);
+  const auth = asRecord(record.auth);
+  if (auth.secret !== undefined) return config;
+  return { ...record, auth: { ...auth, secret } };
+}
+
+/** Client keys name routes and upstream keys that exist, once each. */
+function crossCheckAuth(raw: unknown, providers: Record<string, unknown>, routeNames: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const keys = asRecord(asRecord(raw).auth).keys;
+  if (!Array.isArray(keys)) return problems;
+  const seen = new Set<string>();
+  keys.forEach((entry: unknown, index) => {
+    const key = asRecord(entry);
+    if (typeof key.name === 'string') {
+      if (seen.has(key.name)) problems.push({ path: ['auth', 'keys', index, 'name'], message: `another key is already named "${key.name}"` });
+      seen.add(key.name);
+    }
+    if (Array.isArray(key.routes)) {
+      key.routes.forEach((route: unknown, routeIndex) => {
+        if (typeof route === 'string' && !routeNames.includes(route)) problems.push({ path: ['auth', 'keys', index, 'routes', routeIndex], message: `unknown route "${route}" (known: ${routeNames.join(', ') || 'none'})` });
+      });
+    }
+    if (Array.isArray(key.upstream_keys)) {
+      key.upstream_keys.forEach((reference: unknown, referenceIndex) => {
+        if (typeof reference !== 'string') return;
+        const problem = upstreamKeyProblem(reference, providers);
+        if (problem) problems.push({ path: ['auth', 'keys', index, 'upstream_keys', referenceIndex], message: problem });
+      });
+    }
+  });
+  return problems;
+}
+
+/** Why `provider.key-name` names no configured upstream key, or undefined when it does. */
+export function upstreamKeyProblem(reference: string, providers: Record<string, unknown>): string | undefined {
+  const dot = reference.indexOf('.');
+  const providerName = reference.slice(0, dot);
+  const keyName = reference.slice(dot + 1);
+  if (!(providerName in providers)) return `unknown provider "${providerName}" (known: ${Object.keys(providers).join(', ') || 'none'})`;
+  const provider = asRecord(providers[providerName]);
+  const names = Array.isArray(provider.api_keys)
+    ? provider.api_keys.map((entry: unknown, index) => (typeof entry === 'string' ? String(index) : String(asRecord(entry).name)))
+    : provider.api_key !== undefined
+      ? ['0']
+      : [];
+  if (!names.includes(keyName)) return `provider "${providerName}" has no key named "${keyName}" (known: ${names.join(', ') || 'none'})`;
+  return undefined;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

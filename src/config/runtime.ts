@@ -26,6 +26,8 @@ export interface RuntimeSettings {
   routes: RouteSettings[];
   defaults: Omit<RouteSettings, 'name' | 'targets'>;
   breaker: BreakerSettings;
+  /** `server.direct_addressing`: `provider/model` addresses a listed model directly. */
+  directAddressing: boolean;
 }
 
 /** Maps the YAML's snake_case config onto the engine's settings. */
@@ -35,7 +37,9 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     name,
     type: provider.type,
     baseUrl: provider.base_url,
-    apiKeys: provider.api_keys ?? (provider.api_key !== undefined ? [provider.api_key] : []),
+    apiKeys: providerKeys(provider).map((entry) => entry.key),
+    keyNames: providerKeys(provider).map((entry) => entry.name),
+    models: provider.models,
     headers: provider.headers,
     options: {
       api_version: provider.api_version,
@@ -67,6 +71,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     providers,
     routes,
     defaults,
+    directAddressing: config.server.direct_addressing,
     breaker: {
       ...defaultBreakerSettings,
       failureThreshold: breaker.failure_threshold,
@@ -79,6 +84,12 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       probeLeaseMs,
     },
   };
+}
+
+/** A provider's keys with their names: the config's, or the key's index (`openai.0`). */
+export function providerKeys(provider: ProviderConfig): Array<{ name: string; key: string }> {
+  if (provider.api_keys) return provider.api_keys.map((entry, index) => (typeof entry === 'string' ? { name: String(index), key: entry } : entry));
+  return provider.api_key !== undefined ? [{ name: '0', key: provider.api_key }] : [];
 }
 
 /** Declared capabilities in the engine's terms; undefined when nothing was declared. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertsSchema, priceSchema, requestLogSchema, sloSchema } from './observability-schema.js';
 import { breakerOverrideSchema, breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
+import { authSchema } from './auth-schema.js';
 import { stateSchema } from './state-schema.js';
 
 const positiveMs = z.number().int().positive();
@@ -58,7 +59,13 @@ export const providerSchema = z
     type: z.string().min(1),
     base_url: z.string().url(),
     api_key: z.string().optional(),
-    api_keys: z.array(z.string().min(1)).min(1).optional(),
+    /** Several keys, each its own target; a named one (`{ name, key }`) can be bound to client keys (`upstream_keys`). */
+    api_keys: z.array(z.union([z.string().min(1), z.object({ name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'), key: z.string().min(1) }).strict()])).min(1).optional(),
+    /**
+     * Models a client may address directly as `provider/model` (with `server.direct_addressing`):
+     * exact names or `*` patterns (`gpt-4o*`). The models of this provider's route targets are always listed.
+     */
+    models: z.array(z.string().min(1).max(200)).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     /** Azure OpenAI API version. */
     api_version: z.string().optional(),
@@ -94,12 +101,20 @@ export const serverSchema = z
     max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024),
     /** Bearer token for /admin, /dashboard and /metrics; without it they answer only to loopback clients. */
     admin_token: z.string().min(16, 'admin_token must be at least 16 characters').optional(),
+    /** Listen on a non-loopback address with `auth.mode: none` (anyone who reaches the port spends the upstream keys). */
+    allow_unauthenticated: z.boolean().default(false),
+    /** Browser origins allowed to call the public API (CORS); none by default. */
+    cors_origins: z.array(z.string().min(1)).default([]),
+    /** `Host` names accepted without an admin token; by default the listen address, localhost and 127.0.0.1. */
+    allowed_hosts: z.array(z.string().min(1)).optional(),
+    /** Let clients address `provider/model` directly (only models a provider lists in `models:` or its routes use). */
+    direct_addressing: z.boolean().default(false),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    server: serverSchema.default({ host: '127.0.0.1', port: 8787, max_body_bytes: 10 * 1024 * 1024 }),
+    server: serverSchema.prefault({}),
     defaults: z.object(routeTimingShape).strict().default({}),
     providers: z.record(z.string(), providerSchema),
     models: z.record(z.string(), routeSchema),
@@ -112,6 +127,8 @@ export const configSchema = z
     prices: z.record(z.string(), priceSchema).default({}),
     /** Where circuits, health and counters live: this process (default) or Redis, shared by a cluster. */
     state: stateSchema.prefault({}),
+    /** Client authentication: virtual keys with scopes, limits and budgets. */
+    auth: authSchema.prefault({}),
   })
   .strict();
 

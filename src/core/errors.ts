@@ -35,6 +35,7 @@ export type DetourErrorCode =
   | 'INVALID_REQUEST'
   | 'INVALID_JSON'
   | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'ROUTE_NOT_FOUND'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'

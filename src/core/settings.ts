@@ -19,6 +19,10 @@ export interface ProviderSettings {
   baseUrl: string;
   /** Keys in order; each one is its own target for breakers and statistics. */
   apiKeys: readonly string[];
+  /** Each key's name (the config's, or its index), in the order of `apiKeys`; client keys bind to them (`upstream_keys`). */
+  keyNames?: readonly string[] | undefined;
+  /** Models clients may address directly (`provider/model`): exact names or `*` patterns. */
+  models?: readonly string[] | undefined;
   /** Extra static headers sent upstream (organization, project, beta flags). */
   headers: Readonly<Record<string, string>>;
   /** Adapter-specific options (e.g. Azure `api_version`, Anthropic `version`). */

@@ -54,6 +54,23 @@ export function addToWindow(state: WindowState, spec: WindowSpec, now: number, a
   return [...live, { start, count: amount }];
 }
 
+/**
+ * Adds `amount` into the bucket that holds `at` (an earlier time), keeping the buckets in order;
+ * nothing when that bucket has already left the window at `now`. Undoes or settles an earlier
+ * addition in the very bucket it went to.
+ */
+export function addToWindowAt(state: WindowState, spec: WindowSpec, now: number, at: number, amount: number): WindowState {
+  const length = bucketLengthMs(spec);
+  const start = Math.floor(at / length) * length;
+  const live = pruneWindow(state, spec, now);
+  if (start + length <= now - spec.windowMs) return live;
+  const index = live.findIndex((bucket) => bucket.start >= start);
+  if (index === -1) return [...live, { start, count: amount }];
+  const found = live[index] as WindowBucket;
+  if (found.start === start) return [...live.slice(0, index), { start, count: found.count + amount }, ...live.slice(index + 1)];
+  return [...live.slice(0, index), { start, count: amount }, ...live.slice(index)];
+}
+
 /** The events counted inside the window at `now`. */
 export function windowTotal(state: WindowState, spec: WindowSpec, now: number): number {
   let total = 0;

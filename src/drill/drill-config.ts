@@ -89,10 +89,11 @@ export function toDrillConfig(config: DetourConfig, simUrls: ReadonlyMap<string,
       ...rest,
       type: provider.type === 'azure-openai' ? 'openai' : provider.type,
       base_url: format === 'openai' ? `${url}/v1` : format === 'gemini' ? `${url}/v1beta` : url,
-      ...(provider.api_keys ? { api_keys: keys } : { api_key: keys[0] }),
+      ...(provider.api_keys ? { api_keys: provider.api_keys.map((entry, keyIndex) => (typeof entry === 'string' ? keys[keyIndex] : { name: entry.name, key: keys[keyIndex] })) } : { api_key: keys[0] }),
       ...(provider.type === 'azure-openai' ? {} : provider.api_version !== undefined ? { api_version: provider.api_version } : {}),
     };
   });
+  if (config.auth.mode === 'keys') notes.push('auth.mode: keys is off for the drill: its load sends no client key');
   if (config.alerts.sinks.length > 0) notes.push(`${config.alerts.sinks.length} alert sink(s) not called: a drill must not page anyone`);
   // Cloned whole: the providers above still share objects (breaker, health_check) with the user's config, and scaling edits them.
   const raw = structuredClone({
@@ -101,6 +102,8 @@ export function toDrillConfig(config: DetourConfig, simUrls: ReadonlyMap<string,
     providers,
     log: options.requestLogPath === undefined ? { ...config.log, enabled: false } : { ...config.log, enabled: true, path: options.requestLogPath },
     alerts: { ...config.alerts, sinks: [] },
+    // The drill's load carries no client key: it rehearses the routes, not the front door.
+    auth: { ...config.auth, mode: 'none' },
   });
   const scale = options.scale ?? 1;
   const scaled = scaleTimings(raw as unknown as Record<string, unknown>, scale, options.runMs ?? 0);

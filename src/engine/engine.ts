@@ -46,6 +46,8 @@ export interface EngineOptions {
   instanceId?: string;
   /** Keep each streamed answer's text for the request log (`log.bodies: true`); off, streams keep nothing. */
   captureStreamBodies?: boolean;
+  /** Let `provider/model` address a listed model directly (`server.direct_addressing`). */
+  directAddressing?: boolean;
 }
 
 /**
@@ -72,6 +74,11 @@ export interface EngineRequest {
   clientKeyId?: string | undefined;
   /** What of the client's own request goes on to a same-format upstream. */
   forward?: ForwardedParts | undefined;
+  /**
+   * The client key's binding to upstream keys (`provider.key-name`): a provider named here is
+   * used only with these keys; others as usual. Absent: every key.
+   */
+  upstreamKeys?: readonly string[] | undefined;
 }
 
 /** Everything a request run needs from the engine; shared by all runs. */
@@ -105,7 +112,7 @@ export class Engine {
   private readonly mirrors = new Map<string, Mirror>();
 
   constructor(options: EngineOptions) {
-    this.routes = new RouteTable(options.providers, options.routes, options.defaults);
+    this.routes = new RouteTable(options.providers, options.routes, options.defaults, options.directAddressing ?? false);
     this.ownsHttp = options.http === undefined;
     this.ownsStore = options.store === undefined;
     const clock = options.clock ?? systemClock;
@@ -172,7 +179,7 @@ export class Engine {
         code: 'ROUTE_NOT_FOUND',
         status: 404,
         param: 'model',
-        message: `The model "${request.route}" is not a route of this gateway. Available routes: ${known.join(', ') || '(none)'}; or address a target directly as "provider/model".`,
+        message: `The model "${request.route}" is not a route of this gateway. Available routes: ${known.join(', ') || '(none)'}${this.routes.isDirectAddressingOn ? '; or address a listed model directly as "provider/model"' : ''}.`,
       });
     }
     const degradeTo = route.settings.degradeTo === undefined ? undefined : this.routes.resolve(route.settings.degradeTo);

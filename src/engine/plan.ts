@@ -29,6 +29,8 @@ export interface PlanRequest {
   needs(): RequestNeeds;
   /** The body's size: a small body cannot overflow a large context window, so its tokens need no estimate. */
   bodyBytes: number;
+  /** The client key's upstream keys (`provider.key-name`); a provider named here is used only with these. */
+  upstreamKeys?: readonly string[] | undefined;
 }
 
 interface RouteProfile {
@@ -56,6 +58,7 @@ export class Planner {
     const now = this.options.clock.now();
     const plan: Plan = { candidates: [], incapable: [], openTargets: [], firstRecoveryAt: undefined };
     let eligible = this.rotatedKeys(route);
+    if (request.upstreamKeys) eligible = boundToKeys(eligible, request.upstreamKeys);
     const profile = this.profile(route);
     if (profile.isRestrictive || request.bodyBytes > profile.smallestWindow) {
       const filtered = filterByCapabilities(eligible, request.needs(), (target) => this.capabilitiesOf(target));
@@ -117,4 +120,14 @@ export class Planner {
     }
     return profile;
   }
+}
+
+/** The targets a client key bound to `upstreamKeys` may use: on a provider it names, only the named keys. */
+function boundToKeys(targets: Target[], upstreamKeys: readonly string[]): Target[] {
+  const boundProviders = new Set(upstreamKeys.map((reference) => reference.slice(0, reference.indexOf('.'))));
+  return targets.filter((target) => {
+    if (!boundProviders.has(target.provider.name)) return true;
+    const keyName = target.provider.keyNames?.[target.keyIndex] ?? String(target.keyIndex);
+    return upstreamKeys.includes(`${target.provider.name}.${keyName}`);
+  });
 }

@@ -68,6 +68,7 @@ export class RequestRun {
       // An OpenAI body is already canonical in shape (validated); other formats are translated first.
       needs: () => this.context.needsOf(this.request.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
       bodyBytes: this.request.bodyBytes ?? Number.POSITIVE_INFINITY,
+      upstreamKeys: this.request.upstreamKeys,
     });
   }
 

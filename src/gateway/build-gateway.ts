@@ -10,7 +10,8 @@ import { redactSecrets } from '../providers/shared/redact.js';
 import { storeStatusOf, type StoreStatus } from '../state/redis-status.js';
 import { buildEngine } from './build-engine.js';
 import { GatewayCore } from './gateway-core.js';
-import { toObservabilitySettings, topologyOf } from './observability-config.js';
+import { buildFrontDoor, type FrontDoor } from './front-door.js';
+import { secretsOf, toObservabilitySettings, topologyOf } from './observability-config.js';
 
 const storeModes = ['memory', 'connecting', 'redis', 'local-fallback'] as const;
 
@@ -24,6 +25,8 @@ export interface BuildGatewayOptions {
    * gateway without it imports none of it.
    */
   observability?: false | { processMetrics?: boolean | undefined; targetState?: TargetStateSource | undefined };
+  /** The address the server listens on, for the default `server.allowed_hosts`. */
+  listenHost?: string | undefined;
 }
 
 /** A gateway built from a config: the core, and what it runs on. */
@@ -31,6 +34,8 @@ export interface BuiltGateway {
   core: GatewayCore;
   engine: Engine;
   observability: Observability | undefined;
+  /** Client keys, their store and the HTTP rules. */
+  frontDoor: FrontDoor;
   /** Ends open event streams (dashboards), which would otherwise hold a transport's graceful close. */
   endStreams(): void;
   /** Ends event streams, stops observability, the engine and its state store. */
@@ -47,16 +52,31 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
   const clock = options.clock ?? systemClock;
   const built = await buildEngine(config, { clock, random: options.random, logger });
   const engine = built.engine;
-  const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, logger });
   let observability: Observability | undefined;
+  let frontDoor: FrontDoor;
+  try {
+    frontDoor = buildFrontDoor(config, engine, {
+      clock,
+      logger,
+      listenHost: options.listenHost ?? config.server.host,
+      // A library gateway without observability opens no file unless stored keys are asked for.
+      isStoreWanted: config.auth.secret !== undefined || (Boolean(options.observability) && config.log.enabled),
+      onBudgetAlert: (alert) => observability?.budgetAlert({ ...alert, keyName: alert.key.name }),
+    });
+  } catch (error) {
+    await built.close();
+    throw error;
+  }
+  const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, logger, frontDoor, secrets: secretsOf(config) });
   let closeAdmin: (() => void) | undefined;
   let stopLogging: (() => void) | undefined;
   if (options.observability) {
     let wired;
     try {
-      wired = await wireObservability(config, core, { logger, clock, ...options.observability });
+      wired = await wireObservability(config, core, { logger, clock, frontDoor, ...options.observability });
     } catch (error) {
       // E.g. the request log is another running instance's: nothing may be left running.
+      await frontDoor.close();
       await built.close();
       throw error;
     }
@@ -70,11 +90,13 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
     core,
     engine,
     observability,
+    frontDoor,
     endStreams: () => closeAdmin?.(),
     async close() {
       closeAdmin?.();
       stopLogging?.();
       await observability?.close();
+      await frontDoor.close();
       await built.close();
     },
   };
@@ -85,6 +107,7 @@ interface ObservabilityWiring {
   clock: Clock;
   processMetrics?: boolean | undefined;
   targetState?: TargetStateSource | undefined;
+  frontDoor: FrontDoor;
 }
 
 async function wireObservability(config: DetourConfig, core: GatewayCore, wiring: ObservabilityWiring): Promise<{ observability: Observability; close(): void }> {
@@ -108,6 +131,6 @@ async function wireObservability(config: DetourConfig, core: GatewayCore, wiring
     for (const mode of storeModes) observability.metrics.stateStoreMode.set({ mode }, status.mode === mode ? 1 : 0);
     observability.metrics.stateStoreFallbacks.set(status.fallbacks);
   });
-  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock });
+  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock, frontDoor: wiring.frontDoor });
   return { observability, close: () => admin.close() };
 }

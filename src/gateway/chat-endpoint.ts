@@ -1,4 +1,8 @@
+import type { KeyGuard, Refusal as KeyRefusal } from '../auth/key-guard.js';
+import type { CredentialSource } from '../auth/presented-key.js';
+import type { VirtualKey } from '../auth/virtual-key.js';
 import type { Clock } from '../core/clock.js';
+import { redactBody } from '../providers/shared/redact.js';
 import { DetourError, invalidRequest } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,6 +16,10 @@ export interface ChatEndpointOptions {
   clock: Clock;
   maxBodyBytes: number;
   logger?: Logger | undefined;
+  /** The key checks, when `auth.mode: keys`: every request from a transport must carry a key. */
+  guard?: KeyGuard | undefined;
+  /** Every configured secret, removed from every error answer in every encoding. */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
@@ -24,10 +32,19 @@ export interface ChatEndpointOptions {
 export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    const refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, clientKeyId: undefined as string | undefined };
     try {
+      // A wire request (server, `gateway.fetch`) shows its key before its body is read; an in-process call is the application's own.
+      const identity = options.guard && request.body.type === 'stream' ? await options.guard.authenticate(credentialsOf(request)) : undefined;
+      if (identity && 'refusal' in identity) return refuseKey(codec, identity.refusal, refusal);
+      refusal.clientKeyId = identity?.key.name;
       const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
       const value = body as Record<string, unknown>;
+      if (options.guard && identity) {
+        const admission = await options.guard.admit(identity.key, { requestId, route, body: value });
+        if (!admission.isAdmitted) return refuseKey(codec, admission.refusal, refusal);
+      }
       let canonical: ChatRequest | undefined;
       const result = await options.engine.handle({
         id: requestId,
@@ -41,12 +58,21 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         receivedAt: context.receivedAt,
         bodyBytes,
         forward: forwardedParts(codec, request),
+        clientKeyId: identity?.key.name,
+        upstreamKeys: identity?.key.upstreamKeys,
       });
-      return encodeResult(result, codec, wantsUsage);
+      const response = encodeResult(result, codec, wantsUsage);
+      // An error answer may carry what an upstream echoed back: every configured secret goes, in every encoding.
+      if (response.status >= 400 && (typeof response.body === 'string' || response.body instanceof Uint8Array)) {
+        response.body = redactBody(typeof response.body === 'string' ? response.body : Buffer.from(response.body).toString('utf8'), options.secrets);
+      }
+      return response;
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
       if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
-      return refuse(codec, error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+      const response = refuse(codec, error, refusal);
+      response.body = redactBody(String(response.body), options.secrets);
+      return response;
     }
   };
 }
@@ -71,6 +97,33 @@ function forwardedParts(codec: IngressCodec, request: GatewayRequest): Forwarded
     if (value !== undefined) headers[name] = value;
   }
   return { headers, query: request.search };
+}
+
+/**
+ * A wire request's key checked (401) before anything else is read; undefined for an in-process
+ * call or without `auth.mode: keys`, the refusal to answer with otherwise.
+ */
+export async function requireKey(options: ChatEndpointOptions, request: GatewayRequest, codec: IngressCodec, refusal: Refusal): Promise<{ key: VirtualKey } | { response: GatewayResponse } | undefined> {
+  if (!options.guard || request.body.type !== 'stream') return undefined;
+  const identity = await options.guard.authenticate(credentialsOf(request));
+  if ('refusal' in identity) return { response: refuseKey(codec, identity.refusal, refusal) };
+  return identity;
+}
+
+/** Where a client's key travels: its headers, or Gemini's `?key=`. */
+export function credentialsOf(request: GatewayRequest): CredentialSource {
+  return {
+    header: (name) => headerOf(request, name),
+    query: (name) => (request.search === '' ? undefined : (new URLSearchParams(request.search).get(name) ?? undefined)),
+  };
+}
+
+/** A request the key checks turned away, in the client's format, counted like any refused request. */
+export function refuseKey(codec: IngressCodec, refused: KeyRefusal, refusal: Refusal): GatewayResponse {
+  announceRejected(codec, refused.status, refused.code, refused.message, { ...refusal, clientKeyId: refused.key?.name });
+  const response = jsonResponse(refused.status, codec.encodeError({ status: refused.status, code: refused.code, message: refused.message }), { 'x-request-id': refusal.requestId, ...refused.headers });
+  response.errorCode = refused.code;
+  return response;
 }
 
 /** The body as a value, and its size on the wire when it came over one (unknown for an in-process value). */
@@ -101,6 +154,8 @@ export interface Refusal {
   receivedAt: number;
   engine: Engine;
   clock: Clock;
+  /** The key the request carried, once known: refusals count under it. */
+  clientKeyId?: string | undefined;
 }
 
 /** A request refused before the engine, in the client's format. */
@@ -137,6 +192,7 @@ function announceRejected(codec: IngressCodec, status: number, code: DetourError
     latencyMs: refusal.clock.now() - refusal.receivedAt,
     usage: () => undefined,
     bodies: () => ({}),
+    clientKeyId: refusal.clientKeyId,
   });
 }
 

@@ -11,7 +11,9 @@ import { gatewayError } from './error-format.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
 import { modelsListBody } from './models-list.js';
 import { createResponseEndpoint, deleteResponseEndpoint, getResponseEndpoint, inputItemsEndpoint } from './responses/responses-endpoint.js';
-import { Routes } from './routes.js';
+import type { FrontDoor } from './front-door.js';
+import { httpPolicy } from './http-policy.js';
+import { Routes, type RouteMatch } from './routes.js';
 
 export interface GatewayCoreOptions {
   engine: Engine;
@@ -20,6 +22,10 @@ export interface GatewayCoreOptions {
   /** `server.max_body_bytes`: a larger request body is refused with 413. */
   maxBodyBytes: number;
   logger?: Logger | undefined;
+  /** Client keys and the HTTP rules (Host, CORS, JSON only); absent, every request is served as it comes. */
+  frontDoor?: FrontDoor | undefined;
+  /** Every configured secret, removed from every error answer in every encoding. */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
@@ -33,14 +39,15 @@ export class GatewayCore {
   readonly engine: Engine;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly frontDoor: FrontDoor | undefined;
 
   constructor(options: GatewayCoreOptions) {
     this.engine = options.engine;
     this.clock = options.clock;
     this.logger = options.logger ?? silentLogger;
-    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes, logger: this.logger };
+    this.frontDoor = options.frontDoor;
+    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes, logger: this.logger, guard: options.frontDoor?.guard, secrets: options.secrets };
     const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
-    // No client key is checked yet; Anthropic clients send theirs as `x-api-key`, or as a bearer token, and auth must take both.
     const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);
     const startedAtSeconds = Math.floor(options.clock.now() / 1000);
     this.routes
@@ -66,6 +73,20 @@ export class GatewayCore {
   /** Answers one request. Never rejects: a fault in a handler is a 500 in the client's format. */
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
     const match = this.routes.match(request.method, request.path);
+    const door = this.frontDoor;
+    if (door && request.peer) {
+      const verdict = httpPolicy(request, door, match.type === 'found');
+      if ('refusal' in verdict) return verdict.refusal;
+      if (verdict.cors) {
+        const response = await this.answer(request, match);
+        Object.assign(response.headers, verdict.cors);
+        return response;
+      }
+    }
+    return this.answer(request, match);
+  }
+
+  private async answer(request: GatewayRequest, match: RouteMatch): Promise<GatewayResponse> {
     if (match.type !== 'found') {
       const isWrongMethod = match.type === 'wrong-method';
       return gatewayError(request, isWrongMethod ? 405 : 404, isWrongMethod ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', `${request.method} ${request.path} is not served here`);

@@ -1,3 +1,4 @@
+import { providerKeys } from '../config/runtime.js';
 import type { DetourConfig } from '../config/schema.js';
 import type { RouteTable } from '../engine/route-table.js';
 import type { AlertSinkSettings, ObservabilitySettings } from '../observability/settings.js';
@@ -47,14 +48,15 @@ export function toObservabilitySettings(config: DetourConfig): ObservabilitySett
   };
 }
 
-/** Every configured string that must never be shown: upstream keys and headers, the admin token, alert URLs and headers. */
+/** Every configured string that must never be shown: upstream keys and headers, the admin token, the auth secret, client keys, alert URLs and headers. */
 export function secretsOf(config: DetourConfig): string[] {
   const secrets: string[] = [];
   for (const provider of Object.values(config.providers)) {
-    if (provider.api_key !== undefined) secrets.push(provider.api_key);
-    secrets.push(...(provider.api_keys ?? []), ...Object.values(provider.headers));
+    secrets.push(...providerKeys(provider).map((entry) => entry.key), ...Object.values(provider.headers));
   }
   if (config.server.admin_token !== undefined) secrets.push(config.server.admin_token);
+  if (config.auth.secret !== undefined) secrets.push(config.auth.secret);
+  secrets.push(...config.auth.keys.map((entry) => entry.key));
   for (const sink of config.alerts.sinks) {
     secrets.push(sink.url);
     if (sink.type === 'webhook') secrets.push(...Object.values(sink.headers));

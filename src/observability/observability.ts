@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import { AlertDelivery, type AlertPoster } from './alerts/alert-delivery.js';
 import { plainSummary } from './alerts/alert-format.js';
-import type { AlertMessage } from './alerts/incident.js';
+import type { AlertMessage, Incident } from './alerts/incident.js';
 import { IncidentDetector } from './alerts/incident-detector.js';
 import { IncidentManager } from './alerts/incident-manager.js';
 import { CostCalculator } from './cost.js';
@@ -17,6 +17,7 @@ import { logRequests } from './request-logging.js';
 import type { ObservabilitySettings } from './settings.js';
 import { alertTypes } from './settings.js';
 import { SloMonitor } from './slo/slo-monitor.js';
+import { LabelBounds } from './label-bounds.js';
 import { StatsTracker } from './stats/stats-tracker.js';
 import { StatusBoard } from './status/status-board.js';
 import { TargetStateView, type TargetStateSource } from './target-state.js';
@@ -90,8 +91,12 @@ export class Observability {
     this.incidents.onMessage((message) => this.onAlert(message));
     const cost = new CostCalculator(settings.prices);
     this.pipeline = new OutcomePipeline(events, cost, logger, () => this.metrics.observabilityDropped.inc());
-    this.pipeline.add((outcome) => recordOutcomeMetrics(this.metrics, outcome));
-    this.pipeline.add((outcome) => this.stats.record(outcome));
+    const bounds = new LabelBounds(deps.topology);
+    this.pipeline.add((outcome) => {
+      const bounded = bounds.outcome(outcome);
+      recordOutcomeMetrics(this.metrics, bounded);
+      this.stats.record(bounded);
+    });
     this.pipeline.add((outcome) => this.recent.record(outcome));
     this.pipeline.add((outcome) => this.slo.record(outcome));
     this.pipeline.add((outcome) => this.detector.recordOutcome(outcome));
@@ -100,7 +105,7 @@ export class Observability {
       const log = this.requestLog;
       this.pipeline.add((outcome) => log.record(outcome));
     }
-    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events), trackProbeAndMirrorMetrics(this.metrics, events, cost), logRequests(events, logger, deps.redact));
+    this.stops.push(trackTargetMetrics(this.metrics, this.targets, events, bounds), trackProbeAndMirrorMetrics(this.metrics, events, cost), logRequests(events, logger, deps.redact));
     if (deps.isTickerEnabled ?? true) this.ticker = setInterval(() => this.tick(), 1000).unref();
   }
 
@@ -136,6 +141,32 @@ export class Observability {
     this.targets.close();
     this.feed.close();
     await this.requestLog?.close();
+  }
+
+  /**
+   * A client key's budget reached 80 % or 100 % in its period: a warning (critical when spent)
+   * to the alert sinks, the event feed and the log. The key layer raises each once per period.
+   */
+  budgetAlert(alert: { keyName: string; threshold: number; spentUsd: number; budgetUsd: number; periodEnd: number }): void {
+    const now = this.deps.clock.now();
+    const percent = Math.round(alert.threshold * 100);
+    const title = `Client key "${alert.keyName}" has used ${percent}% of its budget ($${alert.spentUsd.toFixed(4)} of $${alert.budgetUsd}); it resets at ${new Date(alert.periodEnd).toISOString()}`;
+    const incident: Incident = {
+      key: `key_budget:${alert.keyName}:${percent}`,
+      type: 'key_budget',
+      severity: alert.threshold >= 1 ? 'critical' : 'warning',
+      title,
+      servingTargets: {},
+      startedAt: now,
+      lastSeenAt: now,
+      notes: [],
+      publicSummary: '',
+      affects: { routes: [], providers: [] },
+    };
+    this.metrics.budgetAlerts.inc({ client_key: alert.keyName, threshold: String(alert.threshold) });
+    this.feed.push({ type: 'incident', severity: incident.severity, message: title, data: { state: 'firing', key: incident.key, kind: 'key_budget', client_key: alert.keyName } });
+    this.delivery.deliver({ state: 'firing', incident, at: now });
+    this.deps.logger.warn({ client_key: alert.keyName, threshold: alert.threshold, spent_usd: alert.spentUsd, budget_usd: alert.budgetUsd }, `budget alert: ${title}`);
   }
 
   private onAlert(message: AlertMessage): void {

@@ -6,6 +6,8 @@ import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type { Observability } from '../observability/observability.js';
 import type { TargetStateSource } from '../observability/target-state.js';
+import { bindRefusal } from '../auth/request-policy.js';
+import type { FrontDoor } from '../gateway/front-door.js';
 import { DetourServer } from './http-server.js';
 
 export interface GatewayServerOptions {
@@ -28,13 +30,26 @@ export interface RunningGateway {
   gateway: GatewayCore;
   server: DetourServer;
   observability: Observability;
+  frontDoor: FrontDoor;
   close(): Promise<void>;
+}
+
+/** `detour start` on a non-loopback address without client authentication. */
+export class BindRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BindRefusedError';
+  }
 }
 
 /** Builds the gateway from a validated config, with observability, and serves it over HTTP. */
 export async function startGatewayServer(config: DetourConfig, options: GatewayServerOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? silentLogger;
+  const host = options.host ?? config.server.host;
+  const refusal = bindRefusal(host, { authMode: config.auth.mode, allowUnauthenticated: config.server.allow_unauthenticated });
+  if (refusal !== undefined) throw new BindRefusedError(refusal);
   const built = await buildGateway(config, {
+    listenHost: host,
     logger,
     clock: options.clock,
     random: options.random,
@@ -43,21 +58,28 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
   const server = new DetourServer({ gateway: built.core, logger });
   let address;
   try {
-    address = await server.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+    address = await server.listen(options.port ?? config.server.port, host);
   } catch (error) {
     await built.close();
     throw error;
   }
+  let closing: Promise<void> | undefined;
+  void built.frontDoor.manager?.audit('server', 'config.loaded', undefined, { routes: Object.keys(config.models).length, auth_mode: config.auth.mode, config_keys: config.auth.keys.length });
   return {
     ...address,
     engine: built.engine,
     gateway: built.core,
     server,
     observability: built.observability as Observability,
-    async close() {
-      built.endStreams();
-      await server.close();
-      await built.close();
+    frontDoor: built.frontDoor,
+    close() {
+      // Idempotent: a second close waits for the first.
+      closing ??= (async () => {
+        built.endStreams();
+        await server.close();
+        await built.close();
+      })();
+      return closing;
     },
   };
 }

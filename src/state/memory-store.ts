@@ -1,7 +1,7 @@
 import { initialBreakerState, type BreakerState } from '../core/breaker.js';
 import type { Clock } from '../core/clock.js';
 import { initialHealthState, type HealthState } from '../core/health.js';
-import { addToWindow, pruneWindow, windowTotal, type WindowSpec, type WindowState } from '../core/sliding-window.js';
+import { addToWindow, addToWindowAt, pruneWindow, windowTotal, type WindowSpec, type WindowState } from '../core/sliding-window.js';
 import { emptyTargetStats, type TargetStats } from '../core/target-stats.js';
 import type { StateChange, StateStore, StateTransition, TransitionResult } from './state-store.js';
 import { ChangeListeners } from './change-listeners.js';
@@ -107,10 +107,11 @@ export class MemoryStateStore implements StateStore {
     if (next !== previous) this.stats.set(targetId, next);
   }
 
-  async addToCounter(name: string, amount: number, window: WindowSpec): Promise<number> {
+  async addToCounter(name: string, amount: number, window: WindowSpec, at?: number): Promise<number> {
     this.assertOpen();
     const now = this.clock.now();
-    const next = addToWindow(this.space.counters.get(name) ?? [], window, now, amount);
+    const current = this.space.counters.get(name) ?? [];
+    const next = at === undefined ? addToWindow(current, window, now, amount) : addToWindowAt(current, window, now, at, amount);
     this.space.counters.set(name, next);
     return windowTotal(next, window, now);
   }

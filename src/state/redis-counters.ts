@@ -34,13 +34,13 @@ export class RedisCounters {
 
   constructor(private readonly options: RedisCountersOptions) {}
 
-  async add(name: string, amount: number, window: WindowSpec): Promise<number> {
-    if (!this.options.link.isUsable) return this.addLocally(name, amount, window);
+  async add(name: string, amount: number, window: WindowSpec, at?: number): Promise<number> {
+    if (!this.options.link.isUsable) return this.addLocally(name, amount, window, at);
     try {
-      return await this.run(name, window, amount, this.options.clock.now(), true);
+      return await this.run(name, window, amount, at ?? this.options.clock.now(), at === undefined);
     } catch (error) {
       this.options.link.fail(error);
-      return this.addLocally(name, amount, window);
+      return this.addLocally(name, amount, window, at);
     }
   }
 
@@ -69,9 +69,9 @@ export class RedisCounters {
     }
   }
 
-  private async addLocally(name: string, amount: number, window: WindowSpec): Promise<number> {
+  private async addLocally(name: string, amount: number, window: WindowSpec, at?: number): Promise<number> {
     this.localSpecs.set(name, window);
-    return this.options.local.addToCounter(name, amount, window);
+    return this.options.local.addToCounter(name, amount, window, at);
   }
 
   /** Runs the counter script: `at` is now when counting, a local bucket's start when replaying. */

@@ -136,9 +136,9 @@ export class RedisStateStore implements StateStore, StatusReporting {
     this.local.updateStats(targetId, update);
   }
 
-  async addToCounter(name: string, amount: number, window: WindowSpec): Promise<number> {
+  async addToCounter(name: string, amount: number, window: WindowSpec, at?: number): Promise<number> {
     this.assertOpen();
-    return this.counters.add(name, amount, window);
+    return this.counters.add(name, amount, window, at);
   }
 
   async readCounter(name: string, window: WindowSpec): Promise<number> {

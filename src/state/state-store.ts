@@ -54,9 +54,12 @@ export interface StateStore {
 
   /**
    * Adds `amount` to a shared sliding-window counter at now and resolves with its total over the
-   * window. Every caller of one counter name passes the same `window`.
+   * window. Every caller of one counter name passes the same `window`. With `at` (epoch ms, by
+   * the store's clock), the amount goes into the bucket holding `at` instead, or nowhere once
+   * that bucket has left the window: a reservation taken at `at` is then undone or settled in
+   * exactly the bucket it was counted in (`amount` may be negative).
    */
-  addToCounter(name: string, amount: number, window: WindowSpec): Promise<number>;
+  addToCounter(name: string, amount: number, window: WindowSpec, at?: number): Promise<number>;
 
   /** A counter's total over its window at now; 0 for a counter never added to. */
   readCounter(name: string, window: WindowSpec): Promise<number>;

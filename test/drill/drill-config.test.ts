@@ -54,7 +54,7 @@ describe('the drill`s config', () => {
     expect(drill.providers.azure).toMatchObject({ type: 'openai', base_url: 'http://127.0.0.1:4002/v1' });
     expect(drill.providers.claude).toMatchObject({ type: 'anthropic', base_url: 'http://127.0.0.1:4003' });
     expect(drill.providers.gemini).toMatchObject({ type: 'gemini', base_url: 'http://127.0.0.1:4004/v1beta' });
-    const keys = [...(drill.providers.openai?.api_keys ?? []), drill.providers.azure?.api_key, drill.providers.claude?.api_key, drill.providers.gemini?.api_key];
+    const keys = [...(drill.providers.openai?.api_keys ?? []).map((entry) => (typeof entry === 'string' ? entry : entry.key)), drill.providers.azure?.api_key, drill.providers.claude?.api_key, drill.providers.gemini?.api_key];
     expect(keys).toHaveLength(5);
     expect(new Set(keys.map((key) => key?.slice(-4))).size).toBe(5);
     for (const key of keys) expect(key).toMatch(/^sk-drill-/);

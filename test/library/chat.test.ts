@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError, type ChatCompletionRequest, type GatewayEvents } from '../../src/index.js';
-import { Cleanup, openAiProvider, startSim } from '../helpers/gateway.js';
+import { Cleanup, openAiProvider, startSim, twoTargetConfig } from '../helpers/gateway.js';
 import { startLibraryGateway, twoSimGateway, waitFor } from './library-helpers.js';
 
 const cleanup = new Cleanup();
@@ -131,8 +131,13 @@ describe('gateway.chat: retry and failover in process', () => {
     expect(error.retryAfterMs).toBe(7000);
   });
 
-  it('addresses one target directly as provider/model', async () => {
-    const { primary, gateway } = await twoSimGateway(cleanup);
+  it('addresses one target directly as provider/model only when server.direct_addressing is on', async () => {
+    const off = await twoSimGateway(cleanup);
+    expect((await failure(off.gateway.chat({ ...ask, model: 'backup/gpt-4o' }))).status).toBe(404);
+    const primary = cleanup.add(await startSim());
+    const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
+    const config = twoTargetConfig(openAiProvider(primary), { ...openAiProvider(backup), models: ['gpt-4o'] });
+    const gateway = cleanup.add(await startLibraryGateway({ ...config, server: { direct_addressing: true } }));
     const { response, served } = await gateway.chat({ ...ask, model: 'backup/gpt-4o' });
     expect(response.model).toBe('gpt-4o');
     expect(served.provider).toBe('backup');

@@ -150,8 +150,12 @@ describe('retry and failover', () => {
     expect(error.headers?.get('retry-after')).toBe('7');
   });
 
-  it('addresses one target directly as provider/model', async () => {
-    const { primary, client } = await setup();
+  it('addresses one target directly as provider/model when server.direct_addressing is on and the provider lists the model', async () => {
+    const primary = cleanup.add(await startSim());
+    const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
+    const config = twoTargetConfig(openAiProvider(primary), { ...openAiProvider(backup), models: ['gpt-4o*'] });
+    const gateway = cleanup.add(await startGateway({ ...config, server: { host: '127.0.0.1', port: 0, direct_addressing: true } }));
+    const client = await openAiClient(gateway.url);
     const { data, response } = await client.chat.completions.create({ ...ask, model: 'backup/gpt-4o' }).withResponse();
     expect(data.model).toBe('gpt-4o');
     expect(response.headers.get('x-detour-provider')).toBe('backup');

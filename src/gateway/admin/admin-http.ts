@@ -1,5 +1,5 @@
 import type { GatewayResponse, Handler } from '../http.js';
-import type { AdminAccess } from './access.js';
+import { csrfRefusal, type AdminAccess } from './access.js';
 
 /** Admin answers hold live operational data: never cached, never framed, never sniffed. */
 export const privateHeaders: Readonly<Record<string, string>> = {
@@ -48,7 +48,11 @@ function loginPage(message: string): string {
 export function guarded(access: AdminAccess, handler: Handler, options: { isPage?: boolean } = {}): Handler {
   return (request, context) => {
     const verdict = access.check(request);
-    if (verdict.isAllowed) return handler(request, context);
+    if (verdict.isAllowed) {
+      const isStateChanging = request.method !== 'GET' && request.method !== 'HEAD';
+      const refusal = isStateChanging ? csrfRefusal(request, verdict) : undefined;
+      return refusal === undefined ? handler(request, context) : adminError(403, 'CSRF_REFUSED', refusal);
+    }
     if (options.isPage && verdict.status === 401) {
       return content(401, 'text/html; charset=utf-8', loginPage('Sign in with the admin token to see the dashboard.'), { ...privateHeaders, ...pageSecurityHeaders });
     }

@@ -3,7 +3,7 @@ import { responseContextFor, responsesCodec, responsesIngress } from '../../prov
 import { inputItems } from '../../providers/responses/input.js';
 import { isRecord, tryParseJson } from '../../providers/shared/json.js';
 import type { ChatRequest } from '../../providers/types.js';
-import { parsedBody, refuse, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
+import { parsedBody, refuse, refuseKey, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
 import { encodeResult } from '../encode-result.js';
 import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
 import { requestIdOf } from '../request-id.js';
@@ -21,6 +21,9 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
     const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock };
     const store = options.engine.resilience.store;
     try {
+      const identity = await requireKey(options, request, responsesIngress, refusal);
+      if (identity && 'response' in identity) return identity.response;
+      refusal.clientKeyId = identity?.key.name;
       const { body: parsed, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
       responsesIngress.inspectRequest(parsed);
       const body = parsed as Record<string, unknown>;
@@ -36,6 +39,10 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const { previous_response_id: _previous, ...rest } = body;
       const expanded: Record<string, unknown> = { ...rest, input };
       const { route, stream } = codec.inspectRequest(expanded);
+      if (options.guard && identity) {
+        const admission = await options.guard.admit(identity.key, { requestId, route, body: expanded });
+        if (!admission.isAdmitted) return refuseKey(responsesIngress, admission.refusal, refusal);
+      }
       let canonical: ChatRequest | undefined;
       const result = await options.engine.handle({
         id: requestId,
@@ -48,6 +55,8 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
         signal: request.signal,
         receivedAt: context.receivedAt,
         bodyBytes,
+        clientKeyId: identity?.key.name,
+        upstreamKeys: identity?.key.upstreamKeys,
       });
       const response = encodeResult(result, codec, true);
       if (result.status !== 200) return response;
@@ -147,6 +156,8 @@ function finalResponseOf(text: string): Record<string, unknown> | undefined {
 /** `GET /v1/responses/:id`: a stored response, as it was answered. */
 export function getResponseEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
+    const identity = await requireKey(options, request, responsesIngress, { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    if (identity && 'response' in identity) return identity.response;
     const id = context.params.id ?? '';
     const stored = await loadResponse(options.engine.resilience.store, id);
     if (!stored) return notFound(id);
@@ -157,6 +168,8 @@ export function getResponseEndpoint(options: ChatEndpointOptions): Handler {
 /** `GET /v1/responses/:id/input_items`: the input that response answered, earlier turns included. */
 export function inputItemsEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
+    const identity = await requireKey(options, request, responsesIngress, { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    if (identity && 'response' in identity) return identity.response;
     const id = context.params.id ?? '';
     const stored = await loadResponse(options.engine.resilience.store, id);
     if (!stored) return notFound(id);
@@ -170,6 +183,8 @@ export function inputItemsEndpoint(options: ChatEndpointOptions): Handler {
 /** `DELETE /v1/responses/:id`. */
 export function deleteResponseEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
+    const identity = await requireKey(options, request, responsesIngress, { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    if (identity && 'response' in identity) return identity.response;
     const id = context.params.id ?? '';
     if (!(await deleteResponse(options.engine.resilience.store, id))) return notFound(id);
     return jsonResponse(200, JSON.stringify({ id, object: 'response', deleted: true }), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });

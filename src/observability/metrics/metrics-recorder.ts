@@ -2,6 +2,7 @@ import type { AttemptRecord, EventBus } from '../../core/events.js';
 import { CostCalculator, tokenCounts } from '../cost.js';
 import { classifyAttempt, type RequestOutcome } from '../outcome.js';
 import type { TargetStateView } from '../target-state.js';
+import type { LabelBounds } from '../label-bounds.js';
 import type { DetourMetrics } from './metrics.js';
 
 const circuitStates = ['closed', 'open', 'half_open'] as const;
@@ -17,6 +18,7 @@ export function recordOutcomeMetrics(metrics: DetourMetrics, outcome: RequestOut
   }
   recordAttempts(metrics, route, outcome.attempts);
   recordUsage(metrics, outcome);
+  if (outcome.clientKeyId !== undefined) metrics.clientKeyRequests.inc({ client_key: outcome.clientKeyId, outcome: outcome.outcome, code: outcome.errorCode ?? 'none' });
 }
 
 function recordAttempts(metrics: DetourMetrics, route: string, attempts: readonly AttemptRecord[]): void {
@@ -53,19 +55,21 @@ function recordUsage(metrics: DetourMetrics, outcome: RequestOutcome): void {
 }
 
 /** Circuit and health gauges, read from the live view at each scrape; transitions and failovers counted as they happen (one increment). */
-export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView, events: EventBus): () => void {
+export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView, events: EventBus, bounds: LabelBounds): () => void {
   metrics.onScrape(() => {
     for (const target of view.snapshot()) {
+      // Directly addressed targets are not configured ones: no gauges of their own (their traffic counts as "other").
+      if (bounds.target(target.id) !== target.id) continue;
       for (const state of circuitStates) metrics.circuitState.set({ target: target.id, state }, target.circuit === state ? 1 : 0);
       for (const state of healthStates) metrics.targetHealth.set({ target: target.id, state }, target.health === state ? 1 : 0);
     }
   });
   const offs = [
-    events.on('circuit.opened', (event) => metrics.circuitTransitions.inc({ target: event.target, state: 'open' })),
-    events.on('circuit.half_opened', (event) => metrics.circuitTransitions.inc({ target: event.target, state: 'half_open' })),
-    events.on('circuit.closed', (event) => metrics.circuitTransitions.inc({ target: event.target, state: 'closed' })),
+    events.on('circuit.opened', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'open' })),
+    events.on('circuit.half_opened', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'half_open' })),
+    events.on('circuit.closed', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'closed' })),
     // Counted from the engine's own event: it alone knows a failover past a skipped (open) target.
-    events.on('failover.performed', (event) => metrics.failovers.inc({ route: event.route, from: event.from, to: event.to, code: event.code })),
+    events.on('failover.performed', (event) => metrics.failovers.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),
   ];
   return () => {
     for (const off of offs) off();

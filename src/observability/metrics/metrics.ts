@@ -148,6 +148,48 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly clientKeyRequests = new Counter({
+    name: 'detour_client_key_requests_total',
+    help: 'Requests by client key (virtual key name; "none" without one, "other" past the first thousand), outcome and error code (refusals: UNAUTHORIZED, FORBIDDEN, RATE_LIMITED, BUDGET_EXCEEDED).',
+    labelNames: ['client_key', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clientKeyBudget = new Gauge({
+    name: 'detour_client_key_budget_usd',
+    help: "A client key's budget per period, in USD.",
+    labelNames: ['client_key', 'period'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clientKeySpend = new Gauge({
+    name: 'detour_client_key_spend_usd',
+    help: "A client key's spend in its current budget period, in USD (reservations of requests in flight included).",
+    labelNames: ['client_key'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clientKeyLimit = new Gauge({
+    name: 'detour_client_key_limit',
+    help: "A client key's limits: rpm, tpm, max_parallel.",
+    labelNames: ['client_key', 'limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clientKeyUsage = new Gauge({
+    name: 'detour_client_key_usage',
+    help: "A client key's use of each limit now: requests and tokens in the last minute, requests in flight.",
+    labelNames: ['client_key', 'limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly budgetAlerts = new Counter({
+    name: 'detour_client_key_budget_alerts_total',
+    help: 'Budget alerts raised, by client key and threshold (0.8, 1).',
+    labelNames: ['client_key', 'threshold'] as const,
+    registers: [this.registry],
+  });
+
   readonly unpriced = new Counter({
     name: 'detour_unpriced_requests_total',
     help: 'Requests whose model has no known price, so their cost is missing from detour_cost_usd_total.',

@@ -3,6 +3,7 @@ import { parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
 import { readErrorBody, upstreamError } from '../shared/error-body.js';
 import { isRecord, stringField } from '../shared/json.js';
+import { targetSecrets } from '../shared/error-body.js';
 import { redactSecrets } from '../shared/redact.js';
 
 interface ErrorClass {
@@ -63,7 +64,7 @@ export function classifyAnthropicError(
 export function classifyAnthropicStreamError(payload: unknown, target: Target): DetourError {
   const error = isRecord(payload) && isRecord(payload.error) ? payload.error : {};
   const type = stringField(error, 'type');
-  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', [target.apiKey]);
+  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', targetSecrets(target));
   const known = type === undefined ? undefined : errorTypeClasses[type];
   const { kind, code } = known ?? { kind: 'retryable', code: 'UPSTREAM_SERVER_ERROR' };
   return new DetourError({ kind, code, target: target.id, message: `${target.id} reported an error in its stream: ${message}`, upstreamType: type });

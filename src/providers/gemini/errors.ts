@@ -3,6 +3,7 @@ import { parseProtoDuration, parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
 import { readErrorBody, upstreamError } from '../shared/error-body.js';
 import { isRecord, stringField } from '../shared/json.js';
+import { targetSecrets } from '../shared/error-body.js';
 import { redactSecrets } from '../shared/redact.js';
 import { errorInfoType, quotaFailureType, retryInfoType } from './schema.js';
 
@@ -39,7 +40,7 @@ export function classifyGeminiError(
 export function classifyGeminiStreamError(payload: Record<string, unknown>, target: Target): DetourError {
   const error = isRecord(payload.error) ? payload.error : {};
   const status = typeof error.code === 'number' ? error.code : 500;
-  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', [target.apiKey]);
+  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', targetSecrets(target));
   const found = classifyGeminiStatus(status, error, message);
   return new DetourError({
     kind: found.kind,

@@ -3,6 +3,7 @@ import { parseRetryAfter } from '../../core/retry-after.js';
 import type { Target } from '../../core/settings.js';
 import { readErrorBody, upstreamError } from '../shared/error-body.js';
 import { isRecord, stringField } from '../shared/json.js';
+import { targetSecrets } from '../shared/error-body.js';
 import { redactSecrets } from '../shared/redact.js';
 
 /** Classifies an OpenAI-compatible error answer; refines the status with the body's `code`. */
@@ -39,7 +40,7 @@ export function classifyOpenAiError(
 /** Classifies an `{"error": …}` payload that arrived inside a 200 stream. */
 export function classifyOpenAiStreamError(payload: unknown, target: Target): DetourError {
   const error = isRecord(payload) && isRecord(payload.error) ? payload.error : {};
-  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', [target.apiKey]);
+  const message = redactSecrets(stringField(error, 'message') ?? 'stream error', targetSecrets(target));
   const type = stringField(error, 'type');
   const fatal = type === 'invalid_request_error';
   return new DetourError({

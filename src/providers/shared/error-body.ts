@@ -1,7 +1,7 @@
 import { DetourError, type DetourErrorCode, type ErrorKind } from '../../core/errors.js';
 import type { Target } from '../../core/settings.js';
 import { isRecord, stringField, tryParseJson } from './json.js';
-import { redactSecrets } from './redact.js';
+import { redactJson, redactSecrets } from './redact.js';
 
 /** An upstream's error answer, secrets removed, read the way all three formats nest it (`{"error": {...}}`). */
 export interface UpstreamErrorBody {
@@ -13,9 +13,17 @@ export interface UpstreamErrorBody {
   message: string;
 }
 
+/** What of a target an upstream could echo back: its key and the headers sent with it. */
+export function targetSecrets(target: Target): string[] {
+  return [target.apiKey, ...Object.values(target.provider.headers)];
+}
+
 export function readErrorBody(status: number, bodyText: string, target: Target): UpstreamErrorBody {
-  const safeText = redactSecrets(bodyText, [target.apiKey]);
-  const body = tryParseJson(safeText);
+  const secrets = targetSecrets(target);
+  // Parsed first, redacted after: an escaped secret (`\u0073k-…`) is plain text only once parsed.
+  const parsed = tryParseJson(bodyText);
+  const body = parsed === undefined ? undefined : redactJson(parsed, secrets);
+  const safeText = body === undefined ? redactSecrets(bodyText, secrets) : JSON.stringify(body);
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   return { body, error, message: stringField(error, 'message') ?? (safeText.slice(0, 300) || `HTTP ${status}`) };
 }
