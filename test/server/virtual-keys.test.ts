@@ -1,7 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { reserveTokens, worstCaseUsd } from '../../src/auth/cost-estimate.js';
+import { ModelCatalog } from '../../src/core/model-catalog.js';
 import { Cleanup, startGateway, startSim } from '../helpers/gateway.js';
+import { WebhookReceiver } from '../observability/webhook-receiver.js';
 import { createKey, keysConfig } from '../helpers/keys.js';
 
 const cleanup = new Cleanup();
@@ -220,5 +223,30 @@ describe('virtual keys with the official SDKs', () => {
     expect(sim.stats.countForKey('sk-team-a-0000000001')).toBe(0);
     const refused = await fetch(`${gateway.url}/admin/api/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', upstream_keys: ['primary.team-z'] }) });
     expect(refused.status).toBe(400);
+  });
+
+  it('raises a budget alert at 80 % and at 100 %, once each', async () => {
+    const webhook = cleanup.add(await new WebhookReceiver().listen());
+    const sim = cleanup.add(await startSim());
+    const alerting = cleanup.add(await startGateway({ ...keysConfig(sim), alerts: { sinks: [{ type: 'webhook', name: 'ops', url: webhook.url }] } }));
+    const probe = await createKey(alerting, { name: 'probe' });
+    const small = { ...ask, max_tokens: 12 };
+    const usage = (await new OpenAI({ baseURL: `${alerting.url}/v1`, apiKey: probe.key, maxRetries: 0 }).chat.completions.create(small)).usage;
+    const perRequestUsd = new ModelCatalog().cost('gpt-4o-mini', { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 }) ?? 0;
+    // The budget covers one worst-case reservation, and one request's actual cost is over 80 % of it.
+    const worstUsd = worstCaseUsd(reserveTokens(small), ['gpt-4o-mini'], new ModelCatalog());
+    expect(perRequestUsd / (worstUsd * 1.05)).toBeGreaterThan(0.8);
+    const { key } = await createKey(alerting, { name: 'alerted', budget_usd: worstUsd * 1.05, period: 'day' });
+    const client = new OpenAI({ baseURL: `${alerting.url}/v1`, apiKey: key, maxRetries: 0 });
+    await client.chat.completions.create(small);
+    await webhook.received(1);
+    expect(webhook.bodies[0]).toMatchObject({ type: 'key_budget', severity: 'warning', key: 'key_budget:alerted:80' });
+    const refused = await caught(client.chat.completions.create(small));
+    expect(refused.status).toBe(402);
+    await webhook.received(2);
+    expect(webhook.bodies[1]).toMatchObject({ type: 'key_budget', severity: 'critical', key: 'key_budget:alerted:100' });
+    await caught(client.chat.completions.create(small));
+    await alerting.observability.flush();
+    expect(webhook.bodies).toHaveLength(2);
   });
 });
