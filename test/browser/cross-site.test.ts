@@ -51,9 +51,9 @@ describe.skipIf(!hasChromium)(`a page on another origin, in Chromium${hasChromiu
     cleanup.add({ close: () => context.close() });
     const page = await context.newPage();
     await page.goto(site.url);
-    await page.waitForFunction(() => (window as unknown as { results: string[] }).results.length >= 3, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { results: string[] }).results.length >= 3, undefined, { timeout: 10_000 });
     await page.waitForTimeout(300);
-    const results = await page.evaluate(() => (window as unknown as { results: string[] }).results);
+    const results = await page.evaluate(() => (globalThis as unknown as { results: string[] }).results);
     expect(results).toContain('json-blocked');
     expect(results).toContain('read-blocked');
     expect(sim.stats.requests).toBe(0);
