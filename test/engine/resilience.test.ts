@@ -219,8 +219,8 @@ describe('routing', () => {
       }),
     );
     primary.setPlan({ faults: [{ status: 503 }] });
-    for (let i = 0; i < 2; i++) await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(ask) });
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(ask) });
+    for (let i = 0; i < 2; i++) await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
     expect(response.status).toBe(503);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(4);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('NO_TARGET_AVAILABLE');
@@ -243,7 +243,7 @@ describe('routing', () => {
     const { response } = await client.chat.completions.create({ model: 'chat', messages: [image] }).withResponse();
     expect(response.headers.get('x-detour-provider')).toBe('backup');
     expect(primary.stats.requests).toBe(0);
-    const refused = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'blind', messages: [image] }) });
+    const refused = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'blind', messages: [image] }) });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('lacks vision');
     expect(primary.stats.requests).toBe(0);

@@ -90,7 +90,7 @@ describe('one gateway core behind both faces', () => {
     clock.advance(1000);
     await callForBody({ gateway: gateway.built.core, format: 'openai', path: '/v1/chat/completions' }, body, {});
     clock.advance(1000);
-    await (await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: '{' })).text();
+    await (await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })).text();
     expect(finished.map((event) => [event.startedAt, event.latencyMs])).toEqual([
       [1_700_000_000_000, 0],
       [1_700_000_001_000, 0],
