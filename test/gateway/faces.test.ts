@@ -141,7 +141,7 @@ describe('request bodies as streams', () => {
       return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size }) };
     });
     const body = 'x'.repeat(100_000);
-    const overHttp = await (await fetch(`${gateway.url}/echo-size`, { method: 'POST', body })).json();
+    const overHttp = await (await fetch(`${gateway.url}/echo-size`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
     const inProcess = await (await gateway.fetch('http://detour.local/echo-size', { method: 'POST', body })).json();
     const fromRequest = await (await gateway.fetch(new Request('http://detour.local/echo-size', { method: 'POST', body }))).json();
     expect([overHttp, inProcess, fromRequest]).toEqual([{ size: 100_000 }, { size: 100_000 }, { size: 100_000 }]);
