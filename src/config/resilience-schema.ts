@@ -10,6 +10,8 @@ export const breakerSchema = z
     minimum_requests: z.number().int().positive().default(10),
     open_ms: z.number().int().positive().default(30_000),
     max_open_ms: z.number().int().positive().default(300_000),
+    /** While every target of a route is down, each open circuit lets one recovery probe through this often. */
+    recovery_probe_ms: z.number().int().positive().default(1_000),
   })
   .strict();
 
@@ -22,6 +24,7 @@ export const breakerOverrideSchema = z
     minimum_requests: z.number().int().positive().optional(),
     open_ms: z.number().int().positive().optional(),
     max_open_ms: z.number().int().positive().optional(),
+    recovery_probe_ms: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -82,7 +85,8 @@ export const mirrorSchema = z
 export const routeResilienceShape = {
   strategy: z.enum(strategyNames as [string, ...string[]]).default('fallback'),
   degrade_to: z.string().min(1).optional(),
-  wait_for_recovery_ms: z.number().int().min(0).default(0),
+  /** When every target is down, how long a request waits for one to recover (bounded by timeout_ms); 0 fails at once. */
+  wait_for_recovery_ms: z.number().int().min(0).optional(),
   retry_budget: retryBudgetSchema.prefault({}),
   hedge: hedgeSchema.optional(),
   mirror: mirrorSchema.optional(),

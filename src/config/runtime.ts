@@ -10,11 +10,28 @@ import type { DetourConfig, ProviderConfig, RouteConfig } from './schema.js';
 /** Route timing when neither the route nor `defaults` says otherwise. */
 export const builtInRouteDefaults = {
   retry: { attempts: 2, backoffMs: 200, maxBackoffMs: 5000 } satisfies RetryPolicy,
-  timeoutMs: 60_000,
+  /**
+   * The whole request, a flowing stream included: long enough for a healthy 10-minute answer
+   * (reasoning models, long outputs) with room to spare. Hung targets are caught much sooner by
+   * the attempt, first-token and idle timeouts.
+   */
+  timeoutMs: 900_000,
+  /** Until the response starts (headers; a stream's first token), not until its last byte. */
   attemptTimeoutMs: 30_000,
   firstTokenTimeoutMs: 10_000,
   streamIdleTimeoutMs: 30_000,
+  onStreamFailure: 'continue' as RouteSettings['onStreamFailure'],
+  streamMinTokensPerS: undefined as number | undefined,
 };
+
+/**
+ * How long a request waits when every target of its route is down. Ten seconds covers the
+ * usual provider blip (a deploy, a burst of 5xx, a load balancer flap): the request is answered
+ * late rather than not at all, while recovery probes go out every second. Longer would mostly
+ * hold connections for outages no wait can hide; clients' own timeouts (10 minutes in the
+ * official SDKs) are far beyond it, and a client that cannot wait sets it lower.
+ */
+export const defaultWaitForRecoveryMs = 10_000;
 
 /** Route settings for a `provider/model` address, which has no config of its own. */
 export function directRouteDefaults(defaults: Omit<RouteSettings, 'name' | 'targets'>): Omit<RouteSettings, 'name' | 'targets'> {
@@ -66,7 +83,9 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     breaker: breakerOverride(route.breaker),
   }));
   const breaker = config.breaker;
-  const probeLeaseMs = Math.max(defaultBreakerSettings.probeLeaseMs, ...routes.map((route) => route.timeoutMs + 5000));
+  // A probe's verdict comes when its response starts, which its attempt timeout bounds; a longer
+  // lease would only leave a circuit stuck behind a prober that died.
+  const probeLeaseMs = Math.max(defaultBreakerSettings.probeLeaseMs, ...routes.map((route) => route.attemptTimeoutMs + 5000));
   return {
     providers,
     routes,
@@ -80,7 +99,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       minimumRequests: breaker.minimum_requests,
       openMs: breaker.open_ms,
       maxOpenMs: breaker.max_open_ms,
-      // A probe outlives the longest request it could be, so a slow probe is not doubled.
+      recoveryProbeMs: breaker.recovery_probe_ms,
       probeLeaseMs,
     },
   };
@@ -102,7 +121,7 @@ function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-type BreakerOverride = Partial<Record<'failure_threshold' | 'window_ms' | 'failure_rate' | 'minimum_requests' | 'open_ms' | 'max_open_ms', number>>;
+type BreakerOverride = Partial<Record<'failure_threshold' | 'window_ms' | 'failure_rate' | 'minimum_requests' | 'open_ms' | 'max_open_ms' | 'recovery_probe_ms', number>>;
 
 /** A provider's or route's breaker overrides, in the engine's terms; only what was given. */
 function breakerOverride(source: BreakerOverride | undefined): Partial<BreakerSettings> | undefined {
@@ -114,6 +133,7 @@ function breakerOverride(source: BreakerOverride | undefined): Partial<BreakerSe
     ['minimumRequests', source.minimum_requests],
     ['openMs', source.open_ms],
     ['maxOpenMs', source.max_open_ms],
+    ['recoveryProbeMs', source.recovery_probe_ms],
   ];
   return Object.fromEntries(pairs.filter(([, value]) => value !== undefined));
 }
@@ -144,7 +164,7 @@ export function resilience(route?: Partial<Pick<RouteConfig, 'strategy' | 'degra
   return {
     strategy: (route?.strategy ?? 'fallback') as StrategyName,
     degradeTo: route?.degrade_to,
-    waitForRecoveryMs: route?.wait_for_recovery_ms ?? 0,
+    waitForRecoveryMs: route?.wait_for_recovery_ms ?? defaultWaitForRecoveryMs,
     retryBudget: route?.retry_budget ? budget(route.retry_budget) : { ...defaultRetryBudgetSettings },
     hedge: hedge
       ? { isEnabled: true, afterMs: hedge.after_ms, percentile: hedge.percentile, minSamples: hedge.min_samples, minDelayMs: hedge.min_delay_ms, budget: budget(hedge.budget) }
@@ -153,9 +173,12 @@ export function resilience(route?: Partial<Pick<RouteConfig, 'strategy' | 'degra
   };
 }
 
-type Timing = Pick<RouteSettings, 'retry' | 'timeoutMs' | 'attemptTimeoutMs' | 'firstTokenTimeoutMs' | 'streamIdleTimeoutMs'>;
+type Timing = Pick<RouteSettings, 'retry' | 'timeoutMs' | 'attemptTimeoutMs' | 'firstTokenTimeoutMs' | 'streamIdleTimeoutMs' | 'onStreamFailure' | 'streamMinTokensPerS'>;
 
-function timing(source: Partial<Pick<RouteConfig, 'retry' | 'timeout_ms' | 'attempt_timeout_ms' | 'first_token_timeout_ms' | 'stream_idle_timeout_ms'>>, fallback: Timing | undefined): Timing {
+function timing(
+  source: Partial<Pick<RouteConfig, 'retry' | 'timeout_ms' | 'attempt_timeout_ms' | 'first_token_timeout_ms' | 'stream_idle_timeout_ms' | 'on_stream_failure' | 'stream_min_tokens_per_s'>>,
+  fallback: Timing | undefined,
+): Timing {
   const base = fallback ?? builtInRouteDefaults;
   return {
     retry: source.retry ? { attempts: source.retry.attempts, backoffMs: source.retry.backoff_ms, maxBackoffMs: source.retry.max_backoff_ms } : base.retry,
@@ -163,5 +186,7 @@ function timing(source: Partial<Pick<RouteConfig, 'retry' | 'timeout_ms' | 'atte
     attemptTimeoutMs: source.attempt_timeout_ms ?? base.attemptTimeoutMs,
     firstTokenTimeoutMs: source.first_token_timeout_ms ?? base.firstTokenTimeoutMs,
     streamIdleTimeoutMs: source.stream_idle_timeout_ms ?? base.streamIdleTimeoutMs,
+    onStreamFailure: source.on_stream_failure ?? base.onStreamFailure,
+    streamMinTokensPerS: source.stream_min_tokens_per_s ?? base.streamMinTokensPerS,
   };
 }

@@ -22,6 +22,10 @@ const routeTimingShape = {
   attempt_timeout_ms: positiveMs.optional(),
   first_token_timeout_ms: positiveMs.optional(),
   stream_idle_timeout_ms: positiveMs.optional(),
+  /** A stream that breaks after reaching the client: `continue` it on another target (default) or end it with an `error` event. */
+  on_stream_failure: z.enum(['continue', 'error']).optional(),
+  /** A stream slower than this many tokens per second (over 5 s) counts as broken. */
+  stream_min_tokens_per_s: z.number().positive().max(100_000).optional(),
 };
 
 export const targetSchema = z

@@ -1,10 +1,12 @@
 /**
  * The circuit breaker of one target, as plain data and pure transitions.
  *
- * closed ──(window trips)──▶ open ──(cooldown over, a probe is taken)──▶ half_open
- *   ▲                          ▲                                            │
- *   └──────(probe succeeded)───┼────────────────────────────────────────────┤
- *                              └────────────(probe failed, cooldown ×2)─────┘
+ * closed ──(window trips, or a 429's retry-after)──▶ open ──(cooldown over, a probe is taken)──▶ half_open
+ *   ▲                                                  ▲  └──(route down: a recovery probe every   │
+ *   │                                                  │      recoveryProbeMs, cooldown or not)──▶ │
+ *   └──────(probe succeeded)───────────────────────────┼──────────────────────────────────────────┤
+ *                                                      └──(probe failed; cooldown ×2 only while   ─┘
+ *                                                           another target of the route serves)
  *
  * State is JSON-serializable and every transition is a pure function `(state, …, now) → state`
  * that returns the very same object when nothing changes, so a store can apply it as one atomic
@@ -29,6 +31,12 @@ export interface BreakerSettings {
   /** The longest cooldown, after doubling or from a provider's retry-after (default 300 000). */
   maxOpenMs: number;
   /**
+   * While every target of a route is unavailable, each open circuit lets one recovery probe
+   * through this often, whatever its cooldown (default 1 000): the route is back within about
+   * this long of its upstream.
+   */
+  recoveryProbeMs: number;
+  /**
    * How long a half-open probe may stay out before another may be sent (default 120 000). It
    * only matters when the prober died without reporting; it should exceed the route's timeout.
    */
@@ -43,11 +51,15 @@ export const defaultBreakerSettings: Readonly<BreakerSettings> = {
   minimumRequests: 10,
   openMs: 30_000,
   maxOpenMs: 300_000,
+  recoveryProbeMs: 1_000,
   probeLeaseMs: 120_000,
 };
 
-/** Why a circuit is open. */
-export type BreakerOpenReason = 'failure_count' | 'failure_rate' | 'probe_failed' | 'health_check';
+/**
+ * Why a circuit is open. `rate_limited` is a cool-down a provider asked for (a 429's retry-after):
+ * it lasts exactly as long as asked, is never doubled, and is not cut short by recovery probes.
+ */
+export type BreakerOpenReason = 'failure_count' | 'failure_rate' | 'probe_failed' | 'health_check' | 'rate_limited';
 
 /** The one request allowed through a half-open circuit. */
 export interface ProbeLease {
@@ -65,9 +77,11 @@ export type BreakerState =
       readonly since: number;
       /** Requests skip the target until this time; then one probe may go. */
       readonly until: number;
-      /** The cooldown this opening applied; the next failed probe doubles it. */
+      /** The cooldown this opening applied; the next failed probe doubles it (while another target serves). */
       readonly cooldownMs: number;
       readonly reason: BreakerOpenReason;
+      /** When the last probe of this circuit started, if one did: recovery probes are paced from it. */
+      readonly probedAt?: number | undefined;
     }
   | {
       readonly status: 'half_open';
@@ -102,6 +116,12 @@ export interface OpenCause {
   reason: BreakerOpenReason;
   /** A provider's retry-after, or a health check's hold (milliseconds); capped at `maxOpenMs`. */
   holdMs?: number | undefined;
+  /**
+   * Whether a failed probe doubles the cooldown (default true). Doubling spares a dead target
+   * while a backup serves; while the whole route is down it would only keep clients waiting
+   * longer than the outage, so the engine passes false then.
+   */
+  isDoubling?: boolean | undefined;
 }
 
 /**
@@ -119,11 +139,56 @@ export function openBreaker(state: BreakerState, cause: OpenCause, now: number, 
     if (until <= state.until) return state;
     return { ...state, until, cooldownMs: Math.max(state.cooldownMs, until - state.since), reason: cause.reason };
   }
-  const base = state.status === 'closed' ? settings.openMs : Math.min(state.cooldownMs * 2, settings.maxOpenMs);
+  const probedAt = state.status === 'half_open' ? state.since : undefined;
+  if (cause.reason === 'rate_limited') {
+    // The provider said how long: exactly that, however long the circuit was open before.
+    const cooldownMs = Math.max(1, holdMs);
+    return withProbedAt({ status: 'open', since: now, until: now + cooldownMs, cooldownMs, reason: cause.reason }, probedAt);
+  }
+  const isDoubling = cause.isDoubling ?? true;
+  const base = state.status === 'closed' ? settings.openMs : isDoubling ? Math.min(state.cooldownMs * 2, settings.maxOpenMs) : state.cooldownMs;
   // Never below the previous cooldown, even if `maxOpenMs` was lowered by a reload since.
   const previous = state.status === 'half_open' ? state.cooldownMs : 0;
   const cooldownMs = Math.max(base, holdMs, previous);
-  return { status: 'open', since: now, until: now + cooldownMs, cooldownMs, reason: cause.reason };
+  return withProbedAt({ status: 'open', since: now, until: now + cooldownMs, cooldownMs, reason: cause.reason }, probedAt);
+}
+
+function withProbedAt(state: Extract<BreakerState, { status: 'open' }>, probedAt: number | undefined): BreakerState {
+  return probedAt === undefined ? state : { ...state, probedAt };
+}
+
+/**
+ * A 429's cool-down: a closed (or half-open) target is skipped until its retry-after is over;
+ * an open one is held at least that long. Capped at `maxOpenMs` like every hold.
+ */
+export function coolDown(state: BreakerState, retryAfterMs: number, now: number, settings: BreakerSettings): BreakerState {
+  if (state.status === 'open') return openBreaker(state, { reason: state.reason === 'rate_limited' ? 'rate_limited' : state.reason, holdMs: retryAfterMs }, now, settings);
+  return openBreaker(state, { reason: 'rate_limited', holdMs: retryAfterMs }, now, settings);
+}
+
+/**
+ * When an open circuit may next send a recovery probe (while its whole route is down): one
+ * `recoveryProbeMs` after its last probe started (or after it opened), whatever the cooldown.
+ * A provider's own retry-after is honoured: a rate-limited circuit waits for its `until`.
+ */
+export function recoveryProbeAt(state: BreakerState, settings: BreakerSettings): number | undefined {
+  if (state.status !== 'open') return undefined;
+  if (state.reason === 'rate_limited') return state.until;
+  return Math.min(state.until, (state.probedAt ?? state.since) + settings.recoveryProbeMs);
+}
+
+/**
+ * Takes a recovery probe for `holder`: like `acquireProbe`, but from an open circuit as soon as
+ * `recoveryProbeAt` has come, before its cooldown is over. Only for a route whose every target
+ * is unavailable: a request that would otherwise fail is the probe.
+ */
+export function acquireRecoveryProbe(state: BreakerState, holder: string, now: number, settings: BreakerSettings): BreakerState {
+  if (state.status === 'open') {
+    const at = recoveryProbeAt(state, settings);
+    if (at === undefined || now < at) return state;
+    return { status: 'half_open', since: now, cooldownMs: state.cooldownMs, reason: state.reason, probe: { holder, expiresAt: now + settings.probeLeaseMs } };
+  }
+  return acquireProbe(state, holder, now, settings);
 }
 
 /**
@@ -160,10 +225,14 @@ export function settleProbe(
   now: number,
   settings: BreakerSettings,
   holdMs?: number,
+  options: { isDoubling?: boolean | undefined; isRateLimited?: boolean | undefined } = {},
 ): BreakerState {
   if (state.status !== 'half_open' || state.probe?.holder !== holder) return state;
   if (verdict === 'success') return { status: 'closed', since: now };
-  if (verdict === 'failure') return openBreaker(state, { reason: 'probe_failed', holdMs }, now, settings);
+  if (verdict === 'failure') {
+    const reason = options.isRateLimited && holdMs !== undefined ? 'rate_limited' : 'probe_failed';
+    return openBreaker(state, { reason, holdMs, isDoubling: options.isDoubling }, now, settings);
+  }
   return { ...state, probe: null };
 }
 

@@ -35,3 +35,45 @@ export function seededRandom(seed: number): Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A pending timer: cancel it, or push it back by its full delay. */
+export interface TimerHandle {
+  clear(): void;
+  /** Restarts the countdown from now, with the same delay. */
+  refresh(): void;
+}
+
+/**
+ * Schedules callbacks; injected beside the clock so that everything time-driven (timeouts,
+ * backoffs, hedge delays) can run on a test's time. The system one never keeps the process alive
+ * on its own account: callers that need that hold something else open.
+ */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+}
+
+export const systemTimers: Timers = {
+  setTimeout(callback, ms) {
+    const timer = setTimeout(callback, ms);
+    return { clear: () => clearTimeout(timer), refresh: () => void timer.refresh() };
+  },
+};
+
+/** Waits `ms` on `timers`; rejects with the signal's reason when it aborts first. */
+export function waitOn(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      handle.clear();
+      reject(signal.reason);
+    };
+    const handle = timers.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -21,6 +21,8 @@ export type DetourErrorCode =
   | 'UPSTREAM_FIRST_BYTE_TIMEOUT'
   | 'UPSTREAM_ATTEMPT_TIMEOUT'
   | 'UPSTREAM_STREAM_IDLE_TIMEOUT'
+  /** A stream slower than the route's `stream_min_tokens_per_s`. */
+  | 'UPSTREAM_STREAM_TOO_SLOW'
   | 'UPSTREAM_BAD_RESPONSE'
   // upstream, this target cannot serve it
   | 'UPSTREAM_AUTH_FAILED'

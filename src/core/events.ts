@@ -27,8 +27,12 @@ export interface AttemptRecord {
   durationMs: number;
   /** How long the upstream asked us to wait, when it said. */
   retryAfterMs?: number | undefined;
-  /** Set for a hedge or a mirror call rather than a plain attempt. */
-  role?: 'hedge' | 'mirror';
+  /**
+   * Set for anything but a plain attempt: a hedge, a mirror call, a recovery probe (a request
+   * that waited for its down route and was let through to probe a target), or the continuation
+   * of a stream that broke after it had started.
+   */
+  role?: 'hedge' | 'mirror' | 'probe' | 'continuation';
 }
 
 export interface RequestFinishedEvent {
@@ -59,6 +63,8 @@ export interface RequestFinishedEvent {
    */
   bodies(): { request?: string | undefined; response?: string | undefined };
   clientKeyId?: string | undefined;
+  /** How many times the stream broke after its start and was continued on another target. */
+  continuations?: number | undefined;
 }
 
 /** A target's circuit opened (or reopened after a failed probe). Times are epoch ms, durations ms. */
@@ -128,6 +134,55 @@ export interface MirrorComparedEvent {
   model: string;
 }
 
+/** A request found every target of its route down and waits for one to recover. */
+export interface RecoveryQueuedEvent {
+  requestId: string;
+  route: string;
+  /** The route's targets whose circuits are open. */
+  targets: string[];
+}
+
+/** A request that waited for its route to recover stopped waiting. */
+export interface RecoveryReleasedEvent {
+  requestId: string;
+  route: string;
+  waitedMs: number;
+  /** `recovered`: a target came back and the request went on; `gave_up`: its wait or deadline ran out; `client_gone`: the client left. */
+  outcome: 'recovered' | 'gave_up' | 'client_gone';
+}
+
+/** A recovery probe (a waiting request let through to an open circuit) finished. */
+export interface RecoveryProbedEvent {
+  requestId: string;
+  route: string;
+  target: string;
+  isSuccess: boolean;
+  durationMs: number;
+}
+
+/** A stream broke after it had reached the client and was continued on another target. */
+export interface StreamContinuedEvent {
+  requestId: string;
+  route: string;
+  from: string;
+  to: string;
+  /** Why the stream broke. */
+  code: DetourErrorCode;
+  /** Characters of the answer the client already had, sent as the prefix. */
+  keptChars: number;
+  /** This stream's continuations so far, this one included. */
+  count: number;
+}
+
+/** A stream broke after its start and could not be continued (a tool call's arguments, no target left); it ends with an error event. */
+export interface StreamNotContinuedEvent {
+  requestId: string;
+  route: string;
+  target: string;
+  code: DetourErrorCode;
+  reason: 'tool_call' | 'no_target' | 'deadline' | 'too_long' | 'limit';
+}
+
 export interface EngineEvents {
   'attempt.started': { requestId: string; route: string; target: string; attempt: number };
   'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string };
@@ -140,6 +195,11 @@ export interface EngineEvents {
   'health.changed': HealthChangedEvent;
   'health.probed': HealthProbedEvent;
   'mirror.compared': MirrorComparedEvent;
+  'recovery.queued': RecoveryQueuedEvent;
+  'recovery.released': RecoveryReleasedEvent;
+  'recovery.probed': RecoveryProbedEvent;
+  'stream.continued': StreamContinuedEvent;
+  'stream.not_continued': StreamNotContinuedEvent;
 }
 
 type Handler<T> = (payload: T) => void;

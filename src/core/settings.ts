@@ -75,6 +75,14 @@ export interface RouteSettings {
   firstTokenTimeoutMs: number;
   /** Streaming: the longest silence between two events once the stream has started. */
   streamIdleTimeoutMs: number;
+  /**
+   * What a stream that breaks after reaching the client becomes: `continue` re-issues the request
+   * to the next healthy target with the partial answer as a prefix and splices the rest in;
+   * `error` ends it with an explicit error event. Tool-call arguments are never continued.
+   */
+  onStreamFailure: 'continue' | 'error';
+  /** Streaming: a stream slower than this (tokens per second, over 5 s) counts as broken; unset, the pace is not judged. */
+  streamMinTokensPerS?: number | undefined;
   /** Orders the candidates; failover walks the rest of that order. */
   strategy: StrategyName;
   /** The route that answers, marked degraded, when every target of this one failed. */

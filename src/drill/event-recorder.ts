@@ -29,6 +29,8 @@ export class EventRecorder {
   readonly attemptFailures = new Map<string, number>();
   attemptCount = 0;
   failovers = 0;
+  /** What the route's resilience did: streams continued (or not), recovery probes sent, requests held for a down route. */
+  readonly resilience = { continuedStreams: 0, streamsNotContinued: 0, notContinuedReasons: {} as Record<string, number>, recoveryProbes: 0, recoveryProbesSucceeded: 0, queuedForRecovery: 0, releasedByRecovery: 0 };
   private readonly finished: RequestFinishedEvent[] = [];
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -53,6 +55,25 @@ export class EventRecorder {
       }),
       events.on('failover.performed', (event) => {
         if (event.route === this.route) this.failovers++;
+      }),
+      events.on('stream.continued', (event) => {
+        if (event.route === this.route) this.resilience.continuedStreams++;
+      }),
+      events.on('stream.not_continued', (event) => {
+        if (event.route !== this.route) return;
+        this.resilience.streamsNotContinued++;
+        this.resilience.notContinuedReasons[event.reason] = (this.resilience.notContinuedReasons[event.reason] ?? 0) + 1;
+      }),
+      events.on('recovery.probed', (event) => {
+        if (event.route !== this.route) return;
+        this.resilience.recoveryProbes++;
+        if (event.isSuccess) this.resilience.recoveryProbesSucceeded++;
+      }),
+      events.on('recovery.queued', (event) => {
+        if (event.route === this.route) this.resilience.queuedForRecovery++;
+      }),
+      events.on('recovery.released', (event) => {
+        if (event.route === this.route && event.outcome === 'recovered') this.resilience.releasedByRecovery++;
       }),
       events.on('request.finished', (event) => {
         if (event.route !== this.route) return;

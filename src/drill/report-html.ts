@@ -89,6 +89,8 @@ ${figure('requests sent', String(requests.sent), 'sent')}
 ${figure('failed: errors / cut streams / hung / broken', `${requests.errors} / ${requests.cutStreams} / ${requests.hung} / ${requests.broken}`, 'failed')}
 ${figure('failovers / served away from the first target', `${scenario.failovers} / ${scenario.servedAway}`)}
 ${figure('streams / with tools', `${requests.streams} / ${requests.withTools}`)}
+${figure('streams continued / not continued', `${scenario.resilience.continuedStreams} / ${scenario.resilience.streamsNotContinued}`)}
+${figure('held for recovery / released / recovery probes', `${scenario.resilience.queuedForRecovery} / ${scenario.resilience.releasedByRecovery} / ${scenario.resilience.recoveryProbes}`)}
 </div>
 <h3>Requests per target and failures over time (by send time, ${compactMs(scenario.series.bucketMs)} buckets)</h3>
 ${legend(scenario)}

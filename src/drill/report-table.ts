@@ -63,6 +63,12 @@ export function renderTable(report: DrillReport): string {
     if (codes.length > 0) out.push(`  client errors: ${codes.join(', ')}`);
     const upstream = Object.entries(scenario.upstreamFailures).map(([code, count]) => `${code} ×${count}`);
     out.push(`  failed upstream attempts: ${upstream.length > 0 ? upstream.join(', ') : 'none'}; failovers: ${scenario.failovers}; served away from the first target: ${scenario.servedAway}`);
+    const resilience = scenario.resilience;
+    if (resilience.continuedStreams + resilience.streamsNotContinued + resilience.recoveryProbes + resilience.queuedForRecovery > 0) {
+      out.push(
+        `  streams continued: ${resilience.continuedStreams} (not continued: ${resilience.streamsNotContinued}${resilience.streamsNotContinued > 0 ? `: ${Object.entries(resilience.notContinuedReasons).map(([reason, count]) => `${reason.replace('_', ' ')} ×${count}`).join(', ')}` : ''}); requests held for recovery: ${resilience.queuedForRecovery} (released: ${resilience.releasedByRecovery}); recovery probes: ${resilience.recoveryProbes} (${resilience.recoveryProbesSucceeded} succeeded)`,
+      );
+    }
     for (const warning of scenario.warnings) out.push(`  note: ${warning}`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);

@@ -99,6 +99,7 @@ export function buildScenarioReport(observed: ScenarioObservations): ScenarioRep
     upstreamCalls,
     attemptsPerRequest: perRequest(recorder.attemptCount, records.length),
     failovers: recorder.failovers,
+    resilience: { ...recorder.resilience, notContinuedReasons: { ...recorder.resilience.notContinuedReasons } },
     servedAway: records.filter((record) => record.outcome === 'success' && record.target !== undefined && !firstTargets.includes(record.target)).length,
     timeToDetectMs: timeToDetect(timeline, recorder.stateEvents, faults.affectedTargets, runStartedAt),
     timeToRecoverMs: recoveryMs,

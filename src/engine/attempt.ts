@@ -1,9 +1,10 @@
 import { DetourError, classifyTransportError, type DetourErrorCode } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle, Timers } from '../core/clock.js';
 import type { Target } from '../core/settings.js';
 import { SseParser } from '../providers/shared/sse.js';
-import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
+import type { ProviderAdapter, SseEvent, UpstreamRequest } from '../providers/types.js';
 import { emptyPiece, isEmptyPiece, joinPieces, type StreamPiece, type StreamProcessor } from './stream-processor.js';
+import type { StreamWatch } from './stream-watch.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
 
 export interface AttemptInput {
@@ -11,13 +12,20 @@ export interface AttemptInput {
   adapter: ProviderAdapter;
   upstream: UpstreamRequest;
   stream: boolean;
+  /** Bounds the attempt until its response starts: its headers, or a stream's first token. */
   attemptTimeoutMs: number;
   firstTokenTimeoutMs: number;
+  /** Once a stream flows: the longest silence between two events. */
   idleTimeoutMs: number;
+  /** The request's deadline, left from now: bounds the whole attempt, a flowing stream included. */
+  deadlineMs: number;
   clientSignal: AbortSignal;
   http: UpstreamHttp;
   clock: Clock;
+  timers: Timers;
   createProcessor(): StreamProcessor;
+  /** Keeps what the stream said (for a continuation) and checks its pace; absent, nothing is kept or checked. */
+  watch?: StreamWatch | undefined;
 }
 
 export type AttemptSuccess =
@@ -27,7 +35,14 @@ export type AttemptSuccess =
 
 /** Aborts the upstream call with a classified reason, so that whatever undici throws maps back to it. */
 function timeoutError(code: DetourErrorCode, target: Target, ms: number): DetourError {
-  const what = code === 'UPSTREAM_FIRST_BYTE_TIMEOUT' ? 'no first token' : code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' ? 'the stream stalled' : 'no complete answer';
+  const what =
+    code === 'UPSTREAM_FIRST_BYTE_TIMEOUT'
+      ? 'no first token'
+      : code === 'UPSTREAM_STREAM_IDLE_TIMEOUT'
+        ? 'the stream stalled'
+        : code === 'DEADLINE_EXCEEDED'
+          ? "the request's deadline passed; no complete answer"
+          : 'no response';
   return new DetourError({ kind: 'retryable', code, target: target.id, message: `${target.id}: ${what} within ${ms} ms` });
 }
 
@@ -35,11 +50,16 @@ export function clientClosedError(): DetourError {
   return new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection' });
 }
 
-/** Guards one upstream call: its timers, its abort controller and the client's disconnect. */
+/**
+ * Guards one upstream call: its timers, its abort controller and the client's disconnect.
+ * Until the response starts, one timer stands for `attemptTimeoutMs` (or the deadline, if
+ * sooner); once it has started, the same slot holds the request's deadline alone, so a healthy
+ * long stream is bounded only by its idle timeout and the deadline.
+ */
 class AttemptGuard {
   readonly controller = new AbortController();
-  private attemptTimer: NodeJS.Timeout | undefined;
-  private phaseTimer: NodeJS.Timeout | undefined;
+  private attemptTimer: TimerHandle | undefined;
+  private phaseTimer: TimerHandle | undefined;
   private readonly onClientAbort = (): void => this.abort(clientClosedError());
 
   constructor(
@@ -48,21 +68,27 @@ class AttemptGuard {
   ) {
     if (input.clientSignal.aborted) this.controller.abort(clientClosedError());
     else input.clientSignal.addEventListener('abort', this.onClientAbort, { once: true });
-    this.attemptTimer = setTimeout(
-      () => this.abort(timeoutError('UPSTREAM_ATTEMPT_TIMEOUT', input.target, input.attemptTimeoutMs)),
-      input.attemptTimeoutMs,
-    );
+    const isDeadlineFirst = input.deadlineMs < input.attemptTimeoutMs;
+    const ms = isDeadlineFirst ? input.deadlineMs : input.attemptTimeoutMs;
+    this.attemptTimer = input.timers.setTimeout(() => this.abort(timeoutError(isDeadlineFirst ? 'DEADLINE_EXCEEDED' : 'UPSTREAM_ATTEMPT_TIMEOUT', input.target, ms)), ms);
   }
 
   abort(reason: DetourError): void {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
+  /** The response has started (headers, or a stream's first token): from now on only the deadline bounds the attempt as a whole. */
+  responseStarted(): void {
+    this.attemptTimer?.clear();
+    const left = this.input.deadlineMs - (this.input.clock.now() - this.startedAt);
+    this.attemptTimer = this.input.timers.setTimeout(() => this.abort(timeoutError('DEADLINE_EXCEEDED', this.input.target, this.input.deadlineMs)), Math.max(0, left));
+  }
+
   /** Arms the first-token timer (measured from the attempt's start) or the idle timer. */
   armPhase(code: 'UPSTREAM_FIRST_BYTE_TIMEOUT' | 'UPSTREAM_STREAM_IDLE_TIMEOUT', ms: number): void {
-    if (this.phaseTimer) clearTimeout(this.phaseTimer);
+    this.phaseTimer?.clear();
     const wait = code === 'UPSTREAM_FIRST_BYTE_TIMEOUT' ? Math.max(0, ms - (this.input.clock.now() - this.startedAt)) : ms;
-    this.phaseTimer = setTimeout(() => this.abort(timeoutError(code, this.input.target, ms)), wait);
+    this.phaseTimer = this.input.timers.setTimeout(() => this.abort(timeoutError(code, this.input.target, ms)), wait);
   }
 
   /** Pushes the idle deadline back after an event arrived. */
@@ -79,8 +105,8 @@ class AttemptGuard {
   }
 
   release(): void {
-    clearTimeout(this.attemptTimer);
-    clearTimeout(this.phaseTimer);
+    this.attemptTimer?.clear();
+    this.phaseTimer?.clear();
     this.attemptTimer = undefined;
     this.phaseTimer = undefined;
     this.input.clientSignal.removeEventListener('abort', this.onClientAbort);
@@ -104,12 +130,15 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
       throw input.adapter.classifyError(response.statusCode, response.headers, text, input.target, input.clock.now());
     }
     if (!input.stream) {
+      // The answer has started: reading its body is bounded by the deadline, not the attempt timeout.
+      guard.responseStarted();
       const body = Buffer.from(await response.body.arrayBuffer());
       guard.release();
       return { type: 'body', status: response.statusCode, body };
     }
     const live = new LiveStream(input, guard, response);
     const head = await live.readHead();
+    guard.responseStarted();
     guard.armPhase('UPSTREAM_STREAM_IDLE_TIMEOUT', input.idleTimeoutMs);
     return { type: 'stream', status: response.statusCode, head, live };
   } catch (error) {
@@ -138,24 +167,53 @@ export class LiveStream {
     this.iterator = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 
+  /** What this stream's watch kept and measured, if it has one. */
+  get watch(): StreamWatch | undefined {
+    return this.input.watch;
+  }
+
+  /**
+   * Processes a batch of events. With a watch, one event at a time, so that a failure inside the
+   * batch still delivers (and keeps) what came before it; the failure is returned, not thrown.
+   */
+  private feed(events: readonly SseEvent[]): { out: StreamPiece; error?: unknown } {
+    const watch = this.input.watch;
+    if (!watch) return { out: this.processor.process(events) };
+    let out = emptyPiece;
+    for (const event of events) {
+      try {
+        out = joinPieces(out, this.processor.process([event]));
+      } catch (error) {
+        return { out, error };
+      }
+      watch.kept(event);
+    }
+    const slow = events.length > 0 ? watch.checkPace(this.input.clock.now()) : undefined;
+    return slow ? { out, error: slow } : { out };
+  }
+
   /** Reads until the processor has something for the client. */
   async readHead(): Promise<StreamPiece> {
     for (;;) {
       const next = await this.iterator.next();
       if (next.done) {
-        const out = this.processor.process(this.parser.flush());
-        if (!isEmptyPiece(out)) return joinPieces(out, this.finish());
+        const { out, error } = this.feed(this.parser.flush());
+        if (error) throw error;
+        if (!isEmptyPiece(out) || this.processor.isDone) return joinPieces(out, this.finish());
         throw new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.input.target.id, message: `${this.input.target.id} ended its stream without sending anything` });
       }
-      const out = this.processor.process(this.parser.feed(next.value));
-      if (!isEmptyPiece(out)) return this.processor.isTerminal ? joinPieces(out, this.finish()) : out;
+      const { out, error } = this.feed(this.parser.feed(next.value));
+      if (error) throw error;
+      // A processor may hold a short answer to its end (a continuation does): the end marker ends the head too.
+      if (!isEmptyPiece(out) || this.processor.isTerminal) return this.processor.isTerminal ? joinPieces(out, this.finish()) : out;
     }
   }
 
   /**
    * The rest of the client's pieces, read to the upstream's own end: events after the finish
    * reason still matter (OpenAI's usage chunk follows it). Throws a classified DetourError when
-   * the stream fails before the answer is complete; the caller turns that into an error event.
+   * the stream fails before the answer is complete; the caller turns that into an error event
+   * or a continuation.
    */
   async *rest(): AsyncGenerator<StreamPiece> {
     // The whole stream came with its first event: only the body's end is left to read.
@@ -164,7 +222,13 @@ export class LiveStream {
       while (!this.isEnded) {
         const next = await this.iterator.next();
         this.guard.touch();
-        let out = next.done ? joinPieces(this.processor.process(this.parser.flush()), this.finish()) : this.processor.process(this.parser.feed(next.value));
+        const fed = this.feed(next.done ? this.parser.flush() : this.parser.feed(next.value));
+        let out = fed.out;
+        if (fed.error !== undefined) {
+          if (!isEmptyPiece(out)) yield out;
+          throw fed.error;
+        }
+        if (next.done) out = joinPieces(out, this.finish());
         // The end marker is the end, whether or not the upstream closes its connection now.
         const isTerminal = !next.done && this.processor.isTerminal;
         if (isTerminal) out = joinPieces(out, this.finish());
@@ -186,8 +250,8 @@ export class LiveStream {
    * goes back to the pool; one that keeps it open past that is cut by `close()`.
    */
   private async drainBriefly(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 50)));
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<'late'>((resolve) => (timer = this.input.timers.setTimeout(() => resolve('late'), 50)));
     try {
       for (;;) {
         const next = await Promise.race([this.iterator.next(), deadline]);
@@ -196,7 +260,7 @@ export class LiveStream {
     } catch {
       // A connection that fails after the answer is whole changes nothing for the client.
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   }
 

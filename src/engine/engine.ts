@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BreakerSettings } from '../core/breaker.js';
 import { defaultBreakerSettings } from '../core/breaker.js';
 import type { RequestNeeds } from '../core/capabilities.js';
-import type { Clock, Random } from '../core/clock.js';
-import { systemClock, systemRandom } from '../core/clock.js';
+import type { Clock, Random, Timers } from '../core/clock.js';
+import { systemClock, systemRandom, systemTimers } from '../core/clock.js';
 import { DetourError } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
 import { ModelCatalog } from '../core/model-catalog.js';
@@ -18,6 +17,7 @@ import type { StateStore } from '../state/state-store.js';
 import { HealthProber } from './health-prober.js';
 import { Mirror } from './mirror.js';
 import { Planner } from './plan.js';
+import { RecoveryWaiters } from './recovery-waiters.js';
 import { RequestRun } from './request-run.js';
 import { Resilience } from './resilience.js';
 import type { EngineResult } from './result.js';
@@ -36,6 +36,8 @@ export interface EngineOptions {
   catalog?: ModelCatalog;
   clock?: Clock;
   random?: Random;
+  /** Schedules timeouts, backoffs and hedge delays on the clock's time (the system's by default). */
+  timers?: Timers | undefined;
   http?: UpstreamHttp;
   adapters?: Readonly<Record<string, ProviderAdapter>>;
   /** The least time worth giving an attempt; no attempt or backoff starts that would leave less. */
@@ -85,6 +87,7 @@ export interface EngineRequest {
 export interface EngineContext {
   readonly clock: Clock;
   readonly random: Random;
+  readonly timers: Timers;
   readonly http: UpstreamHttp;
   readonly adapters: Readonly<Record<string, ProviderAdapter>>;
   readonly events: EventBus;
@@ -92,8 +95,9 @@ export interface EngineContext {
   readonly resilience: Resilience;
   readonly planner: Planner;
   readonly captureStreamBodies: boolean;
+  /** Requests waiting for a down route to recover. */
+  readonly recoveryWaiters: RecoveryWaiters;
   needsOf(source: NeedsSource): RequestNeeds;
-  wait(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -145,9 +149,11 @@ export class Engine {
     });
     const http = options.http ?? new UpstreamHttp();
     const adapters = options.adapters ?? builtInAdapters;
+    const timers = options.timers ?? systemTimers;
     this.context = {
       clock,
       random,
+      timers,
       http,
       adapters,
       events: this.events,
@@ -156,7 +162,7 @@ export class Engine {
       planner: new Planner({ resilience: this.resilience, catalog, clock, random }),
       needsOf: requestNeeds,
       captureStreamBodies: options.captureStreamBodies ?? false,
-      wait: (ms, signal) => sleep(ms, undefined, { signal }),
+      recoveryWaiters: new RecoveryWaiters(store, timers),
     };
     for (const route of this.routes.all()) {
       const mirror = route.settings.mirror;
@@ -166,7 +172,7 @@ export class Engine {
         this.mirrors.set(route.settings.name, new Mirror(this.context, target, mirror, route.settings.attemptTimeoutMs));
       }
     }
-    this.prober = new HealthProber({ resilience: this.resilience, http, adapters, events: this.events, clock, targets });
+    this.prober = new HealthProber({ resilience: this.resilience, http, adapters, events: this.events, clock, targets, isRouteDown: (target) => this.isRouteDown(target) });
     if (options.healthChecks !== false) this.prober.start();
   }
 
@@ -201,6 +207,7 @@ export class Engine {
 
   async close(): Promise<void> {
     await this.prober.stop();
+    this.context.recoveryWaiters.dispose();
     this.resilience.dispose();
     if (this.ownsStore) await this.resilience.store.close();
     if (this.ownsHttp) await this.context.http.close();
@@ -217,6 +224,14 @@ export class Engine {
       latencyMs: this.context.clock.now() - request.receivedAt,
       text: outcome.servedText ?? (() => undefined),
     });
+  }
+
+  /** Whether some route holding `target` has no target that takes traffic now. */
+  private isRouteDown(target: Target): boolean {
+    const breakers = this.resilience.breakers;
+    return this.routes
+      .all()
+      .some((route) => route.groups.some((group) => group.targets.some((candidate) => candidate.id === target.id)) && route.groups.every((group) => group.targets.every((other) => breakers.admission(other.id) !== 'pass')));
   }
 
   private distinctTargets(): Target[] {

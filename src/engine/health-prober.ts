@@ -15,6 +15,8 @@ export interface HealthProberOptions {
   clock: Clock;
   /** Every distinct target of the config's routes. */
   targets: readonly Target[];
+  /** Whether some route of this target has no target that serves now (every circuit open). */
+  isRouteDown?: ((target: Target) => boolean) | undefined;
 }
 
 /** One probed provider: its settings, its targets, and whether this instance holds its lease. */
@@ -35,6 +37,9 @@ interface ProbedProvider {
 export class HealthProber {
   private readonly checkTimers = new Map<string, NodeJS.Timeout>();
   private readonly providers: ProbedProvider[] = [];
+  /** When each target's next check is due (epoch ms). */
+  private readonly scheduled = new Map<string, number>();
+  private unsubscribe: (() => void) | undefined;
   private isStopped = false;
 
   constructor(private readonly options: HealthProberOptions) {
@@ -54,10 +59,28 @@ export class HealthProber {
 
   start(): void {
     for (const provider of this.providers) void this.renewLease(provider);
+    // A route that just went down has its open circuits checked at the recovery cadence from now on.
+    this.unsubscribe = this.options.events.on('circuit.opened', () => {
+      for (const provider of this.providers) {
+        if (!provider.isLeader) continue;
+        for (const target of provider.targets) {
+          const at = this.recoveryCheckAt(target);
+          if (at !== undefined) this.scheduleCheck(target, Math.min(at, this.scheduled.get(target.id) ?? Infinity));
+        }
+      }
+    });
+  }
+
+  /** While a route of `target` is down and its circuit open, the next check is due one recovery interval from now. */
+  private recoveryCheckAt(target: Target): number | undefined {
+    const breakers = this.options.resilience.breakers;
+    if (breakers.admission(target.id) === 'pass' || !this.options.isRouteDown?.(target)) return undefined;
+    return this.options.clock.now() + this.options.resilience.breakerSettingsFor(target.id).recoveryProbeMs;
   }
 
   async stop(): Promise<void> {
     this.isStopped = true;
+    this.unsubscribe?.();
     for (const timer of this.checkTimers.values()) clearTimeout(timer);
     this.checkTimers.clear();
     for (const provider of this.providers) clearTimeout(provider.leaseTimer);
@@ -86,6 +109,7 @@ export class HealthProber {
     const timer = setTimeout(() => void this.check(target), Math.max(0, at - this.options.clock.now()));
     timer.unref();
     this.checkTimers.set(target.id, timer);
+    this.scheduled.set(target.id, at);
   }
 
   private async check(target: Target): Promise<void> {
@@ -95,7 +119,10 @@ export class HealthProber {
     if (this.isStopped) return;
     const tracker = this.options.resilience.health;
     await tracker.record(target.id, result);
-    if (provider.isLeader) this.scheduleCheck(target, tracker.nextCheckAt(target.id));
+    const recoveryAt = this.recoveryCheckAt(target);
+    // A passed check of an open circuit on a down route lets the next request probe it at once.
+    if (recoveryAt !== undefined && result.isHealthy) await this.options.resilience.breakers.expediteProbe(target.id);
+    if (provider.isLeader) this.scheduleCheck(target, Math.min(tracker.nextCheckAt(target.id), recoveryAt ?? Infinity));
   }
 
   /** One probe: the models list by default (no tokens), or a one-token completion. */

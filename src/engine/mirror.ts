@@ -53,9 +53,12 @@ export class Mirror {
         attemptTimeoutMs: this.attemptTimeoutMs,
         firstTokenTimeoutMs: this.attemptTimeoutMs,
         idleTimeoutMs: this.attemptTimeoutMs,
+        // Shadow traffic never outlasts one attempt's timeout, body included.
+        deadlineMs: this.attemptTimeoutMs,
         clientSignal: new AbortController().signal,
         http: this.context.http,
         clock: this.context.clock,
+        timers: this.context.timers,
         createProcessor: () => new PassThroughProcessor(adapter, this.target, false),
       });
       if (success.type !== 'body') return;

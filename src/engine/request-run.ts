@@ -1,20 +1,24 @@
 import { adapterKeyOf } from '../providers/registry.js';
-import { decideNextStep } from '../core/attempt-decision.js';
+import { advance, decideNextStep, stepBeforeAttempt, walkStart, type NextStep, type WalkCursor } from '../core/attempt-decision.js';
+import { waitOn } from '../core/clock.js';
 import { Deadline } from '../core/deadline.js';
 import { DetourError } from '../core/errors.js';
-import type { AttemptRecord } from '../core/events.js';
+import type { AttemptRecord, StreamNotContinuedEvent } from '../core/events.js';
 import { hedgeDelayMs, shouldHedge } from '../core/hedge.js';
+import { recoveryStep, recoveryWaitUntil } from '../core/recovery.js';
 import type { NeedsSource } from '../core/request-needs.js';
 import type { Target } from '../core/settings.js';
-import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
+import type { ChatRequest, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
 import { clientClosedError, runAttempt, type AttemptSuccess } from './attempt.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { allFailedError, noCapableTargetError, noTargetAvailable } from './failure.js';
 import { hedgeRace, type Contender } from './hedge-race.js';
 import type { Plan } from './plan.js';
 import type { ResolvedRoute } from './route-table.js';
-import { asDetourError, RunState, type RunOutcome } from './run-state.js';
+import { asDetourError, RunState, type Continued, type RunOutcome, type ServingStream, type StreamRescue } from './run-state.js';
+import { ContinuationProcessor, continuationRequest, partialAnswer, priorUsageOf, type ContinuationMark } from './stream-continuation.js';
 import { PassThroughProcessor, TranslatingProcessor, type StreamProcessor } from './stream-processor.js';
+import { StreamWatch } from './stream-watch.js';
 
 export interface RunOptions {
   isDegraded: boolean;
@@ -29,11 +33,49 @@ interface Started {
   adapter: ProviderAdapter;
 }
 
-/** One client request's walk through a route's candidates: attempts, retries, hedges, failover. */
+/** One target's turn in the walk: what it is sent, and whether it goes as its circuit's probe. */
+interface Turn {
+  target: Target;
+  adapter: ProviderAdapter;
+  upstream: UpstreamRequest;
+  /** The request id when this turn is its circuit's half-open or recovery probe. */
+  probeRequestId: string | undefined;
+  isRecoveryProbe: boolean;
+  /** A continuation brings its own processor (it writes into a stream already under way). */
+  processor?: StreamProcessor | undefined;
+}
+
+/** A stream is continued at most this often; a backup that breaks twice more is not worth a fourth try. */
+const maxContinuations = 2;
+
+/** How one attempt (or a hedged pair of them) ended. */
+type AttemptResult = { ok: true; started: Started } | { ok: false; failure: DetourError; isHedgeLost: boolean };
+
+/** How a target's turn ended: with the request's outcome, or with the step that moves the walk on. */
+type TurnEnd = { type: 'outcome'; outcome: RunOutcome } | { type: 'moved'; step: NextStep; failure: DetourError | undefined };
+
+/** The candidates ran out without an answer: the request fails, or goes back to waiting for recovery. */
+interface WalkExhausted {
+  type: 'exhausted';
+  lastError: DetourError | undefined;
+  isDeadline: boolean;
+}
+
+/** What the walk has learnt so far, as a value: the last failure and who failed last. */
+interface Trail {
+  lastError?: DetourError | undefined;
+  previous?: Target | undefined;
+}
+
+/**
+ * One client request's walk through a route's candidates. The walk is a state machine: each
+ * attempt's outcome becomes a `NextStep` decided in `core/attempt-decision.ts`, and a
+ * `WalkCursor` value says where it stands. When every target is down, the request waits for a
+ * recovery probe instead of failing at once (`core/recovery.ts`).
+ */
 export class RequestRun {
   private readonly deadline: Deadline;
   private readonly state: RunState;
-  private candidates: readonly Target[] = [];
 
   constructor(
     private readonly context: EngineContext,
@@ -53,14 +95,16 @@ export class RequestRun {
     const budgets = this.context.resilience.budgetsFor(this.route.settings);
     budgets.retry.recordRequest();
     if (this.route.settings.hedge.isEnabled) budgets.hedge.recordRequest();
-    let plan = this.plan();
+    const plan = this.plan();
     if (plan.candidates.length === 0) {
       if (plan.openTargets.length === 0 && plan.incapable.length > 0) return this.state.answerError(noCapableTargetError(this.route.settings, plan), false);
-      plan = await this.waitForRecovery(plan);
-      if (plan.candidates.length === 0) return this.state.allFailed(noTargetAvailable(this.route.settings, plan, this.context.clock.now()), !this.options.mayDegrade);
+      return this.recover(plan);
     }
-    this.candidates = plan.candidates;
-    return this.walk();
+    const result = await this.walk(plan.candidates);
+    if (!isExhausted(result)) return result;
+    if (result.isDeadline) return this.finish(result);
+    // Every candidate failed: the route is down for this request, so it waits for a target to come back.
+    return this.recover(this.plan(), result.lastError);
   }
 
   private plan(): Plan {
@@ -72,94 +116,216 @@ export class RequestRun {
     });
   }
 
-  /** Every circuit is open: wait for the first cooldown to end, if the route allows and the deadline fits. */
-  private async waitForRecovery(plan: Plan): Promise<Plan> {
-    const maxWait = this.route.settings.waitForRecoveryMs;
-    if (maxWait <= 0 || plan.firstRecoveryAt === undefined) return plan;
-    const waitMs = Math.max(1, plan.firstRecoveryAt - this.context.clock.now() + 1);
-    if (waitMs > maxWait || !this.deadline.allows(waitMs, this.context.minAttemptMs)) return plan;
-    await this.pause(waitMs);
-    return this.plan();
+  private finish(result: RunOutcome | WalkExhausted): RunOutcome {
+    return isExhausted(result) ? this.finishFailed(result.lastError, result.isDeadline) : result;
   }
 
-  private async walk(): Promise<RunOutcome> {
+  /**
+   * Every target of the route is unavailable: wait, bounded by the deadline and the route's
+   * `waitForRecoveryMs`, while this request probes each open circuit when its recovery probe is
+   * due. A circuit that closes (here or on another instance) releases the request to it.
+   */
+  private async recover(first: Plan, failure?: DetourError): Promise<RunOutcome> {
+    const { clock, minAttemptMs, events, resilience } = this.context;
     const settings = this.route.settings;
-    const budgets = this.context.resilience.budgetsFor(settings);
-    let lastError: DetourError | undefined;
-    let previous: Target | undefined;
-    /** After a context-length error, only targets with a larger window are worth trying. */
-    let exceededWindow: number | undefined;
-    for (let index = 0; index < this.candidates.length; index++) {
-      const target = this.candidates[index] as Target;
-      const adapter = this.context.adapters[adapterKeyOf(target.provider)];
-      if (!adapter) continue;
-      if (exceededWindow !== undefined && (this.context.planner.capabilitiesOf(target)?.contextWindow ?? Infinity) <= exceededWindow) continue;
-      let upstream: UpstreamRequest;
+    const startedAt = clock.now();
+    // A route that degrades to another answers from there at once rather than wait.
+    const waitUntil = this.options.mayDegrade ? startedAt : recoveryWaitUntil(startedAt, settings.waitForRecoveryMs, this.deadline.expiresAt, minAttemptMs);
+    const isDeadlineBound = waitUntil >= this.deadline.expiresAt - minAttemptMs;
+    const budgets = resilience.budgetsFor(settings);
+    const watched = new Set(this.route.groups.flatMap((group) => group.targets.map((target) => target.id)));
+    const base = { requestId: this.request.id, route: settings.name };
+    let isQueued = false;
+    const release = (outcome: 'recovered' | 'gave_up' | 'client_gone'): void => {
+      if (isQueued) events.emit('recovery.released', { ...base, waitedMs: clock.now() - startedAt, outcome });
+    };
+    let plan = first;
+    let lastError = failure;
+    const queue = (): void => {
+      if (isQueued) return;
+      isQueued = true;
+      events.emit('recovery.queued', { ...base, targets: [...watched] });
+    };
+    const sleep = async (ms: number): Promise<void> => {
       try {
-        upstream = this.buildUpstream(adapter, target);
-      } catch (error) {
-        // A feature this target cannot express: skip it, or answer if it is the client's fault.
-        lastError = asDetourError(error, target);
-        if (lastError.kind === 'fatal') return this.state.answerError(lastError, false);
+        await this.context.recoveryWaiters.wait(watched, ms, this.request.signal);
+      } catch {
+        release('client_gone');
+        throw clientClosedError();
+      }
+    };
+    for (;;) {
+      if (plan.candidates.length > 0) {
+        if (lastError !== undefined) {
+          // These targets failed this request, and their circuits have not opened (yet): look again one
+          // probe interval later, each look a retry out of the route's budget, so an outage is not amplified.
+          const now = clock.now();
+          if (now >= waitUntil || !budgets.retry.tryAcquire()) {
+            release('gave_up');
+            return this.giveUp(lastError, isDeadlineBound && now >= waitUntil, plan);
+          }
+          queue();
+          await sleep(Math.min(resilience.breakerSettingsFor((plan.candidates[0] as Target).id).recoveryProbeMs, waitUntil - now));
+          plan = this.plan();
+          if (plan.candidates.length === 0) continue;
+        }
+        const result = await this.walk(plan.candidates);
+        if (!isExhausted(result) || result.isDeadline) {
+          release(isExhausted(result) ? 'gave_up' : 'recovered');
+          return this.finish(result);
+        }
+        lastError = result.lastError ?? lastError;
+        plan = this.plan();
         continue;
       }
-      const probeRequestId = await this.admit(target);
-      if (probeRequestId === false) continue;
-      /** Set when a lost hedge also tried the next target: the walk goes on after it. */
-      let triedHedgeTarget: Target | undefined;
-      for (let attemptNumber = 1; ; attemptNumber++) {
-        const remainingMs = this.deadline.remainingMs();
-        if (this.request.signal.aborted || remainingMs < this.context.minAttemptMs) {
-          // A probe taken but never sent must be handed back, or the circuit would wait out the probe's lease.
-          if (attemptNumber === 1) this.releaseProbe(target, probeRequestId);
-          if (this.request.signal.aborted) throw clientClosedError();
-          return this.finishFailed(lastError, true);
-        }
-        if (attemptNumber === 1) {
-          if (previous && lastError) this.context.events.emit('failover.performed', { requestId: this.request.id, route: settings.name, from: previous.id, to: target.id, code: lastError.code });
-          this.state.firstTarget ??= target;
-        }
-        let failure: DetourError;
-        let isHedgeTargetTried = false;
-        try {
-          const started =
-            index === 0 && attemptNumber === 1 && settings.hedge.isEnabled
-              ? await this.hedged(target, adapter, upstream, remainingMs, probeRequestId).catch((error: unknown) => {
-                  isHedgeTargetTried = error instanceof HedgeLost;
-                  throw error instanceof HedgeLost ? error.failure : error;
-                })
-              : await this.start(target, adapter, upstream, remainingMs, probeRequestId).result;
-          return this.succeed(started);
-        } catch (error) {
-          failure = asDetourError(error, target);
-        }
-        if (failure.code === 'CLIENT_CLOSED') throw failure;
-        lastError = failure;
-        if (isHedgeTargetTried) {
-          triedHedgeTarget = this.candidates[1];
-          index = 1;
-          break;
-        }
-        if (failure.code === 'CONTEXT_LENGTH_EXCEEDED') exceededWindow = this.context.planner.capabilitiesOf(target)?.contextWindow;
-        // A failed probe has reopened the circuit: the target is not retried.
-        if (probeRequestId !== undefined) break;
-        const step = decideNextStep(failure, {
-          attemptsOnTarget: attemptNumber,
-          policy: settings.retry,
-          remainingMs: this.deadline.remainingMs(),
-          minAttemptMs: this.context.minAttemptMs,
-          hasNextTarget: index < this.candidates.length - 1,
-          retryAllowed: budgets.retry.available() >= 1,
-          random: this.context.random,
-        });
-        if (step.action === 'answer') return this.state.answerError(failure, this.isSameFormat(adapter));
-        if (step.action === 'failover' || this.isRateLimitedWithSibling(failure, index)) break;
-        budgets.retry.tryAcquire();
-        await this.pause(step.delayMs);
+      const now = clock.now();
+      const probeAts = plan.openTargets.map((target) => ({ target, at: resilience.breakers.recoveryProbeAt(target.id) }));
+      const due = probeAts.filter((entry): entry is { target: Target; at: number } => entry.at !== undefined);
+      const nextProbeAt = due.length > 0 ? Math.min(...due.map((entry) => entry.at)) : undefined;
+      // No probe out, and none due before the wait ends (a provider asked for a longer retry-after): waiting cannot help.
+      const isHopeless = due.length === plan.openTargets.length && nextProbeAt !== undefined && nextProbeAt > waitUntil;
+      const step = isHopeless ? ({ step: 'give_up' } as const) : recoveryStep({ now, waitUntil, nextProbeAt });
+      if (step.step === 'give_up') {
+        release('gave_up');
+        if (this.state.attempts.length > 0) return this.giveUp(lastError, isDeadlineBound && now >= waitUntil, plan);
+        return this.state.allFailed(noTargetAvailable(settings, plan, now), !this.options.mayDegrade);
       }
-      previous = triedHedgeTarget ?? target;
+      queue();
+      let sleepMs = step.step === 'wait' ? step.ms : 0;
+      if (step.step === 'probe') {
+        const probed = await this.probeOne(due.filter((entry) => entry.at <= now).map((entry) => entry.target));
+        if (probed && !isExhausted(probed)) {
+          release('recovered');
+          return probed;
+        }
+        // After a probe of its own the request looks again at once; a probe another request won is looked at again shortly (or when it settles).
+        if (probed) lastError = probed.lastError ?? lastError;
+        else sleepMs = minAttemptMs;
+      }
+      if (sleepMs > 0) await sleep(sleepMs);
+      if (this.request.signal.aborted) {
+        release('client_gone');
+        throw clientClosedError();
+      }
+      plan = this.plan();
     }
-    return this.finishFailed(lastError, this.deadline.remainingMs() < this.context.minAttemptMs);
+  }
+
+  /** Sends this request as the recovery probe of the first of `targets` whose probe it wins; undefined when it won none. */
+  private async probeOne(targets: readonly Target[]): Promise<RunOutcome | WalkExhausted | undefined> {
+    const { resilience, events, clock } = this.context;
+    for (const target of targets) {
+      if (!(await resilience.breakers.tryAcquireRecoveryProbe(target.id, this.request.id))) continue;
+      const startedAt = clock.now();
+      const result = await this.walk([target], this.request.id);
+      events.emit('recovery.probed', { requestId: this.request.id, route: this.route.settings.name, target: target.id, isSuccess: !isExhausted(result), durationMs: clock.now() - startedAt });
+      return result;
+    }
+    return undefined;
+  }
+
+  /** Walks `candidates` in order until one answers, moving its cursor by each attempt's `NextStep`. */
+  private async walk(candidates: readonly Target[], recoveryProbeId?: string): Promise<RunOutcome | WalkExhausted> {
+    let cursor = walkStart;
+    let trail: Trail = {};
+    for (;;) {
+      const target = candidates[cursor.index];
+      if (!target) return { type: 'exhausted', lastError: trail.lastError, isDeadline: this.deadline.remainingMs() < this.context.minAttemptMs };
+      const prepared = await this.prepareTurn(target, cursor, recoveryProbeId);
+      if (prepared.type === 'answer') return prepared.outcome;
+      if (prepared.type === 'skip') {
+        trail = { ...trail, lastError: prepared.error ?? trail.lastError };
+        cursor = advance(cursor, { step: 'failover' });
+        continue;
+      }
+      if (trail.previous && trail.lastError) {
+        this.context.events.emit('failover.performed', { requestId: this.request.id, route: this.route.settings.name, from: trail.previous.id, to: target.id, code: trail.lastError.code });
+      }
+      this.state.firstTarget ??= target;
+      const ended = await this.runTurn(prepared.turn, cursor, candidates);
+      if (ended.type === 'outcome') return ended.outcome;
+      const lastError = ended.failure ?? trail.lastError;
+      if (ended.step.step === 'deadline') return { type: 'exhausted', lastError, isDeadline: true };
+      // After a lost hedge the next failover comes from the hedge's target, the last one tried.
+      trail = { lastError, previous: ended.step.step === 'hedge_lost' ? (candidates[cursor.index + 1] ?? target) : target };
+      cursor = advance(cursor, ended.step);
+    }
+  }
+
+  /** Gets a target ready for its turn, or says to skip it (or to answer, for the client's own error). */
+  private async prepareTurn(
+    target: Target,
+    cursor: WalkCursor,
+    recoveryProbeId: string | undefined,
+  ): Promise<{ type: 'turn'; turn: Turn } | { type: 'skip'; error?: DetourError } | { type: 'answer'; outcome: RunOutcome }> {
+    const adapter = this.context.adapters[adapterKeyOf(target.provider)];
+    const isTooSmall = cursor.exceededWindow !== undefined && (this.context.planner.capabilitiesOf(target)?.contextWindow ?? Infinity) <= cursor.exceededWindow;
+    if (!adapter || isTooSmall) {
+      this.releaseProbe(target, recoveryProbeId);
+      return { type: 'skip' };
+    }
+    let upstream: UpstreamRequest;
+    try {
+      upstream = this.buildUpstream(adapter, target);
+    } catch (error) {
+      // A feature this target cannot express: skip it, or answer if it is the client's fault.
+      this.releaseProbe(target, recoveryProbeId);
+      const failure = asDetourError(error, target);
+      if (failure.kind === 'fatal') return { type: 'answer', outcome: this.state.answerError(failure, false) };
+      return { type: 'skip', error: failure };
+    }
+    const probeRequestId = recoveryProbeId ?? (await this.admit(target));
+    if (probeRequestId === false) return { type: 'skip' };
+    return { type: 'turn', turn: { target, adapter, upstream, probeRequestId, isRecoveryProbe: recoveryProbeId !== undefined } };
+  }
+
+  /** Attempts one target until it answers or a step moves the walk elsewhere. */
+  private async runTurn(turn: Turn, start: WalkCursor, candidates: readonly Target[]): Promise<TurnEnd> {
+    const settings = this.route.settings;
+    const budgets = this.context.resilience.budgetsFor(settings);
+    const { target } = turn;
+    const next = candidates[start.index + 1];
+    for (let cursor = start; ; ) {
+      const before = stepBeforeAttempt({ isClientGone: this.request.signal.aborted, remainingMs: this.deadline.remainingMs(), minAttemptMs: this.context.minAttemptMs });
+      if (before) {
+        // A probe taken but never sent must be handed back, or the circuit would wait out the probe's lease.
+        if (cursor.attempts === 0) this.releaseProbe(target, turn.probeRequestId);
+        if (before.step === 'client_gone') throw clientClosedError();
+        return { type: 'moved', step: before, failure: undefined };
+      }
+      const result = await this.attempt(turn, cursor, next);
+      if (result.ok) return { type: 'outcome', outcome: this.succeed(result.started) };
+      const step = decideNextStep(result.failure, {
+        attemptsOnTarget: cursor.attempts + 1,
+        policy: settings.retry,
+        remainingMs: this.deadline.remainingMs(),
+        minAttemptMs: this.context.minAttemptMs,
+        hasNextTarget: next !== undefined,
+        isNextSibling: next !== undefined && next.provider === target.provider && next.model === target.model,
+        isProbe: turn.probeRequestId !== undefined,
+        isHedgeLost: result.isHedgeLost,
+        contextWindow: this.context.planner.capabilitiesOf(target)?.contextWindow,
+        retryAllowed: budgets.retry.available() >= 1,
+        random: this.context.random,
+      });
+      if (step.step === 'answer') return { type: 'outcome', outcome: this.state.answerError(result.failure, this.isSameFormat(turn.adapter)) };
+      if (step.step === 'client_gone') throw result.failure;
+      if (step.step !== 'retry') return { type: 'moved', step, failure: result.failure };
+      budgets.retry.tryAcquire();
+      await this.pause(step.delayMs);
+      cursor = advance(cursor, step);
+    }
+  }
+
+  /** One attempt of a turn: the very first of the walk is hedged (to the next candidate) when the route says so. */
+  private async attempt(turn: Turn, cursor: WalkCursor, next: Target | undefined): Promise<AttemptResult> {
+    const remainingMs = this.deadline.remainingMs();
+    if (cursor.index === 0 && cursor.attempts === 0 && this.route.settings.hedge.isEnabled && !turn.isRecoveryProbe) return this.hedged(turn, next, remainingMs);
+    try {
+      return { ok: true, started: await this.start(turn, remainingMs).result };
+    } catch (error) {
+      return { ok: false, failure: asDetourError(error, turn.target), isHedgeLost: false };
+    }
   }
 
   /** Whether to try a target now: undefined to send, a request id when this is its half-open probe, false to skip. */
@@ -175,40 +341,45 @@ export class RequestRun {
     if (probeRequestId !== undefined) void this.context.resilience.breakers.record(target.id, { outcome: 'neutral', probeRequestId });
   }
 
-  /** A 429 on one key moves to the provider's next key at once, rather than waiting to retry it. */
-  private isRateLimitedWithSibling(failure: DetourError, index: number): boolean {
-    const target = this.candidates[index];
-    const next = this.candidates[index + 1];
-    return failure.code === 'UPSTREAM_RATE_LIMITED' && target !== undefined && next !== undefined && next.provider === target.provider && next.model === target.model;
+  /** Whether another target of this route takes traffic now: a failed probe doubles its cooldown only then. */
+  private isBackupServing(target: Target): boolean {
+    const breakers = this.context.resilience.breakers;
+    return this.route.groups.some((group) => group.targets.some((other) => other !== target && breakers.admission(other.id) === 'pass'));
   }
 
   /** Starts one upstream call, accounted for in statistics, breakers and the attempt records. */
-  private start(target: Target, adapter: ProviderAdapter, upstream: UpstreamRequest, remainingMs: number, probeRequestId?: string, role?: 'hedge'): Contender<Started> {
+  private start(turn: Turn, remainingMs: number, role?: AttemptRecord['role']): Contender<Started> {
+    const { target, adapter, upstream, probeRequestId } = turn;
     const resilience = this.context.resilience;
     const settings = this.route.settings;
+    const recordRole = role ?? (turn.isRecoveryProbe ? 'probe' : undefined);
     // Only a hedge's contenders can be called off by Detour itself; others follow the client alone.
     const cancel = settings.hedge.isEnabled ? new AbortController() : undefined;
     resilience.attemptStarted(target);
     const startedAt = this.context.clock.now();
     // Only the drill listens: no payload is built for nobody.
     if (this.context.events.hasListeners('attempt.started')) this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.state.attempts.length + 1 });
+    const isBackupServing = probeRequestId === undefined ? undefined : () => this.isBackupServing(target);
     const result = runAttempt({
       target,
       adapter,
       upstream,
       stream: this.request.stream,
-      attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, remainingMs),
+      attemptTimeoutMs: settings.attemptTimeoutMs,
       firstTokenTimeoutMs: Math.min(settings.firstTokenTimeoutMs, remainingMs),
       idleTimeoutMs: settings.streamIdleTimeoutMs,
+      deadlineMs: remainingMs,
       clientSignal: cancel ? AbortSignal.any([this.request.signal, cancel.signal]) : this.request.signal,
       http: this.context.http,
       clock: this.context.clock,
-      createProcessor: () => this.createProcessor(adapter, target),
+      timers: this.context.timers,
+      createProcessor: () => turn.processor ?? this.createProcessor(adapter, target),
+      watch: this.watchFor(turn),
     }).then(
       (success) => {
         const durationMs = this.context.clock.now() - startedAt;
-        this.state.record(target, startedAt, undefined, role);
-        resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId });
+        this.state.record(target, startedAt, undefined, recordRole);
+        resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId, isBackupServing });
         if (success.type === 'body') resilience.attemptEnded(target);
         return { success, target, adapter };
       },
@@ -217,9 +388,9 @@ export class RequestRun {
         if (failure.code === 'CLIENT_CLOSED' && !this.request.signal.aborted) {
           failure = new DetourError({ kind: 'fatal', code: 'CANCELLED', target: target.id, message: `${target.id}: called off, the other side of the hedge answered first` });
         }
-        if (failure.code !== 'CLIENT_CLOSED') this.state.record(target, startedAt, failure, role);
+        if (failure.code !== 'CLIENT_CLOSED') this.state.record(target, startedAt, failure, recordRole);
         // A client that left says nothing about the target (a neutral outcome), but a probe it held is released.
-        resilience.attemptFinished(target, { error: failure, durationMs: this.context.clock.now() - startedAt, probeRequestId });
+        resilience.attemptFinished(target, { error: failure, durationMs: this.context.clock.now() - startedAt, probeRequestId, isBackupServing });
         resilience.attemptEnded(target);
         throw failure;
       },
@@ -229,11 +400,11 @@ export class RequestRun {
 
   /**
    * The first attempt, hedged: if the first target has not answered after the hedge delay, the
-   * same request goes to the next target too, and the first answer wins. Throws `HedgeLost`
-   * when both were sent and both failed.
+   * same request goes to the next target too, and the first answer wins. When both were sent and
+   * both failed, the result says so (`isHedgeLost`), and the walk goes on after the hedge target.
    */
-  private async hedged(target: Target, adapter: ProviderAdapter, upstream: UpstreamRequest, remainingMs: number, probeRequestId: string | undefined): Promise<Started> {
-    const hedgeTarget = this.candidates[1];
+  private async hedged(turn: Turn, hedgeTarget: Target | undefined, remainingMs: number): Promise<AttemptResult> {
+    const { target } = turn;
     const hedgeAdapter = hedgeTarget && this.context.adapters[adapterKeyOf(hedgeTarget.provider)];
     const delayMs = hedgeDelayMs(this.context.resilience.store.statsView(target.id), this.route.settings.hedge);
     let hedgeUpstream: UpstreamRequest | undefined;
@@ -242,19 +413,27 @@ export class RequestRun {
     } catch {
       hedgeUpstream = undefined;
     }
-    const primary = this.start(target, adapter, upstream, remainingMs, probeRequestId);
-    if (!hedgeTarget || !hedgeAdapter || !hedgeUpstream || delayMs === undefined) return primary.result;
+    const primary = this.start(turn, remainingMs);
+    const settle = async (contender: Promise<Started>): Promise<AttemptResult> => {
+      try {
+        return { ok: true, started: await contender };
+      } catch (error) {
+        return { ok: false, failure: asDetourError(error, target), isHedgeLost: false };
+      }
+    };
+    if (!hedgeTarget || !hedgeAdapter || !hedgeUpstream || delayMs === undefined) return settle(primary.result);
+    const hedgeTurn: Turn = { target: hedgeTarget, adapter: hedgeAdapter, upstream: hedgeUpstream, probeRequestId: undefined, isRecoveryProbe: false };
     const budget = this.context.resilience.budgetsFor(this.route.settings).hedge;
     const outcome = await hedgeRace(
       primary,
       async (primaryDone) => {
-        let timer: NodeJS.Timeout | undefined;
-        const fired = await Promise.race([new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), delayMs))), primaryDone.then(() => false)]);
-        clearTimeout(timer);
+        let timer: { clear(): void } | undefined;
+        const fired = await Promise.race([new Promise<boolean>((resolve) => (timer = this.context.timers.setTimeout(() => resolve(true), delayMs))), primaryDone.then(() => false)]);
+        timer?.clear();
         const moment = { hasFirstByte: !fired, hasNextTarget: true, remainingMs: this.deadline.remainingMs(), minAttemptMs: this.context.minAttemptMs };
         return shouldHedge(moment) && budget.tryAcquire();
       },
-      () => this.start(hedgeTarget, hedgeAdapter, hedgeUpstream, this.deadline.remainingMs(), undefined, 'hedge'),
+      () => this.start(hedgeTurn, this.deadline.remainingMs(), 'hedge'),
       (late) => {
         if (late.success.type === 'stream') {
           late.success.live.close();
@@ -262,21 +441,124 @@ export class RequestRun {
         }
       },
     );
-    if (outcome.type === 'unhedged') {
-      if (outcome.primary.ok) return outcome.primary.value;
-      throw outcome.primary.error;
-    }
-    if (outcome.type === 'won') return outcome.value;
-    throw new HedgeLost(asDetourError(outcome.primary.ok ? outcome.hedge : outcome.primary.error, target));
+    if (outcome.type === 'unhedged') return outcome.primary.ok ? { ok: true, started: outcome.primary.value } : { ok: false, failure: asDetourError(outcome.primary.error, target), isHedgeLost: false };
+    if (outcome.type === 'won') return { ok: true, started: outcome.value };
+    return { ok: false, failure: asDetourError(outcome.primary.ok ? outcome.hedge : outcome.primary.error, target), isHedgeLost: true };
   }
 
   private succeed(started: Started): RunOutcome {
     const { success, target, adapter } = started;
+    const rescue = success.type === 'stream' && this.route.settings.onStreamFailure === 'continue' ? this.rescue(target) : undefined;
+    return this.state.succeed(adapter, target, success, this.streamEnd(target), rescue);
+  }
+
+  /** Settles a streaming attempt with its target once its stream is over, however it ended. */
+  private streamEnd(target: Target): (error?: DetourError) => void {
     const resilience = this.context.resilience;
-    return this.state.succeed(adapter, target, success, (error) => {
+    return (error) => {
       if (error && error.code !== 'CLIENT_CLOSED') resilience.streamFailed(target, error);
       resilience.attemptEnded(target);
-    });
+    };
+  }
+
+  /** What an attempt's stream is watched for: kept for a continuation, and paced if the route says so. */
+  private watchFor(turn: Turn): StreamWatch | undefined {
+    if (!this.request.stream) return undefined;
+    const settings = this.route.settings;
+    const isKeeping = settings.onStreamFailure === 'continue' && turn.processor === undefined;
+    if (!isKeeping && settings.streamMinTokensPerS === undefined) return undefined;
+    return new StreamWatch(turn.adapter, turn.target, { isKeeping, minTokensPerS: settings.streamMinTokensPerS });
+  }
+
+  /**
+   * Continues this request's stream when it breaks after its start: the partial answer as a
+   * prefix to the next healthy target, its answer spliced in (see `stream-continuation.ts`).
+   * Never inside a tool call's arguments, never past the deadline, at most `maxContinuations` times.
+   */
+  private rescue(first: Target): StreamRescue {
+    const served = [first.id];
+    let count = 0;
+    return {
+      get count() {
+        return count;
+      },
+      continueAfter: async (failure: DetourError, broken: ServingStream): Promise<Continued | undefined> => {
+        const processor = broken.live.processor;
+        let prefix: string;
+        let priorUsage: Usage | undefined;
+        const refuse = (reason: StreamNotContinuedEvent['reason']): undefined => {
+          this.context.events.emit('stream.not_continued', { requestId: this.request.id, route: this.route.settings.name, target: broken.target.id, code: failure.code, reason });
+          return undefined;
+        };
+        if (processor instanceof ContinuationProcessor) {
+          if (processor.hasToolCall) return refuse('tool_call');
+          prefix = processor.prefix + processor.text;
+          priorUsage = processor.usage;
+        } else {
+          const watch = broken.live.watch;
+          const partial = watch && partialAnswer(watch);
+          if (!partial) return refuse('too_long');
+          if (partial.hasToolCall) return refuse('tool_call');
+          prefix = partial.text;
+          priorUsage = priorUsageOf(partial);
+        }
+        if (count >= maxContinuations) return refuse('limit');
+        if (this.deadline.remainingMs() < this.context.minAttemptMs || failure.code === 'DEADLINE_EXCEEDED') return refuse('deadline');
+        const canonical = this.state.canonical();
+        if ((canonical.n ?? 1) > 1) return refuse('no_target');
+        const markOf = (to: Target): ContinuationMark => ({ continued: true, count: count + 1, targets: [...served, to.id] });
+        const next = await this.continuation(canonical, prefix, priorUsage, broken.target, markOf);
+        if (!next) return refuse('no_target');
+        count++;
+        served.push(next.target.id);
+        this.context.events.emit('stream.continued', { requestId: this.request.id, route: this.route.settings.name, from: broken.target.id, to: next.target.id, code: failure.code, keptChars: prefix.length, count });
+        return next;
+      },
+    };
+  }
+
+  /** Starts the continuation of a broken stream on the first healthy candidate other than the one that broke. */
+  private async continuation(canonical: ChatRequest, prefix: string, priorUsage: Usage | undefined, broken: Target, markOf: (to: Target) => ContinuationMark): Promise<Continued | undefined> {
+    const breakers = this.context.resilience.breakers;
+    // A stall or a reset is the provider's more often than one key's: other providers and models first, the broken one's other keys last.
+    const candidates = this.plan().candidates;
+    const isSibling = (target: Target): boolean => target.provider === broken.provider && target.model === broken.model;
+    for (const target of [...candidates.filter((target) => !isSibling(target)), ...candidates.filter(isSibling)]) {
+      const adapter = this.context.adapters[adapterKeyOf(target.provider)];
+      if (!adapter || target.id === broken.id || breakers.admission(target.id) !== 'pass') continue;
+      let upstream: UpstreamRequest;
+      try {
+        upstream = adapter.buildRequest(continuationRequest(canonical, prefix, adapter.format), target, { stream: true, wantStreamUsage: true });
+      } catch {
+        continue;
+      }
+      const mark = markOf(target);
+      const processor = new ContinuationProcessor(adapter.createStreamDecoder(target), target, prefix, priorUsage, () => mark);
+      const turn: Turn = { target, adapter, upstream, probeRequestId: undefined, isRecoveryProbe: false, processor };
+      const remainingMs = this.deadline.remainingMs();
+      if (remainingMs < this.context.minAttemptMs) return undefined;
+      let started: Started;
+      try {
+        started = await this.start(turn, remainingMs, 'continuation').result;
+      } catch (error) {
+        if (asDetourError(error, target).code === 'CLIENT_CLOSED') return undefined;
+        continue;
+      }
+      if (started.success.type !== 'stream') continue;
+      const comment = `: detour continued this stream on ${target.id} after ${broken.id} broke, from character ${prefix.length}\n\n`;
+      return { target, live: started.success.live, head: started.success.head, onEnd: this.streamEnd(target), comment, prefix };
+    }
+    return undefined;
+  }
+
+  /** The wait for recovery is over: fail as the attempts say, and tell the client when the route may be back. */
+  private giveUp(lastError: DetourError | undefined, isDeadline: boolean, plan: Plan): RunOutcome {
+    const failed = allFailedError(this.route.settings, this.state.attempts, lastError, isDeadline);
+    if (failed.status === 503 && failed.headers['retry-after'] === undefined) {
+      const seconds = plan.firstRecoveryAt === undefined ? 1 : Math.max(1, Math.ceil((plan.firstRecoveryAt - this.context.clock.now()) / 1000));
+      failed.headers = { ...failed.headers, 'retry-after': String(seconds) };
+    }
+    return this.state.allFailed(failed, !this.options.mayDegrade);
   }
 
   private finishFailed(lastError: DetourError | undefined, isDeadline: boolean): RunOutcome {
@@ -289,7 +571,7 @@ export class RequestRun {
 
   private async pause(ms: number): Promise<void> {
     try {
-      await this.context.wait(ms, this.request.signal);
+      await waitOn(this.context.timers, ms, this.request.signal);
     } catch {
       throw clientClosedError();
     }
@@ -307,9 +589,6 @@ export class RequestRun {
   }
 }
 
-/** Both sides of a hedge failed; the failover walk goes on after the hedge target. */
-class HedgeLost extends Error {
-  constructor(readonly failure: DetourError) {
-    super(failure.message);
-  }
+function isExhausted(result: RunOutcome | WalkExhausted): result is WalkExhausted {
+  return 'type' in result && result.type === 'exhausted';
 }

@@ -1,3 +1,4 @@
+import { coolDownOf } from '../core/attempt-decision.js';
 import type { BreakerSettings } from '../core/breaker.js';
 import type { Clock, Random } from '../core/clock.js';
 import type { DetourError } from '../core/errors.js';
@@ -37,6 +38,8 @@ export interface AttemptReport {
   ttftMs?: number | undefined;
   /** The request id when this attempt was the half-open probe. */
   probeRequestId?: string | undefined;
+  /** Whether another target of the request's route serves now (a failed probe doubles the cooldown only then). */
+  isBackupServing?: (() => boolean) | undefined;
 }
 
 const timeoutCodes = new Set(['UPSTREAM_ATTEMPT_TIMEOUT', 'UPSTREAM_FIRST_BYTE_TIMEOUT', 'UPSTREAM_STREAM_IDLE_TIMEOUT']);
@@ -74,6 +77,11 @@ export class Resilience {
     });
   }
 
+  /** The breaker settings of one target (its provider's and route's overrides applied). */
+  breakerSettingsFor(targetId: string): BreakerSettings {
+    return this.options.breakerFor?.(targetId) ?? this.options.breaker;
+  }
+
   get store(): StateStore {
     return this.options.store;
   }
@@ -102,7 +110,13 @@ export class Resilience {
   /** An attempt's outcome: to its breaker (not awaited: it never rejects) and its statistics. */
   attemptFinished(target: Target, report: AttemptReport): void {
     const outcome = classifyOutcome(report.error);
-    void this.breakers.record(target.id, { outcome, retryAfterMs: report.error?.retryAfterMs, probeRequestId: report.probeRequestId });
+    void this.breakers.record(target.id, {
+      outcome,
+      retryAfterMs: report.error?.retryAfterMs,
+      coolDownMs: report.error ? coolDownOf(report.error) : undefined,
+      probeRequestId: report.probeRequestId,
+      isBackupServing: report.isBackupServing,
+    });
     const sample = {
       outcome,
       durationMs: report.durationMs,

@@ -74,11 +74,14 @@ export class RunState {
     };
   }
 
-  /** A whole answer (or a stream's start) from `target`, for the gateway to encode. */
-  succeed(adapter: ProviderAdapter, target: Target, success: AttemptSuccess, onStreamEnd: (error?: DetourError) => void): RunOutcome {
+  /**
+   * A whole answer (or a stream's start) from `target`, for the gateway to encode. A stream that
+   * breaks after its start is handed to `rescue`, which may continue it on another target.
+   */
+  succeed(adapter: ProviderAdapter, target: Target, success: AttemptSuccess, onStreamEnd: (error?: DetourError) => void, rescue?: StreamRescue): RunOutcome {
     if (success.type === 'stream') {
       const ttftMs = this.context.clock.now() - this.request.receivedAt;
-      const live = success.live;
+      const stream: ServingStream = { target, live: success.live, onEnd: onStreamEnd };
       // Only a request log that keeps bodies wants the streamed text (the gateway fills it as it encodes); otherwise nothing is kept.
       const captured: string[] | undefined = this.context.captureStreamBodies ? [] : undefined;
       let isEnded = false;
@@ -86,16 +89,16 @@ export class RunState {
       const end = (status: number, failure?: DetourError): void => {
         if (isEnded) return;
         isEnded = true;
-        live.close();
-        onStreamEnd(failure);
-        this.finished(status, target, () => live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')));
+        stream.live.close();
+        stream.onEnd(failure);
+        this.finished(status, stream.target, () => stream.live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')), rescue?.count);
       };
       const result: StreamResult = {
         type: 'stream',
         status: success.status,
         head: success.head,
         isPassThrough: adapter.format === this.request.format,
-        rest: abandonable(this.relay(target, live, end), () => end(499, clientClosedError())),
+        rest: abandonable(this.relay(stream, end, rescue), () => end(499, clientClosedError())),
         captured,
         meta: this.meta(target),
       };
@@ -126,17 +129,34 @@ export class RunState {
     return { result, isAllFailed: false, servedText: text };
   }
 
-  /** The stream after its first event; a failure now cannot be hidden, so it becomes an explicit error event. */
-  private async *relay(target: Target, live: LiveStream, end: (status: number, failure?: DetourError) => void): AsyncGenerator<StreamPiece, void, undefined> {
+  /**
+   * The stream after its first event. A failure now cannot be hidden: it is continued on another
+   * target when the route allows (`rescue`), else it becomes an explicit error event.
+   */
+  private async *relay(stream: ServingStream, end: (status: number, failure?: DetourError) => void, rescue: StreamRescue | undefined): AsyncGenerator<StreamPiece, void, undefined> {
     let isComplete = false;
     try {
-      for await (const piece of live.rest()) yield piece;
+      for (;;) {
+        try {
+          for await (const piece of stream.live.rest()) yield piece;
+          break;
+        } catch (error) {
+          const failure = asDetourError(error, stream.target);
+          const next = failure.code === 'CLIENT_CLOSED' || !rescue ? undefined : await rescue.continueAfter(failure, stream);
+          if (!next) throw failure;
+          // The broken attempt is over; the continuation serves the rest of the same client stream.
+          stream.live.close();
+          stream.onEnd(failure);
+          Object.assign(stream, { target: next.target, live: next.live, onEnd: next.onEnd });
+          yield { ...next.head, comment: next.comment, prime: next.prefix };
+        }
+      }
       isComplete = true;
       end(200);
     } catch (error) {
-      const failure = asDetourError(error, target);
+      const failure = asDetourError(error, stream.target);
       end(failure.code === 'CLIENT_CLOSED' ? 499 : 502, failure);
-      const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' ? failure.code : 'STREAM_INTERRUPTED';
+      const code = failure.code === 'UPSTREAM_STREAM_IDLE_TIMEOUT' || failure.code === 'UPSTREAM_ATTEMPT_TIMEOUT' || failure.code === 'DEADLINE_EXCEEDED' ? failure.code : 'STREAM_INTERRUPTED';
       yield failurePiece({ status: 502, code, message: `${failure.message} (after the stream had started; the answer is incomplete)` });
     } finally {
       // Left at a `yield` by its reader (the client went away): neither complete nor failed upstream.
@@ -168,6 +188,7 @@ export class RunState {
     ttftMs: number | undefined,
     errorCode?: DetourError['code'],
     response?: () => string,
+    continuations?: number,
   ): void {
     const events = this.context.events;
     if (!events.hasListeners('request.finished')) return;
@@ -191,8 +212,34 @@ export class RunState {
       usage: usage ?? (() => undefined),
       bodies: () => ({ request: JSON.stringify(this.request.body), response: response?.() }),
       clientKeyId: this.request.clientKeyId,
+      ...(continuations ? { continuations } : {}),
     });
   }
+}
+
+/** The attempt that serves a stream now: the first, or the continuation that took over from it. */
+export interface ServingStream {
+  target: Target;
+  live: LiveStream;
+  /** Settles the attempt with its target's statistics and breaker. */
+  onEnd: (error?: DetourError) => void;
+}
+
+/** A continuation that took over a broken stream. */
+export interface Continued extends ServingStream {
+  /** Its first piece. */
+  head: StreamPiece;
+  /** The answer the client had when the stream broke: the gateway primes a fresh client encoder with it. */
+  prefix: string;
+  /** An SSE comment for whoever reads the raw stream. */
+  comment: string;
+}
+
+/** Continues a stream that broke after its start, when it can; undefined when it cannot or no target could. */
+export interface StreamRescue {
+  /** How many times the stream was continued so far. */
+  readonly count: number;
+  continueAfter(failure: DetourError, broken: ServingStream): Promise<Continued | undefined>;
 }
 
 /**

@@ -16,6 +16,15 @@ export interface StreamPiece {
   readonly isEnd: boolean;
   /** The stream failed after it had started: an explicit error event ends it. */
   readonly failure?: ErrorPayload | undefined;
+  /** The stream was continued on another target here: an SSE comment that says so, written before the piece. */
+  readonly comment?: string | undefined;
+  /**
+   * The answer text the client already has, when what follows is a continuation: the encoder the
+   * gateway creates for it starts from there (inside the message and text block the client has).
+   */
+  readonly prime?: string | undefined;
+  /** Metadata for the final event of a continued stream (`detour: {...}`), on its end piece. */
+  readonly mark?: Readonly<Record<string, unknown>> | undefined;
 }
 
 const noChunks: readonly ChatChunk[] = Object.freeze([]);
@@ -30,7 +39,15 @@ export function isEmptyPiece(piece: StreamPiece): boolean {
 export function joinPieces(first: StreamPiece, second: StreamPiece): StreamPiece {
   if (isEmptyPiece(second)) return first;
   if (isEmptyPiece(first)) return second;
-  return { text: first.text + second.text, chunks: [...first.chunks, ...second.chunks], isEnd: first.isEnd || second.isEnd, failure: second.failure ?? first.failure };
+  return {
+    text: first.text + second.text,
+    chunks: [...first.chunks, ...second.chunks],
+    isEnd: first.isEnd || second.isEnd,
+    failure: second.failure ?? first.failure,
+    comment: first.comment ?? second.comment,
+    prime: first.prime ?? second.prime,
+    mark: second.mark ?? first.mark,
+  };
 }
 
 export function failurePiece(failure: ErrorPayload): StreamPiece {

@@ -1,4 +1,4 @@
-import type { Clock, Random } from '../core/clock.js';
+import type { Clock, Random, Timers } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
 import { toRuntimeSettings } from '../config/runtime.js';
@@ -12,6 +12,8 @@ import type { StateStore } from '../state/state-store.js';
 export interface EngineBuildOptions {
   clock?: Clock | undefined;
   random?: Random | undefined;
+  /** Schedules the engine's timeouts and backoffs, on the clock's time (tests may run both faster). */
+  timers?: Timers | undefined;
   logger?: Logger | undefined;
 }
 
@@ -38,6 +40,7 @@ export async function buildEngine(config: DetourConfig, options: EngineBuildOpti
     ...toRuntimeSettings(config),
     clock,
     random: options.random,
+    timers: options.timers,
     store,
     catalog: new ModelCatalog(prices),
     captureStreamBodies: config.log.enabled && config.log.bodies,

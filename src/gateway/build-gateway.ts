@@ -1,4 +1,4 @@
-import type { Clock, Random } from '../core/clock.js';
+import type { Clock, Random, Timers } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
@@ -19,6 +19,8 @@ export interface BuildGatewayOptions {
   logger?: Logger | undefined;
   clock?: Clock | undefined;
   random?: Random | undefined;
+  /** Schedules the engine's timeouts and backoffs on the clock's time (tests may run both faster). */
+  timers?: Timers | undefined;
   /**
    * The server's observability (metrics, request log, statistics, SLOs, alerts, and the admin
    * endpoints, dashboard and status page over them). Loaded only when asked for: a library
@@ -50,7 +52,7 @@ export interface BuiltGateway {
 export async function buildGateway(config: DetourConfig, options: BuildGatewayOptions = {}): Promise<BuiltGateway> {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const built = await buildEngine(config, { clock, random: options.random, logger });
+  const built = await buildEngine(config, { clock, random: options.random, timers: options.timers, logger });
   const engine = built.engine;
   let observability: Observability | undefined;
   let frontDoor: FrontDoor;

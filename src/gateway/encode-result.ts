@@ -1,6 +1,7 @@
 import type { BodyResult, EngineResult, ServedMeta, StreamPiece, StreamResult } from '../engine/result.js';
 import { countUpstreamCalls } from '../engine/result.js';
 import type { IngressCodec, StreamEncoder } from '../providers/types.js';
+import { markLastDataEvent, primeEncoder } from './continued-stream.js';
 import type { GatewayResponse } from './http.js';
 
 /** The `x-detour-*` headers: who served the request, after how many upstream calls. */
@@ -48,6 +49,8 @@ function encodeBody(content: BodyResult['content'], codec: IngressCodec): string
 /** One stream's pieces as the client's text; the encoder exists only once something needs translating. */
 class StreamEncoding {
   private encoder: StreamEncoder | undefined;
+  /** The engine continued the stream on another target: from then on it is translated, whatever it was before. */
+  private isContinued = false;
 
   constructor(
     private readonly result: StreamResult,
@@ -56,10 +59,17 @@ class StreamEncoding {
   ) {}
 
   encode(piece: StreamPiece): string {
-    let text = piece.text;
+    let text = piece.comment ?? '';
+    if (piece.prime !== undefined) {
+      // A passed-through stream had no encoder: a fresh one starts where the client's stream stands.
+      if (!this.encoder) primeEncoder(this.streamEncoder(), piece.prime);
+      this.isContinued = true;
+    }
+    text += piece.text;
     for (const chunk of piece.chunks) text += this.streamEncoder().encode(chunk);
-    if (piece.isEnd) text += this.result.isPassThrough ? this.codec.streamEndMarker : this.streamEncoder().end();
+    if (piece.isEnd) text += this.result.isPassThrough && !this.isContinued ? this.codec.streamEndMarker : this.streamEncoder().end();
     if (piece.failure) text += this.streamEncoder().error(piece.failure);
+    if (piece.mark) text = markLastDataEvent(text, piece.mark);
     this.result.captured?.push(text);
     return text;
   }

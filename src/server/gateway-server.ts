@@ -1,4 +1,4 @@
-import type { Clock, Random } from '../core/clock.js';
+import type { Clock, Random, Timers } from '../core/clock.js';
 import type { DetourConfig } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import { buildGateway } from '../gateway/build-gateway.js';
@@ -16,6 +16,8 @@ export interface GatewayServerOptions {
   logger?: Logger;
   clock?: Clock;
   random?: Random;
+  /** Schedules the engine's timeouts and backoffs on the clock's time (tests may run both faster). */
+  timers?: Timers;
   /** The engine's live per-target state (circuit, EWMA latency, in flight), when it offers one. */
   targetState?: TargetStateSource;
   /** Process metrics (CPU, memory, event loop) in /metrics; on unless turned off. */
@@ -53,6 +55,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
     logger,
     clock: options.clock,
     random: options.random,
+    timers: options.timers,
     observability: { processMetrics: options.processMetrics, targetState: options.targetState },
   });
   const server = new DetourServer({ gateway: built.core, logger });

@@ -1,5 +1,6 @@
+import { continuationInstruction } from '../core/continuation.js';
 import { exampleFor } from './schema-example.js';
-import type { ChatChunk, ChatRequest, ChatResponse, ToolCall, ToolDefinition, Usage } from '../providers/types.js';
+import type { ChatChunk, ChatRequest, ChatMessage, ChatResponse, ToolCall, ToolDefinition, Usage } from '../providers/types.js';
 
 export interface AnswerStyle {
   /** `fixed` says the same thing every time; `echo` repeats the last user message. */
@@ -7,6 +8,12 @@ export interface AnswerStyle {
   text: string;
   /** How many content chunks a stream is split into. */
   chunks: number;
+  /**
+   * Asked to continue a partial answer (an assistant prefill, or an assistant message followed
+   * by Detour's instruction to continue), the simulator answers the rest of its answer, starting
+   * this many characters early: a model that repeats the end of the prefix.
+   */
+  continuationOverlap?: number;
 }
 
 export const defaultAnswerStyle: AnswerStyle = {
@@ -75,8 +82,31 @@ export interface SimAnswer {
   usage: Usage;
 }
 
+/** The partial answer a request asks to continue, and the conversation before it; undefined for an ordinary request. */
+function continuationOf(messages: readonly ChatMessage[]): { prefix: string; before: ChatMessage[] } | undefined {
+  const last = messages[messages.length - 1];
+  if (last?.role === 'assistant' && typeof messageText(last.content) === 'string' && messageText(last.content) !== '' && !last.tool_calls) {
+    return { prefix: messageText(last.content), before: messages.slice(0, -1) };
+  }
+  const previous = messages[messages.length - 2];
+  if (last?.role === 'user' && messageText(last.content) === continuationInstruction && previous?.role === 'assistant') {
+    return { prefix: messageText(previous.content), before: messages.slice(0, -2) };
+  }
+  return undefined;
+}
+
 /** What the simulated model says to a request. */
 export function answer(request: ChatRequest, style: AnswerStyle): SimAnswer {
+  const continuation = continuationOf(request.messages);
+  if (continuation) {
+    const whole = answer({ ...request, messages: continuation.before }, style);
+    if (whole.text !== null && whole.text.startsWith(continuation.prefix)) {
+      const text = whole.text.slice(Math.max(0, continuation.prefix.length - (style.continuationOverlap ?? 0)));
+      const promptTokens = estimateTokens(request.messages.map((message) => messageText(message.content)).join('\n'));
+      return { ...whole, text, usage: usage(promptTokens, estimateTokens(text)) };
+    }
+    return whole;
+  }
   const promptText = request.messages.map((message) => messageText(message.content)).join('\n');
   const promptTokens = estimateTokens(promptText) + 85 * countImages(request);
   const tool = chooseTool(request);

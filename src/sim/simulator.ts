@@ -241,7 +241,7 @@ export class Simulator {
     try {
       inspection = codec.inspectRequest(body);
       if (endpoint.codecFor) codec = endpoint.codecFor(body as Record<string, unknown>);
-      canonical = codec.toCanonical(body as Record<string, unknown>);
+      canonical = toCanonicalWithPrefill(endpoint, codec, body as Record<string, unknown>);
     } catch (error) {
       this.stats.setStatus(call, 400);
       return this.sendError(endpoint, response, 400, error instanceof Error ? error.message : 'invalid request', undefined, apiKey);
@@ -426,4 +426,21 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The request as canonical. Anthropic's final assistant message (a prefill) has no canonical
+ * meaning for translation, so Detour's ingress refuses it; the simulator, which is the model,
+ * takes it as the start of its answer, as Anthropic does.
+ */
+function toCanonicalWithPrefill(endpoint: SimEndpoint, codec: SimEndpoint['codec'], body: Record<string, unknown>): ReturnType<SimEndpoint['codec']['toCanonical']> {
+  const messages = body.messages;
+  const last: unknown = Array.isArray(messages) ? messages[messages.length - 1] : undefined;
+  if (endpoint.format !== 'anthropic' || !Array.isArray(messages) || !last || typeof last !== 'object' || (last as { role?: unknown }).role !== 'assistant') {
+    return codec.toCanonical(body);
+  }
+  const content = (last as { content?: unknown }).content;
+  const text = typeof content === 'string' ? content : Array.isArray(content) ? content.map((part) => (part && typeof part === 'object' && 'text' in part ? String((part as { text: unknown }).text) : '')).join('') : '';
+  const canonical = codec.toCanonical({ ...body, messages: messages.slice(0, -1) });
+  return { ...canonical, messages: [...canonical.messages, { role: 'assistant', content: text }] };
 }

@@ -1,7 +1,9 @@
 import {
   acquireProbe,
+  acquireRecoveryProbe,
   breakerAdmission,
   closeBreaker,
+  coolDown,
   isProbeHolder,
   openBreaker,
   settleProbe,
@@ -10,6 +12,7 @@ import {
   type BreakerSettings,
   type BreakerState,
   type OpenCause,
+  recoveryProbeAt,
 } from '../core/breaker.js';
 import { emptyOutcomeWindow, recordOutcome, tripOf, type OutcomeWindow, type Trip } from '../core/breaker-window.js';
 import type { Clock } from '../core/clock.js';
@@ -36,6 +39,13 @@ export interface BreakerReport {
   retryAfterMs?: number | undefined;
   /** The request id, when this attempt was the half-open probe (`tryAcquireProbe` said true). */
   probeRequestId?: string | undefined;
+  /** A 429's retry-after: the target is skipped by every request until it is over. */
+  coolDownMs?: number | undefined;
+  /**
+   * Whether another target of the request's route serves now: only then does a failed probe
+   * double the cooldown (read only for a probe's report).
+   */
+  isBackupServing?: (() => boolean) | undefined;
 }
 
 /**
@@ -83,6 +93,28 @@ export class CircuitBreakers {
     }
   }
 
+  /**
+   * Tries to take a recovery probe of an open target of a route whose every target is down: due
+   * every `recoveryProbeMs` whatever the cooldown (see `acquireRecoveryProbe`).
+   */
+  async tryAcquireRecoveryProbe(targetId: string, requestId: string): Promise<boolean> {
+    if (this.acquiring.has(targetId)) return false;
+    this.acquiring.add(targetId);
+    const holder = this.holderOf(requestId);
+    try {
+      const settings = this.options.settingsFor(targetId);
+      const result = await this.transition(targetId, (state, now) => acquireRecoveryProbe(state, holder, now, settings));
+      return result !== undefined && result.isChanged && isProbeHolder(result.next, holder);
+    } finally {
+      this.acquiring.delete(targetId);
+    }
+  }
+
+  /** When `targetId` may next send a recovery probe (epoch ms), or undefined when it is not open. */
+  recoveryProbeAt(targetId: string): number | undefined {
+    return recoveryProbeAt(this.options.store.breakerView(targetId), this.options.settingsFor(targetId));
+  }
+
   /** Counts a finished attempt. Never rejects: a store failure is reported and ignored. */
   async record(targetId: string, report: BreakerReport): Promise<void> {
     const settings = this.options.settingsFor(targetId);
@@ -90,12 +122,21 @@ export class CircuitBreakers {
     if (report.probeRequestId !== undefined) {
       const holder = this.holderOf(report.probeRequestId);
       if (isProbeHolder(view, holder)) {
-        await this.transition(targetId, (state, now) => settleProbe(state, holder, report.outcome, now, settings, report.retryAfterMs), 'probe_succeeded');
+        const options = { isDoubling: report.outcome === 'failure' ? (report.isBackupServing?.() ?? true) : undefined, isRateLimited: report.coolDownMs !== undefined };
+        const holdMs = report.coolDownMs ?? report.retryAfterMs;
+        await this.transition(targetId, (state, now) => settleProbe(state, holder, report.outcome, now, settings, holdMs, options), 'probe_succeeded');
         return;
       }
     }
     if (report.outcome === 'neutral') return;
     const now = this.options.clock.now();
+    if (report.coolDownMs !== undefined && (view.status === 'closed' || (view.status === 'open' && now + Math.min(report.coolDownMs, settings.maxOpenMs) > view.until))) {
+      // A rate-limited key is left alone for as long as it asked, by every request.
+      this.windows.delete(targetId);
+      const coolDownMs = report.coolDownMs;
+      await this.transition(targetId, (state, at) => (state.status === 'half_open' ? state : coolDown(state, coolDownMs, at, settings)));
+      return;
+    }
     if (view.status === 'open') {
       // A late failure of an open target changes nothing, unless the upstream asks for a longer wait.
       if (report.outcome === 'failure' && report.retryAfterMs !== undefined && now + Math.min(report.retryAfterMs, settings.maxOpenMs) > view.until) {
@@ -127,6 +168,14 @@ export class CircuitBreakers {
       (state, now) => (state.status !== 'closed' && state.reason === 'health_check' ? closeBreaker(state, now) : state),
       'health_recovered',
     );
+  }
+
+  /**
+   * A health check passed while the circuit is open and its route down: the next request may
+   * probe at once rather than wait out the cooldown (a real request still decides).
+   */
+  async expediteProbe(targetId: string): Promise<void> {
+    await this.transition(targetId, (state, now) => (state.status === 'open' && state.reason !== 'rate_limited' && state.until > now ? { ...state, until: now } : state));
   }
 
   /** Closes a circuit whatever its state (an operator's reset). */

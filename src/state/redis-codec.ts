@@ -8,7 +8,7 @@ import type { HealthState, HealthStatus } from '../core/health.js';
  * trusted until it has the shape of a core state.
  */
 
-const openReasons = ['failure_count', 'failure_rate', 'probe_failed', 'health_check'] as const satisfies readonly BreakerOpenReason[];
+const openReasons = ['failure_count', 'failure_rate', 'probe_failed', 'health_check', 'rate_limited'] as const satisfies readonly BreakerOpenReason[];
 const healthStatuses = ['unknown', 'healthy', 'unhealthy'] as const satisfies readonly HealthStatus[];
 // Fails to compile when core adds a reason or status this file does not know yet.
 const everyReason: Exclude<BreakerOpenReason, (typeof openReasons)[number]> extends never ? true : never = true;
@@ -21,7 +21,7 @@ const reason = z.enum(openReasons);
 
 const breakerStateSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('closed'), since: epochMs }),
-  z.object({ status: z.literal('open'), since: epochMs, until: epochMs, cooldownMs: epochMs, reason }),
+  z.object({ status: z.literal('open'), since: epochMs, until: epochMs, cooldownMs: epochMs, reason, probedAt: epochMs.optional() }),
   z.object({
     status: z.literal('half_open'),
     since: epochMs,

@@ -123,13 +123,13 @@ describe('settleProbe', () => {
   const freed = halfOpen(30_000);
   const cases: Array<{ name: string; holder: string; verdict: 'success' | 'failure' | 'neutral'; holdMs?: number; expected: BreakerState | 'same' }> = [
     { name: 'success closes', holder: 'me', verdict: 'success', expected: { status: 'closed', since: 100_000 } },
-    { name: 'failure reopens with a doubled cooldown', holder: 'me', verdict: 'failure', expected: { status: 'open', since: 100_000, until: 160_000, cooldownMs: 60_000, reason: 'probe_failed' } },
+    { name: 'failure reopens with a doubled cooldown', holder: 'me', verdict: 'failure', expected: { status: 'open', since: 100_000, until: 160_000, cooldownMs: 60_000, reason: 'probe_failed', probedAt: 0 } },
     {
       name: 'failure with a longer retry-after reopens for that long',
       holder: 'me',
       verdict: 'failure',
       holdMs: 90_000,
-      expected: { status: 'open', since: 100_000, until: 190_000, cooldownMs: 90_000, reason: 'probe_failed' },
+      expected: { status: 'open', since: 100_000, until: 190_000, cooldownMs: 90_000, reason: 'probe_failed', probedAt: 0 },
     },
     { name: 'neutral frees the probe for another request', holder: 'me', verdict: 'neutral', expected: freed },
     { name: 'another request’s success is ignored', holder: 'other', verdict: 'success', expected: 'same' },

@@ -52,7 +52,7 @@ let report: DrillReport;
  * and each request meanwhile fails with NO_TARGET_AVAILABLE. The resilience issue (14) changes
  * that; once it is on main this flips to true and the total-outage drill must PASS.
  */
-const servesAgainAtOnce = false;
+const servesAgainAtOnce = true;
 
 beforeAll(async () => {
   // Five scenarios of 3 s at 20 requests per second: their natural 60 s, scaled by 0.05.
@@ -152,24 +152,25 @@ describe('latency-spike', () => {
 });
 
 describe('stream-stall', () => {
-  it('counts streams cut by an error event after their first bytes as failures: in the rate, the upstream failures and the verdict', () => {
+  it('continues every text stream that stalls after its first bytes on the backup; only a tool call broken in its arguments ends with an error event', () => {
     const result = scenario('stream-stall');
-    expect(result.requests.cutStreams).toBeGreaterThan(0);
-    expect(result.errorCodes.UPSTREAM_STREAM_IDLE_TIMEOUT).toBe(result.requests.cutStreams);
-    expect(result.successRate).toBe((result.requests.sent - result.requests.cutStreams - result.requests.errors) / result.requests.sent);
-    // The engine recorded the attempt a success at its first byte; its failure came with the request's end, and is counted from it.
-    expect(result.upstreamFailures.UPSTREAM_STREAM_IDLE_TIMEOUT).toBeGreaterThanOrEqual(result.requests.cutStreams);
-    expect(check(result, 'success rate')).toMatchObject({ passed: false });
-    expect(check(result, 'success rate').detail).toContain(`${result.requests.cutStreams} cut stream(s) counted as failures`);
-    expect(result.verdict.passed).toBe(false);
+    expect(result.resilience.continuedStreams).toBeGreaterThan(0);
+    expect(result.upstreamFailures.UPSTREAM_STREAM_IDLE_TIMEOUT).toBeGreaterThan(0);
+    // A tool call's arguments are never continued: those streams, and only those, end with the explicit error event.
+    expect(Object.keys(result.resilience.notContinuedReasons).filter((reason) => reason !== 'tool_call')).toEqual([]);
+    expect(result.requests.cutStreams).toBe(result.resilience.streamsNotContinued);
+    expect(result.requests.errors).toBe(0);
+    expect(result.requests.broken).toBe(0);
+    expect(result.requests.succeeded).toBe(result.requests.sent - result.requests.cutStreams);
   });
 });
 
 describe('a total outage', () => {
-  it('answers every failed request with a clear error within the deadline, and nothing hangs', () => {
+  it('holds requests until the route is back, answers any failure with a clear error within the deadline, and nothing hangs', () => {
     const result = scenario('total-outage');
     const failed = result.requests.sent - result.requests.succeeded;
-    expect(failed).toBeGreaterThan(0);
+    // Requests that arrive while everything is down wait for a recovery probe rather than fail.
+    expect(result.requests.succeeded / result.requests.sent).toBeGreaterThanOrEqual(0.8);
     expect(result.requests.errors).toBe(failed);
     expect(result.requests.hung + result.requests.broken + result.requests.late).toBe(0);
     for (const code of Object.keys(result.errorCodes)) expect(code).toMatch(/^[A-Z][A-Z_]+$/);

@@ -24,7 +24,8 @@ describe('circuit breakers in the engine', () => {
     const { primary, backup } = await twoSims();
     const gateway = cleanup.add(
       await startGateway({
-        breaker: fastBreaker,
+        // A cooldown long enough for ten requests on a busy machine.
+        breaker: { ...fastBreaker, open_ms: 2000 },
         providers: { primary: openAiProvider(primary), backup: openAiProvider(backup) },
         models: { chat: { targets: [{ provider: 'primary', model: 'm' }, { provider: 'backup', model: 'm' }], retry: { attempts: 1 } } },
       }),
@@ -32,6 +33,7 @@ describe('circuit breakers in the engine', () => {
     const client = await openAiClient(gateway.url);
     primary.setPlan({ faults: [{ status: 503 }] });
     for (let i = 0; i < 2; i++) await client.chat.completions.create(ask);
+    const openedAt = Date.now();
     expect(primary.stats.requests).toBe(2);
     // Open: the next requests go straight to the backup; the primary sees nothing.
     for (let i = 0; i < 10; i++) {
@@ -43,7 +45,7 @@ describe('circuit breakers in the engine', () => {
     expect(gateway.engine.targets().find((target) => target.id === 'primary/m')?.circuit).toBe('open');
 
     primary.clearFaults();
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, openedAt + 2050 - Date.now())));
     // Cooldown over: exactly one probe goes to the primary; its success closes the circuit.
     const { response } = await client.chat.completions.create(ask).withResponse();
     expect(response.headers.get('x-detour-provider')).toBe('primary');
@@ -215,7 +217,7 @@ describe('routing', () => {
       await startGateway({
         breaker: { ...fastBreaker, open_ms: 5000 },
         providers: { primary: openAiProvider(primary) },
-        models: { chat: { targets: [{ provider: 'primary', model: 'm' }], retry: { attempts: 1 } } },
+        models: { chat: { wait_for_recovery_ms: 0, targets: [{ provider: 'primary', model: 'm' }], retry: { attempts: 1 } } },
       }),
     );
     primary.setPlan({ faults: [{ status: 503 }] });

@@ -60,7 +60,7 @@ describe('the AI SDK on a Detour route', () => {
   });
 
   it('generateText rejects with an APICallError, not retried by the SDK, when every target fails', async () => {
-    const { primary, backup, gateway } = await twoSimGateway(cleanup);
+    const { primary, backup, gateway } = await twoSimGateway(cleanup, { wait_for_recovery_ms: 0 });
     primary.setPlan({ faults: [{ status: 503 }] });
     backup.setPlan({ faults: [{ status: 503 }] });
     const error = await generateText({ model: createDetour(gateway)('chat'), prompt: 'Hello' }).catch((caught: unknown) => caught);
@@ -72,7 +72,7 @@ describe('the AI SDK on a Detour route', () => {
   });
 
   it('streamText reports a stream broken after it started as an error part and an `error` finish', async () => {
-    const { primary, gateway } = await twoSimGateway(cleanup, { stream_idle_timeout_ms: 200 });
+    const { primary, gateway } = await twoSimGateway(cleanup, { stream_idle_timeout_ms: 200, on_stream_failure: 'error' });
     primary.setPlan({ faults: [{ stall_after_chunks: 3 }] });
     const errors: unknown[] = [];
     const result = streamText({ model: createDetour(gateway)('chat'), prompt: 'Hello', maxRetries: 0, onError: ({ error }) => void errors.push(error) });

@@ -44,7 +44,7 @@ describe('gateway.chatStream', () => {
   });
 
   it('rejects before any chunk when every target fails', async () => {
-    const { primary, backup, gateway } = await twoSimGateway(cleanup);
+    const { primary, backup, gateway } = await twoSimGateway(cleanup, { wait_for_recovery_ms: 0 });
     primary.setPlan({ faults: [{ status: 503 }] });
     backup.setPlan({ faults: [{ status: 503 }] });
     const error = await gateway.chatStream(ask).catch((caught: unknown) => caught);
@@ -53,7 +53,7 @@ describe('gateway.chatStream', () => {
   });
 
   it('throws STREAM_INTERRUPTED-class errors after the chunks a stalled stream gave, never a clean end', async () => {
-    const { primary, backup, gateway } = await twoSimGateway(cleanup, { stream_idle_timeout_ms: 200 });
+    const { primary, backup, gateway } = await twoSimGateway(cleanup, { stream_idle_timeout_ms: 200, on_stream_failure: 'error' });
     primary.setPlan({ faults: [{ stall_after_chunks: 3 }] });
     const received: string[] = [];
     const error = await (async () => {
@@ -67,7 +67,7 @@ describe('gateway.chatStream', () => {
   });
 
   it('throws when the upstream connection drops midway', async () => {
-    const { primary, gateway } = await twoSimGateway(cleanup);
+    const { primary, gateway } = await twoSimGateway(cleanup, { on_stream_failure: 'error' });
     primary.setPlan({ faults: [{ reset_after_chunks: 2 }] });
     const error = await (async () => {
       for await (const _chunk of await gateway.chatStream(ask));

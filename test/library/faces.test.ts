@@ -43,7 +43,7 @@ function config(primary: Simulator, backup: Simulator): Record<string, unknown> 
   return {
     providers: { primary: openAiProvider(primary), backup: openAiProvider(backup), claude: anthropicProvider(backup.url) },
     models: {
-      chat: { targets: [{ provider: 'primary', model: 'gpt-4o-mini' }, { provider: 'backup', model: 'gpt-4o-mini' }], retry: { attempts: 2, backoff_ms: 1, max_backoff_ms: 5 }, timeout_ms: 3000 },
+      chat: { targets: [{ provider: 'primary', model: 'gpt-4o-mini' }, { provider: 'backup', model: 'gpt-4o-mini' }], retry: { attempts: 2, backoff_ms: 1, max_backoff_ms: 5 }, timeout_ms: 3000, wait_for_recovery_ms: 0 },
       mixed: { targets: [{ provider: 'primary', model: 'gpt-4o-mini' }, { provider: 'claude', model: 'claude-sim' }], retry: { attempts: 2, backoff_ms: 1, max_backoff_ms: 5 } },
     },
   };

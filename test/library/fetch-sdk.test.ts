@@ -50,7 +50,7 @@ describe('the OpenAI SDK on gateway.fetch', () => {
   });
 
   it('sees a stream that breaks after it started as an error, never a clean end', async () => {
-    const { primary, gateway } = await twoSimGateway(cleanup);
+    const { primary, gateway } = await twoSimGateway(cleanup, { on_stream_failure: 'error' });
     primary.setPlan({ faults: [{ reset_after_chunks: 2 }] });
     const error = await (async () => {
       for await (const _chunk of await openAi(gateway).chat.completions.create({ ...ask, stream: true }));

@@ -82,7 +82,7 @@ describe('gateway.messages: Anthropic shape in process', () => {
 
   it('rejects with the Anthropic error type when every target fails', async () => {
     const sim = await startMixedSim(cleanup);
-    const gateway = cleanup.add(await startLibraryGateway({ ...mixedFormatConfig(sim), models: { down: { targets: [{ provider: 'gpt', model: 'gpt-down' }], retry: { attempts: 1, backoff_ms: 1, max_backoff_ms: 1 } } } }));
+    const gateway = cleanup.add(await startLibraryGateway({ ...mixedFormatConfig(sim), models: { down: { wait_for_recovery_ms: 0, targets: [{ provider: 'gpt', model: 'gpt-down' }], retry: { attempts: 1, backoff_ms: 1, max_backoff_ms: 1 } } } }));
     const error = (await gateway.messagesStream(hello('down')).catch((caught: unknown) => caught)) as GatewayError;
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toMatchObject({ status: 503, code: 'ALL_TARGETS_FAILED' });

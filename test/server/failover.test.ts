@@ -63,15 +63,41 @@ describe('retry and failover', () => {
     expect(backup.stats.requests).toBe(0);
   });
 
-  it('honours retry-after on a 429 when it fits the deadline', async () => {
-    const { primary, backup, client } = await setup({ retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 1000 } });
+  it('a 429 fails over at once while the backup can answer, and the key cools down until its retry-after', async () => {
+    const { primary, backup, gateway, client } = await setup({ retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 1000 } });
+    primary.setPlan({ faults: [{ status: 429, retry_after_ms: 300, times: 1 }] });
+    const { response } = await client.chat.completions.create(ask).withResponse();
+    expect(response.headers.get('x-detour-provider')).toBe('backup');
+    expect(response.headers.get('x-detour-attempts')).toBe('2');
+    expect(primary.stats.requests).toBe(1);
+    // The primary's key said "not for 300 ms": every request skips it until then.
+    const primaryState = () => gateway.engine.targets().find((target) => target.id === 'primary/gpt-4o-mini');
+    expect(primaryState()?.circuit).toBe('open');
+    const skipped = await client.chat.completions.create(ask).withResponse();
+    if (primaryState()?.circuit === 'open') {
+      expect(skipped.response.headers.get('x-detour-provider')).toBe('backup');
+      expect(skipped.response.headers.get('x-detour-attempts')).toBe('1');
+    }
+    // Once the retry-after is over, the primary gets its traffic back.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const back = await client.chat.completions.create(ask).withResponse();
+    expect(back.response.headers.get('x-detour-provider')).toBe('primary');
+    expect(backup.stats.requests).toBeGreaterThanOrEqual(1);
+  });
+
+  it('waits out a 429 on the only target when its retry-after fits the deadline', async () => {
+    const primary = cleanup.add(await startSim());
+    const gateway = cleanup.add(
+      await startGateway({ providers: { primary: openAiProvider(primary) }, models: { chat: { targets: [{ provider: 'primary', model: 'gpt-4o-mini' }], retry: { attempts: 2, backoff_ms: 5, max_backoff_ms: 1000 } } } }),
+    );
+    const client = await openAiClient(gateway.url);
     primary.setPlan({ faults: [{ status: 429, retry_after_ms: 150, times: 1 }] });
     const started = Date.now();
     const { response } = await client.chat.completions.create(ask).withResponse();
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(response.headers.get('x-detour-provider')).toBe('primary');
+    expect(response.headers.get('x-detour-attempts')).toBe('2');
     expect(primary.stats.requests).toBe(2);
-    expect(backup.stats.requests).toBe(0);
   });
 
   it('fails over at once on a 429 whose retry-after is longer than the longest backoff while a backup could answer', async () => {
@@ -122,7 +148,7 @@ describe('retry and failover', () => {
   });
 
   it('answers 503 listing every attempt, with no secret, when all targets are down', async () => {
-    const { primary, backup, gateway } = await setup();
+    const { primary, backup, gateway } = await setup({ wait_for_recovery_ms: 0 });
     primary.setPlan({ faults: [{ status: 503 }] });
     backup.setPlan({ faults: [{ status: 401 }] });
     const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });

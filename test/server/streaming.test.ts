@@ -55,8 +55,8 @@ describe('streaming', () => {
     expect(text).toBe('from backup');
   });
 
-  it('ends a stream that stalls after it started with an explicit error event', async () => {
-    const { primary, backup, client } = await setup({ stream_idle_timeout_ms: 200 });
+  it('ends a stream that stalls after it started with an explicit error event (on_stream_failure: error)', async () => {
+    const { primary, backup, client } = await setup({ stream_idle_timeout_ms: 200, on_stream_failure: 'error' });
     primary.setPlan({ faults: [{ stall_after_chunks: 3 }] });
     const received: string[] = [];
     const error = await (async () => {
@@ -68,8 +68,8 @@ describe('streaming', () => {
     expect(backup.stats.requests).toBe(0);
   });
 
-  it('ends a stream whose connection drops midway with an explicit error event, never a clean end', async () => {
-    const { primary, client } = await setup();
+  it('ends a stream whose connection drops midway with an explicit error event, never a clean end (on_stream_failure: error)', async () => {
+    const { primary, client } = await setup({ on_stream_failure: 'error' });
     primary.setPlan({ faults: [{ reset_after_chunks: 2 }] });
     const error = await (async () => {
       for await (const _chunk of await client.chat.completions.create(ask));

@@ -70,6 +70,14 @@ export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView
     events.on('circuit.closed', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'closed' })),
     // Counted from the engine's own event: it alone knows a failover past a skipped (open) target.
     events.on('failover.performed', (event) => metrics.failovers.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),
+    events.on('stream.continued', (event) => metrics.streamContinuations.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),
+    events.on('stream.not_continued', (event) => metrics.streamsNotContinued.inc({ route: bounds.route(event.route), target: bounds.target(event.target), reason: event.reason })),
+    events.on('recovery.probed', (event) => metrics.recoveryProbes.inc({ route: bounds.route(event.route), target: bounds.target(event.target), outcome: event.isSuccess ? 'success' : 'failure' })),
+    events.on('recovery.queued', (event) => metrics.recoveryWaiting.inc({ route: bounds.route(event.route) })),
+    events.on('recovery.released', (event) => {
+      metrics.recoveryWaiting.dec({ route: bounds.route(event.route) });
+      metrics.recoveryWaits.inc({ route: bounds.route(event.route), outcome: event.outcome });
+    }),
   ];
   return () => {
     for (const off of offs) off();

@@ -62,6 +62,41 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly streamContinuations = new Counter({
+    name: 'detour_stream_continuations_total',
+    help: 'Streams broken after their start and continued on another target, by route, targets and the error that broke them.',
+    labelNames: ['route', 'from', 'to', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamsNotContinued = new Counter({
+    name: 'detour_streams_not_continued_total',
+    help: 'Streams broken after their start that could not be continued (a tool call, no target left, the deadline), by route, target and reason.',
+    labelNames: ['route', 'target', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly recoveryProbes = new Counter({
+    name: 'detour_recovery_probes_total',
+    help: 'Recovery probes (a waiting request let through to an open circuit while its route was down), by route, target and outcome.',
+    labelNames: ['route', 'target', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly recoveryWaits = new Counter({
+    name: 'detour_recovery_waits_total',
+    help: 'Requests that found their route down and waited for it, by route and how the wait ended (recovered, gave_up, client_gone).',
+    labelNames: ['route', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly recoveryWaiting = new Gauge({
+    name: 'detour_recovery_waiting',
+    help: 'Requests waiting now for their down route to recover, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
   readonly hedges = new Counter({
     name: 'detour_hedges_total',
     help: 'Hedged (raced) upstream calls, by route and target.',

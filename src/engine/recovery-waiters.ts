@@ -1,0 +1,55 @@
+import { waitOn, type Timers } from '../core/clock.js';
+import type { StateStore } from '../state/state-store.js';
+
+interface Waiter {
+  targets: ReadonlySet<string>;
+  wake(): void;
+}
+
+/**
+ * The requests waiting for a down route to recover. A circuit that moves anywhere in the cluster
+ * (its probe was taken, failed, or succeeded, here or on another instance) wakes every request
+ * waiting on that target at once, so the first success releases them all without polling.
+ */
+export class RecoveryWaiters {
+  private readonly waiters = new Set<Waiter>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    store: StateStore,
+    private readonly timers: Timers,
+  ) {
+    this.unsubscribe = store.onChange((change) => {
+      // Any move of a watched circuit matters: a close releases the waiters, a probe's end or a passed health check makes the next one due.
+      if (change.kind !== 'breaker' || this.waiters.size === 0) return;
+      for (const waiter of [...this.waiters]) if (waiter.targets.has(change.targetId)) waiter.wake();
+    });
+  }
+
+  /** How many requests wait now (for metrics and the dashboard). */
+  get size(): number {
+    return this.waiters.size;
+  }
+
+  /**
+   * Resolves after `ms`, or as soon as the circuit of one of `targets` changes; rejects with the
+   * signal's reason when the client leaves.
+   */
+  async wait(targets: ReadonlySet<string>, ms: number, signal: AbortSignal): Promise<void> {
+    const woken = new AbortController();
+    const waiter: Waiter = { targets, wake: () => woken.abort() };
+    this.waiters.add(waiter);
+    try {
+      await waitOn(this.timers, ms, AbortSignal.any([signal, woken.signal]));
+    } catch (error) {
+      if (signal.aborted) throw error;
+    } finally {
+      this.waiters.delete(waiter);
+    }
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.waiters.clear();
+  }
+}
