@@ -56,8 +56,9 @@ describe('detour drill', () => {
     expect(readFileSync(join(folder ?? '', 'report.html'), 'utf8')).toContain('<svg class="chart timeline-chart"');
   });
 
-  it('exits 1 when a verdict fails: an outage with nothing to fail over to', async () => {
-    const { dir, config } = workspace('      - { provider: primary, model: gpt-4o-mini }');
+  it('exits 1 when a verdict fails: an outage with nothing to fail over to, and no waiting for recovery', async () => {
+    // With the default wait_for_recovery_ms a one-target route rides out this short outage: requests wait for the primary.
+    const { dir, config } = workspace('      - { provider: primary, model: gpt-4o-mini }\n    wait_for_recovery_ms: 0');
     const out = join(dir, 'out');
     const result = await run(['drill', '--config', config, '--scenario', 'outage', '--duration', '2s', '--rps', '10', '--out', out, '--no-progress'], dir);
     expect(result.code).toBe(1);
