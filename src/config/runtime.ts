@@ -66,6 +66,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     },
     healthCheck: healthCheck(provider),
     breaker: breakerOverride(provider.breaker),
+    maxConnections: provider.max_connections,
   }));
   const routes: RouteSettings[] = Object.entries(config.models).map(([name, route]) => ({
     name,

@@ -83,6 +83,8 @@ export const providerSchema = z
     health_check: healthCheckSchema.optional(),
     /** Breaker settings for this provider's targets, over the top-level `breaker:`. */
     breaker: breakerOverrideSchema.optional(),
+    /** Most connections open at once to this provider's origin; more requests wait (spending their deadline). */
+    max_connections: z.number().int().positive().max(65_536).default(256),
   })
   .strict()
   .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {
@@ -113,6 +115,10 @@ export const serverSchema = z
     allowed_hosts: z.array(z.string().min(1)).optional(),
     /** Let clients address `provider/model` directly (only models a provider lists in `models:` or its routes use). */
     direct_addressing: z.boolean().default(false),
+    /** Largest non-streaming upstream answer read (decoded); past it the attempt fails over as UPSTREAM_BAD_RESPONSE. */
+    max_upstream_body_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /** Largest single event of an upstream stream; past it the attempt fails as UPSTREAM_BAD_RESPONSE. */
+    max_upstream_event_bytes: z.number().int().positive().default(8 * 1024 * 1024),
   })
   .strict();
 

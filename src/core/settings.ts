@@ -31,6 +31,8 @@ export interface ProviderSettings {
   healthCheck?: HealthCheckSettings | undefined;
   /** Breaker settings for this provider's targets, over the global ones. */
   breaker?: Partial<BreakerSettings> | undefined;
+  /** Most connections open at once to this provider's origin (the tightest cap wins when providers share one). */
+  maxConnections?: number | undefined;
 }
 
 /** How a provider's targets are probed. */

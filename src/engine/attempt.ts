@@ -1,10 +1,12 @@
 import { DetourError, classifyTransportError, type DetourErrorCode } from '../core/errors.js';
 import type { Clock, TimerHandle, Timers } from '../core/clock.js';
 import type { Target } from '../core/settings.js';
-import { SseParser } from '../providers/shared/sse.js';
+import { SseEventTooLarge, SseParser } from '../providers/shared/sse.js';
 import type { ProviderAdapter, SseEvent, UpstreamRequest } from '../providers/types.js';
 import { emptyPiece, isEmptyPiece, joinPieces, type StreamPiece, type StreamProcessor } from './stream-processor.js';
 import type { StreamWatch } from './stream-watch.js';
+import { checkAnswer, type CheckedAnswer } from './upstream-answer.js';
+import { badResponse, decodedBody, readBoundedBody } from './upstream-body.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
 
 export interface AttemptInput {
@@ -29,7 +31,8 @@ export interface AttemptInput {
 }
 
 export type AttemptSuccess =
-  | { type: 'body'; status: number; body: Buffer }
+  /** `answer` is the body parsed once and checked to be an answer in the adapter's format. */
+  | { type: 'body'; status: number; body: Buffer; answer: CheckedAnswer }
   /** A stream whose first event has arrived: `head` is the client's first piece, `live` the rest. */
   | { type: 'stream'; status: number; head: StreamPiece; live: LiveStream };
 
@@ -125,16 +128,22 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
   if (input.stream) guard.armPhase('UPSTREAM_FIRST_BYTE_TIMEOUT', input.firstTokenTimeoutMs);
   try {
     response = await input.http.send(input.upstream, guard.controller.signal);
-    if (response.statusCode >= 400 || response.statusCode < 200) {
-      const text = await response.body.text();
+    const limits = input.http.limits;
+    if (response.statusCode >= 400) {
+      const text = (await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id)).toString('utf8');
       throw input.adapter.classifyError(response.statusCode, response.headers, text, input.target, input.clock.now());
+    }
+    // A redirect (never followed: it could send the key elsewhere), a 1xx or 204 is not an answer.
+    if (response.statusCode < 200 || response.statusCode >= 300 || response.statusCode === 204) {
+      throw badResponse(input.target.id, `answered ${response.statusCode} instead of an answer`);
     }
     if (!input.stream) {
       // The answer has started: reading its body is bounded by the deadline, not the attempt timeout.
       guard.responseStarted();
-      const body = Buffer.from(await response.body.arrayBuffer());
+      const body = await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id);
+      const answer = checkAnswer(input.adapter, body, input.target);
       guard.release();
-      return { type: 'body', status: response.statusCode, body };
+      return { type: 'body', status: response.statusCode, body, answer };
     }
     const live = new LiveStream(input, guard, response);
     const head = await live.readHead();
@@ -153,7 +162,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
 /** The part of a stream after its first event, read as the client consumes it. */
 export class LiveStream {
   readonly processor: StreamProcessor;
-  private readonly parser = new SseParser();
+  private readonly parser: SseParser;
   private readonly iterator: AsyncIterator<Buffer>;
   private isClosed = false;
   private isEnded = false;
@@ -164,7 +173,18 @@ export class LiveStream {
     private readonly response: UpstreamResponse,
   ) {
     this.processor = input.createProcessor();
-    this.iterator = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    this.parser = new SseParser(input.http.limits.maxEventBytes);
+    this.iterator = decodedBody(response, input.target.id)[Symbol.asyncIterator]();
+  }
+
+  /** Events of one network chunk; an oversized event is this target's bad answer. */
+  private parse(chunk: Buffer): SseEvent[] {
+    try {
+      return this.parser.feed(chunk);
+    } catch (error) {
+      if (error instanceof SseEventTooLarge) throw badResponse(this.input.target.id, `sent a stream event larger than ${error.limit} bytes`);
+      throw error;
+    }
   }
 
   /** What this stream's watch kept and measured, if it has one. */
@@ -202,7 +222,7 @@ export class LiveStream {
         if (!isEmptyPiece(out) || this.processor.isDone) return joinPieces(out, this.finish());
         throw new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.input.target.id, message: `${this.input.target.id} ended its stream without sending anything` });
       }
-      const { out, error } = this.feed(this.parser.feed(next.value));
+      const { out, error } = this.feed(this.parse(next.value));
       if (error) throw error;
       // A processor may hold a short answer to its end (a continuation does): the end marker ends the head too.
       if (!isEmptyPiece(out) || this.processor.isTerminal) return this.processor.isTerminal ? joinPieces(out, this.finish()) : out;
@@ -222,7 +242,7 @@ export class LiveStream {
       while (!this.isEnded) {
         const next = await this.iterator.next();
         this.guard.touch();
-        const fed = this.feed(next.done ? this.parser.flush() : this.parser.feed(next.value));
+        const fed = this.feed(next.done ? this.parser.flush() : this.parse(next.value));
         let out = fed.out;
         if (fed.error !== undefined) {
           if (!isEmptyPiece(out)) yield out;

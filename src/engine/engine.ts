@@ -24,7 +24,7 @@ import type { EngineResult } from './result.js';
 import { RouteTable, type RouteDefaults } from './route-table.js';
 import type { RunOutcome } from './run-state.js';
 import { targetSnapshot, type TargetSnapshot } from './target-snapshot.js';
-import { UpstreamHttp } from './upstream-http.js';
+import { connectionCaps, UpstreamHttp, type UpstreamLimits } from './upstream-http.js';
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -50,6 +50,8 @@ export interface EngineOptions {
   captureStreamBodies?: boolean;
   /** Let `provider/model` address a listed model directly (`server.direct_addressing`). */
   directAddressing?: boolean;
+  /** Size caps on what upstreams send (when the engine builds its own `http`). */
+  upstreamLimits?: Partial<UpstreamLimits>;
 }
 
 /**
@@ -147,7 +149,7 @@ export class Engine {
       instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       healthSettingsFor: (id) => healthById.get(id),
     });
-    const http = options.http ?? new UpstreamHttp();
+    const http = options.http ?? new UpstreamHttp({ limits: options.upstreamLimits, maxConnectionsByOrigin: connectionCaps(options.providers) });
     const adapters = options.adapters ?? builtInAdapters;
     const timers = options.timers ?? systemTimers;
     this.context = {

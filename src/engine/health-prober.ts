@@ -5,6 +5,7 @@ import type { HealthCheckSettings, Target } from '../core/settings.js';
 import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
 import { tryParseJson } from '../providers/shared/json.js';
 import type { Resilience } from './resilience.js';
+import { decodedBody, readBoundedBody } from './upstream-body.js';
 import type { UpstreamHttp } from './upstream-http.js';
 
 export interface HealthProberOptions {
@@ -139,7 +140,7 @@ export class HealthProber {
     let text = '';
     try {
       const response = await this.options.http.send(request, AbortSignal.timeout(settings.timeoutMs));
-      text = await response.body.text();
+      text = (await readBoundedBody(decodedBody(response, target.id), this.options.http.limits.maxBodyBytes, target.id)).toString('utf8');
       // A rate limit means the target answers: its breaker deals with the limit, not its health.
       isHealthy = response.statusCode < 400 || response.statusCode === 429;
       if (!isHealthy) error = `HTTP ${response.statusCode}`;

@@ -2,7 +2,6 @@ import { adapterKeyOf } from '../providers/registry.js';
 import { DetourError } from '../core/errors.js';
 import type { MirrorSettings, Target } from '../core/settings.js';
 import type { ChatRequest, ChatResponse, ProviderAdapter } from '../providers/types.js';
-import { tryParseJson } from '../providers/shared/json.js';
 import { runAttempt } from './attempt.js';
 import type { EngineContext } from './engine.js';
 import { PassThroughProcessor } from './stream-processor.js';
@@ -63,7 +62,7 @@ export class Mirror {
       });
       if (success.type !== 'body') return;
       status = success.status;
-      response = adapter.parseResponse(tryParseJson(success.body.toString('utf8')), this.target);
+      response = success.answer.response;
     } catch (error) {
       const failure = error instanceof DetourError ? error : undefined;
       status = failure?.status ?? 0;

@@ -3,7 +3,6 @@ import type { AttemptRecord } from '../core/events.js';
 import type { Target } from '../core/settings.js';
 import type { ChatRequest, ErrorPayload, ProviderAdapter, Usage } from '../providers/types.js';
 import { failurePiece, type StreamPiece } from './stream-processor.js';
-import { tryParseJson } from '../providers/shared/json.js';
 import { clientClosedError, type AttemptSuccess, type LiveStream } from './attempt.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { errorPayload, type AllFailed } from './failure.js';
@@ -109,15 +108,14 @@ export class RunState {
     let usage: () => Usage | undefined;
     let text: () => string | undefined;
     let logged: () => string;
+    // The attempt already parsed and checked the answer: a malformed one was its failure, and recoverable.
+    const { json, response } = success.answer;
     if (isPassThrough) {
-      const parsed = lazy(() => tryParseJson(success.body.toString('utf8')));
       content = { kind: 'raw', bytes: success.body };
-      usage = lazy(() => adapter.readUsage(parsed()));
-      text = () => contentOf(safeParse(() => adapter.parseResponse(parsed(), target)));
+      usage = lazy(() => adapter.readUsage(json));
+      text = () => contentOf(response);
       logged = () => success.body.toString('utf8');
     } else {
-      // Translation needs the parsed answer; a malformed one is this attempt's failure, and still recoverable.
-      const response = adapter.parseResponse(tryParseJson(success.body.toString('utf8')), target);
       content = { kind: 'canonical', response };
       usage = () => response.usage;
       text = () => contentOf(response);
@@ -270,14 +268,6 @@ export function asDetourError(error: unknown, target: Target): DetourError {
 
 function contentOf(response: { choices: Array<{ message: { content: string | null } }> } | undefined): string | undefined {
   return response?.choices[0]?.message.content ?? undefined;
-}
-
-function safeParse<T>(parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch {
-    return undefined;
-  }
 }
 
 function lazy<T>(compute: () => T): () => T {

@@ -1,17 +1,42 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, Pool, request, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
+import { defaultMaxEventBytes } from '../providers/shared/sse.js';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
 
+/** Connections Detour opens to one origin at most, unless its provider says otherwise. */
+export const defaultMaxConnections = 256;
+/** Largest non-streaming upstream answer read, decoded (`server.max_upstream_body_bytes`). */
+export const defaultMaxUpstreamBodyBytes = 32 * 1024 * 1024;
+
+export interface UpstreamLimits {
+  /** A non-streaming answer past this is refused as `UPSTREAM_BAD_RESPONSE`. */
+  maxBodyBytes: number;
+  /** One stream event past this is refused as `UPSTREAM_BAD_RESPONSE`. */
+  maxEventBytes: number;
+}
+
+export interface UpstreamHttpOptions {
+  connectTimeoutMs?: number;
+  limits?: Partial<UpstreamLimits>;
+  /** Connection cap per origin (`https://api.openai.com`); `defaultMaxConnections` where unnamed. */
+  maxConnectionsByOrigin?: ReadonlyMap<string, number>;
+}
+
 /**
  * The only place Detour opens connections to upstreams: one keep-alive pool per origin
- * (undici's Agent). Timeouts are the engine's own (attempt, first token, idle), so undici's
- * are set out of their way.
+ * (undici's Agent), each capped (`providers.*.max_connections`). A request beyond the cap
+ * waits in the pool's queue, and that wait is spent from its own attempt timer and deadline
+ * (the engine's timers run from before `send`). Timeouts are the engine's own (attempt, first
+ * token, idle), so undici's are set out of their way.
  */
 export class UpstreamHttp {
+  readonly limits: UpstreamLimits;
   private readonly agent: Agent;
 
-  constructor(options: { connectTimeoutMs?: number } = {}) {
+  constructor(options: UpstreamHttpOptions = {}) {
+    this.limits = { maxBodyBytes: options.limits?.maxBodyBytes ?? defaultMaxUpstreamBodyBytes, maxEventBytes: options.limits?.maxEventBytes ?? defaultMaxEventBytes };
+    const caps = options.maxConnectionsByOrigin ?? new Map<string, number>();
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
@@ -19,6 +44,7 @@ export class UpstreamHttp {
       headersTimeout: 0,
       bodyTimeout: 0,
       pipelining: 1,
+      factory: (origin, poolOptions) => new Pool(origin, { ...poolOptions, connections: caps.get(originOf(origin)) ?? defaultMaxConnections }),
     });
   }
 
@@ -35,4 +61,24 @@ export class UpstreamHttp {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** `https://host:port` of a URL or origin, as undici names its pools. */
+export function originOf(url: string | URL): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return String(url);
+  }
+}
+
+/** The tightest cap each origin's providers ask for. */
+export function connectionCaps(providers: ReadonlyArray<{ baseUrl: string; maxConnections?: number | undefined }>): Map<string, number> {
+  const caps = new Map<string, number>();
+  for (const provider of providers) {
+    if (provider.maxConnections === undefined) continue;
+    const origin = originOf(provider.baseUrl);
+    caps.set(origin, Math.min(caps.get(origin) ?? Infinity, provider.maxConnections));
+  }
+  return caps;
 }

@@ -44,6 +44,7 @@ export async function buildEngine(config: DetourConfig, options: EngineBuildOpti
     store,
     catalog: new ModelCatalog(prices),
     captureStreamBodies: config.log.enabled && config.log.bodies,
+    upstreamLimits: { maxBodyBytes: config.server.max_upstream_body_bytes, maxEventBytes: config.server.max_upstream_event_bytes },
   });
   await store?.preload(engine.targets().map((target) => target.id));
   return {

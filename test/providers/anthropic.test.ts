@@ -97,8 +97,8 @@ describe('Anthropic responses → canonical', () => {
     expect(anthropicAdapter.parseResponse(body, target).choices[0]?.finish_reason).toBe(finishReason);
   });
 
-  it('refuses a 200 whose body is not a message, as a retryable bad response', () => {
-    expect(() => anthropicAdapter.parseResponse({ choices: [] }, target)).toThrow(expect.objectContaining({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE' }));
+  it('refuses a 200 whose body is not a message, as a bad response that fails over', () => {
+    expect(() => anthropicAdapter.parseResponse({ choices: [] }, target)).toThrow(expect.objectContaining({ kind: 'failover', code: 'UPSTREAM_BAD_RESPONSE' }));
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser } from '../../src/providers/shared/sse.js';
+import { SseEventTooLarge, SseParser } from '../../src/providers/shared/sse.js';
 import { redactSecrets } from '../../src/providers/shared/redact.js';
 import { parseProtoDuration, parseRetryAfter } from '../../src/core/retry-after.js';
 
@@ -23,6 +23,37 @@ describe('SseParser', () => {
     const cut = bytes.indexOf(0xb0); // inside the two-byte "°"
     const events = [...parser.feed(bytes.subarray(0, cut)), ...parser.feed(bytes.subarray(cut))];
     expect(events.map((event) => event.data)).toEqual(['{"t":"18°C"}', 'x']);
+  });
+
+  it('reassembles CRLF streams split at every pair of places, a line end or blank line straddling chunks included', () => {
+    const text = 'event: a\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n\r\ndata: 3\r\r';
+    for (let first = 1; first < text.length; first++) {
+      for (let second = first; second < text.length; second++) {
+        const parser = new SseParser();
+        const events = [...parser.feed(text.slice(0, first)), ...parser.feed(text.slice(first, second)), ...parser.feed(text.slice(second)), ...parser.flush()];
+        expect(events.map((event) => [event.event, event.data])).toEqual([
+          ['a', '1'],
+          [undefined, '2'],
+          [undefined, '3'],
+        ]);
+      }
+    }
+  });
+
+  it('refuses an event that grows past its cap, with or without newlines, without keeping it', () => {
+    const parser = new SseParser(1000);
+    expect(() => {
+      for (let index = 0; index < 20; index++) parser.feed('x'.repeat(100));
+    }).toThrow(SseEventTooLarge);
+    const lines = new SseParser(1000);
+    expect(() => {
+      for (let index = 0; index < 20; index++) lines.feed(`data: ${'y'.repeat(90)}\n`);
+    }).toThrow(SseEventTooLarge);
+    // Events under the cap pass, however many of them.
+    const many = new SseParser(1000);
+    let count = 0;
+    for (let index = 0; index < 500; index++) count += many.feed(`data: ${'z'.repeat(900)}\n\n`).length;
+    expect(count).toBe(500);
   });
 
   it('hands over a last event that was not followed by a blank line when the stream closes', () => {

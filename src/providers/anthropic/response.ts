@@ -14,8 +14,9 @@ import { fromAnthropicUsage } from './usage.js';
 export function parseAnthropicResponse(body: unknown, target: Target): ChatResponse {
   if (!isRecord(body) || body.type !== 'message' || !Array.isArray(body.content)) {
     throw new DetourError({
-      kind: 'retryable',
+      kind: 'failover',
       code: 'UPSTREAM_BAD_RESPONSE',
+      status: 502,
       target: target.id,
       message: `${target.id} answered 200 with a body that is not an Anthropic message`,
     });

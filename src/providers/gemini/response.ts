@@ -13,8 +13,9 @@ export function parseGeminiResponse(body: unknown, target: Target): ChatResponse
   const blockReason = isRecord(body) ? promptBlockReason(body) : undefined;
   if (!isRecord(body) || (candidates === undefined && blockReason === undefined)) {
     throw new DetourError({
-      kind: 'retryable',
+      kind: 'failover',
       code: 'UPSTREAM_BAD_RESPONSE',
+      status: 502,
       target: target.id,
       message: `${target.id} answered 200 with a body that is not a GenerateContentResponse`,
     });

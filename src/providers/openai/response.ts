@@ -5,10 +5,11 @@ import type { ChatResponse, Usage } from '../types.js';
 
 /** Checks that an upstream answer has the shape of a chat completion; it is then used as it is. */
 export function parseOpenAiResponse(body: unknown, target: Target): ChatResponse {
-  if (!isRecord(body) || !Array.isArray(body.choices)) {
+  if (!isRecord(body) || !Array.isArray(body.choices) || !body.choices.every((choice) => isRecord(choice) && isRecord(choice.message))) {
     throw new DetourError({
-      kind: 'retryable',
+      kind: 'failover',
       code: 'UPSTREAM_BAD_RESPONSE',
+      status: 502,
       target: target.id,
       message: `${target.id} answered 200 with a body that is not a chat completion`,
     });

@@ -1,0 +1,70 @@
+import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { DetourError } from '../core/errors.js';
+import type { UpstreamResponse } from './upstream-http.js';
+
+type Decoder = () => Gunzip | ReturnType<typeof createBrotliDecompress> | ReturnType<typeof createInflate>;
+
+/** The content codings Detour can decode; anything else is refused, never passed on undecoded. */
+const decoders: Readonly<Record<string, Decoder>> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+export function badResponse(target: string, message: string, cause?: unknown): DetourError {
+  // A 200 that is not an answer says the target is broken: another target, not the same one again.
+  return new DetourError({ kind: 'failover', code: 'UPSTREAM_BAD_RESPONSE', status: 502, target, message: `${target} ${message}`, cause });
+}
+
+/**
+ * The response body as the bytes it stands for: decoded when the upstream compressed it
+ * (`content-encoding: gzip | deflate | br`, even though Detour never asked for it), refused for
+ * a coding Detour cannot read.
+ */
+export function decodedBody(response: UpstreamResponse, target: string): AsyncIterable<Buffer> {
+  const header = response.headers['content-encoding'];
+  const codings = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  if (codings.length === 0) return response.body as AsyncIterable<Buffer>;
+  const unknown = codings.find((coding) => !decoders[coding]);
+  if (unknown !== undefined) throw badResponse(target, `answered with content-encoding "${unknown.slice(0, 40)}", which Detour cannot decode`);
+  let isTransportFailed = false;
+  response.body.once('error', () => (isTransportFailed = true));
+  let stream: Readable = response.body;
+  // Codings are listed in the order they were applied: undo them from the last.
+  for (const coding of codings.reverse()) {
+    const decoding = (decoders[coding] as Decoder)();
+    const source = stream;
+    source.on('error', (error) => decoding.destroy(error));
+    stream = source.pipe(decoding);
+  }
+  const decoded = stream;
+  return (async function* () {
+    try {
+      for await (const chunk of decoded) yield chunk as Buffer;
+    } catch (error) {
+      // A corrupt compressed body is the upstream's bad answer; a broken connection stays a transport failure.
+      if (!isTransportFailed) throw badResponse(target, `sent a body that does not decode as ${codings.join(', ')}`, error);
+      throw error;
+    } finally {
+      decoded.destroy();
+      response.body.destroy();
+    }
+  })();
+}
+
+/** Reads a whole non-streaming body, refusing it once it passes `limit` bytes (decoded). */
+export async function readBoundedBody(body: AsyncIterable<Buffer>, limit: number, target: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) throw badResponse(target, `sent a body larger than server.max_upstream_body_bytes (${limit} bytes)`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
