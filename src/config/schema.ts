@@ -115,6 +115,12 @@ export const serverSchema = z
     allowed_hosts: z.array(z.string().min(1)).optional(),
     /** Let clients address `provider/model` directly (only models a provider lists in `models:` or its routes use). */
     direct_addressing: z.boolean().default(false),
+    /** Longest a client may take to send its request headers (Node answers 408 past it, in the client's format). */
+    headers_timeout_ms: z.number().int().positive().default(60_000),
+    /** Longest a client may take to send its whole request, body included. */
+    request_timeout_ms: z.number().int().positive().default(300_000),
+    /** Deepest nesting of objects and arrays accepted in a request body; deeper is a 400 naming the path. */
+    max_json_depth: z.number().int().min(8).max(10_000).default(128),
     /** Largest non-streaming upstream answer read (decoded); past it the attempt fails over as UPSTREAM_BAD_RESPONSE. */
     max_upstream_body_bytes: z.number().int().positive().default(32 * 1024 * 1024),
     /** Largest single event of an upstream stream; past it the attempt fails as UPSTREAM_BAD_RESPONSE. */

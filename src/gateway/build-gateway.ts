@@ -69,7 +69,7 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
     await built.close();
     throw error;
   }
-  const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, logger, frontDoor, secrets: secretsOf(config) });
+  const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, maxJsonDepth: config.server.max_json_depth, logger, frontDoor, secrets: secretsOf(config) });
   let closeAdmin: (() => void) | undefined;
   let stopLogging: (() => void) | undefined;
   if (options.observability) {

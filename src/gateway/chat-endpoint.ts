@@ -6,6 +6,7 @@ import { redactBody } from '../providers/shared/redact.js';
 import { DetourError, invalidRequest } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
+import { checkJsonDepth, checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth } from '../providers/shared/input-checks.js';
 import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse, type Handler, type RequestBody } from './http.js';
@@ -20,6 +21,8 @@ export interface ChatEndpointOptions {
   guard?: KeyGuard | undefined;
   /** Every configured secret, removed from every error answer in every encoding. */
   secrets?: readonly string[] | undefined;
+  /** `server.max_json_depth`: deeper nesting is refused with a 400 naming the path. */
+  maxJsonDepth?: number | undefined;
 }
 
 /**
@@ -38,8 +41,9 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
       const identity = options.guard && request.body.type === 'stream' ? await options.guard.authenticate(credentialsOf(request)) : undefined;
       if (identity && 'refusal' in identity) return refuseKey(codec, identity.refusal, refusal);
       refusal.clientKeyId = identity?.key.name;
-      const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
+      const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth ?? defaultMaxJsonDepth);
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
+      checkModelName(route);
       const value = body as Record<string, unknown>;
       if (options.guard && identity) {
         const admission = await options.guard.admit(identity.key, { requestId, route, body: value });
@@ -126,12 +130,21 @@ export function refuseKey(codec: IngressCodec, refused: KeyRefusal, refusal: Ref
   return response;
 }
 
-/** The body as a value, and its size on the wire when it came over one (unknown for an in-process value). */
-export async function parsedBody(body: RequestBody, limit: number): Promise<{ body: unknown; bodyBytes: number | undefined }> {
-  if (body.type === 'parsed') return { body: withoutUndefined(body.value), bodyBytes: undefined };
+/**
+ * The body as a value, and its size on the wire when it came over one (unknown for an in-process
+ * value). Refused before anything else reads it when it is not UTF-8, not JSON, or nested deeper
+ * than `maxDepth` (recursive readers further on would overflow their stack).
+ */
+export async function parsedBody(body: RequestBody, limit: number, maxDepth = defaultMaxJsonDepth): Promise<{ body: unknown; bodyBytes: number | undefined }> {
+  if (body.type === 'parsed') {
+    checkValueDepth(body.value, maxDepth);
+    return { body: withoutUndefined(body.value), bodyBytes: undefined };
+  }
   const raw = await body.read(limit);
+  const text = typeof raw === 'string' ? raw : decodeUtf8(raw);
+  checkJsonDepth(text, maxDepth);
   try {
-    return { body: JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')), bodyBytes: typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength };
+    return { body: JSON.parse(text), bodyBytes: typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength };
   } catch {
     throw invalidRequest('The request body is not valid JSON.', undefined, 'INVALID_JSON');
   }

@@ -20,7 +20,7 @@ export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
     try {
-      const { body: parsed } = await parsedBody(request.body, options.maxBodyBytes);
+      const { body: parsed } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       if (!isRecord(parsed) || typeof parsed.model !== 'string' || parsed.model === '') throw invalidRequest('model: Field required (a non-empty string).', 'model');
       if (!Array.isArray(parsed.messages)) throw invalidRequest('messages: Field required.', 'messages');
       const route = options.engine.routes.resolve(parsed.model);

@@ -21,6 +21,8 @@ export interface GatewayCoreOptions {
   clock: Clock;
   /** `server.max_body_bytes`: a larger request body is refused with 413. */
   maxBodyBytes: number;
+  /** `server.max_json_depth`: deeper request bodies are refused with a 400 naming the path. */
+  maxJsonDepth?: number | undefined;
   logger?: Logger | undefined;
   /** Client keys and the HTTP rules (Host, CORS, JSON only); absent, every request is served as it comes. */
   frontDoor?: FrontDoor | undefined;
@@ -46,7 +48,7 @@ export class GatewayCore {
     this.clock = options.clock;
     this.logger = options.logger ?? silentLogger;
     this.frontDoor = options.frontDoor;
-    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes, logger: this.logger, guard: options.frontDoor?.guard, secrets: options.secrets };
+    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth, logger: this.logger, guard: options.frontDoor?.guard, secrets: options.secrets };
     const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
     const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);
     const startedAtSeconds = Math.floor(options.clock.now() / 1000);

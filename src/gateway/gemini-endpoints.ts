@@ -27,7 +27,7 @@ export function geminiCallEndpoint(options: ChatEndpointOptions): Handler {
       if (route === '' || !['generateContent', 'streamGenerateContent', 'countTokens'].includes(method)) {
         throw new DetourError({ kind: 'fatal', code: 'NOT_FOUND', status: 404, message: `${request.method} ${request.path} is not served here (expected models/{model}:generateContent, :streamGenerateContent or :countTokens)` });
       }
-      const { body } = await parsedBody(request.body, options.maxBodyBytes);
+      const { body } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       if (!isRecord(body)) throw invalidRequest('The request body must be a JSON object.');
       if (method === 'countTokens') return countTokens(body, route, requestId);
       const value = { ...body, model: route, stream: method === 'streamGenerateContent' };

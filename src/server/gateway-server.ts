@@ -58,7 +58,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
     timers: options.timers,
     observability: { processMetrics: options.processMetrics, targetState: options.targetState },
   });
-  const server = new DetourServer({ gateway: built.core, logger });
+  const server = new DetourServer({ gateway: built.core, logger, headersTimeoutMs: config.server.headers_timeout_ms, requestTimeoutMs: config.server.request_timeout_ms });
   let address;
   try {
     address = await server.listen(options.port ?? config.server.port, host);

@@ -2,12 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { answerClientError } from './client-error.js';
 import { toGatewayRequest } from './node-request.js';
 import { writeResponse } from './write-response.js';
 
 export interface ServerOptions {
   gateway: GatewayCore;
   logger?: Logger | undefined;
+  /** How long a client may take to send its headers, and its whole request (slow clients get a 408). */
+  headersTimeoutMs?: number | undefined;
+  requestTimeoutMs?: number | undefined;
 }
 
 /**
@@ -22,7 +26,14 @@ export class DetourServer {
   constructor(options: ServerOptions) {
     this.gateway = options.gateway;
     this.logger = options.logger ?? silentLogger;
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => void this.serve(request, response));
+    const headersTimeout = options.headersTimeoutMs ?? 60_000;
+    const requestTimeout = Math.max(options.requestTimeoutMs ?? 300_000, headersTimeout);
+    this.server = createServer(
+      // Node checks these timeouts every `connectionsCheckingInterval`: often enough to keep them within a quarter.
+      { keepAliveTimeout: 65_000, headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))) },
+      (request, response) => void this.serve(request, response),
+    );
+    this.server.on('clientError', answerClientError);
   }
 
   async listen(port: number, host: string): Promise<{ host: string; port: number; url: string }> {

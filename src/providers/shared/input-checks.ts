@@ -1,0 +1,105 @@
+import { invalidRequest } from '../../core/errors.js';
+
+/** Deepest nesting of objects and arrays a request body may have by default (`server.max_json_depth`). */
+export const defaultMaxJsonDepth = 128;
+/** Longest model name accepted: it travels in headers and metric labels. */
+export const maxModelNameLength = 256;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, refused when it is not valid UTF-8 (a silent U+FFFD would change what the client sent). */
+export function decodeUtf8(raw: Uint8Array): string {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    throw invalidRequest('The request body is not valid UTF-8.', undefined, 'INVALID_JSON');
+  }
+}
+
+/**
+ * Refuses JSON text nested deeper than `maxDepth`, naming where (`tools[0].function.parameters…`):
+ * deeper structures break recursive readers further on (token estimates, translation) and no
+ * real request needs them. One linear pass over the text, with a second, path-keeping pass only
+ * when the limit is passed.
+ */
+export function checkJsonDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let isInString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (isInString) {
+      if (code === 92) index++;
+      else if (code === 34) isInString = false;
+    } else if (code === 34) isInString = true;
+    else if (code === 123 || code === 91) {
+      if (++depth > maxDepth) {
+        const path = pathAt(text, index);
+        throw invalidRequest(`The request nests objects and arrays more than ${maxDepth} deep (at ${path}).`, path);
+      }
+    } else if (code === 125 || code === 93) depth--;
+  }
+}
+
+interface Frame {
+  isArray: boolean;
+  index: number;
+  key: string | undefined;
+}
+
+/** The JSON path of the container that opens at `stop`, e.g. `metadata.a.b[0]`. */
+function pathAt(text: string, stop: number): string {
+  const frames: Frame[] = [];
+  let lastString: string | undefined;
+  for (let index = 0; index < stop; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 34) {
+      const start = index + 1;
+      for (index = start; index < text.length && text.charCodeAt(index) !== 34; index++) if (text.charCodeAt(index) === 92) index++;
+      lastString = text.slice(start, Math.min(index, start + 64));
+    } else if (code === 58) {
+      const frame = frames[frames.length - 1];
+      if (frame && !frame.isArray) frame.key = lastString;
+    } else if (code === 44) {
+      const frame = frames[frames.length - 1];
+      if (frame?.isArray) frame.index++;
+    } else if (code === 123 || code === 91) frames.push({ isArray: code === 91, index: 0, key: undefined });
+    else if (code === 125 || code === 93) frames.pop();
+  }
+  let path = '';
+  for (const frame of frames) {
+    if (frame.isArray) path += `[${frame.index}]`;
+    else if (frame.key !== undefined) path += path === '' ? frame.key : `.${frame.key}`;
+  }
+  return path === '' ? '(root)' : path;
+}
+
+/**
+ * Refuses a model name that cannot travel in a header (Detour answers with `x-detour-route`) or
+ * be a sane label: control characters, CR/LF, anything outside printable ASCII, or too long.
+ * Checked before any upstream call, so that no tokens are spent on a request that cannot be answered.
+ */
+export function checkModelName(model: string): void {
+  if (model.length > maxModelNameLength) throw invalidRequest(`The model name is longer than ${maxModelNameLength} characters.`, 'model');
+  for (let index = 0; index < model.length; index++) {
+    const code = model.charCodeAt(index);
+    if (code < 0x20 || code > 0x7e) {
+      throw invalidRequest('The model name contains characters that cannot be sent in an HTTP header (control characters, line breaks or non-ASCII).', 'model');
+    }
+  }
+}
+
+/** The same limit for a value an in-process caller hands over (no text to scan): an iterative walk. */
+export function checkValueDepth(value: unknown, maxDepth: number): void {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown; depth: number; path: string };
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    const depth = item.depth + 1;
+    if (depth > maxDepth) {
+      const path = item.path || '(root)';
+      throw invalidRequest(`The request nests objects and arrays more than ${maxDepth} deep (at ${path}).`, path);
+    }
+    if (Array.isArray(item.value)) item.value.forEach((child, index) => stack.push({ value: child, depth, path: `${item.path}[${index}]` }));
+    else for (const [key, child] of Object.entries(item.value)) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth, path: item.path ? `${item.path}.${key}` : key });
+  }
+}

@@ -1,0 +1,29 @@
+import type { Socket } from 'node:net';
+import { ingressCodecs } from '../providers/registry.js';
+import type { IngressCodec } from '../providers/types.js';
+
+/** Node's parser errors, in HTTP terms. */
+function statusOf(code: string | undefined): { status: number; code: string; reason: string; message: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'HEADERS_TOO_LARGE', reason: 'Request Header Fields Too Large', message: 'The request headers are larger than this server accepts.' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'REQUEST_TIMEOUT', reason: 'Request Timeout', message: 'The request did not arrive in time.' };
+  return { status: 400, code: 'BAD_REQUEST', reason: 'Bad Request', message: 'The request is not valid HTTP.' };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses (malformed requests 400, oversized headers 431, slow
+ * requests 408) with a body in the client's own error format rather than Node's empty one. The
+ * request never parsed, so the format is guessed from the bytes that did arrive: an Anthropic
+ * path or header means Anthropic's shape, anything else OpenAI's.
+ */
+export function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const answer = statusOf(error.code);
+  const head = error.rawPacket?.subarray(0, 4096).toString('latin1') ?? '';
+  const isAnthropic = head.includes('/v1/messages') || /\r\nanthropic-version:/i.test(head);
+  const codec = ((isAnthropic ? ingressCodecs.anthropic : undefined) ?? ingressCodecs.openai) as IngressCodec;
+  const body = codec.encodeError({ status: answer.status, code: answer.code, message: answer.message });
+  socket.end(`HTTP/1.1 ${answer.status} ${answer.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
