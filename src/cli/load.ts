@@ -15,13 +15,13 @@ export function loadConfigOrExit(path: string): DetourConfig {
   }
 }
 
-/** Stops cleanly on Ctrl-C or a termination signal. */
-export function onShutdown(close: () => Promise<void>): void {
+/** Stops cleanly on Ctrl-C or a termination signal; a second one stops at once. */
+export function onShutdown(close: (signal: NodeJS.Signals) => Promise<void>): void {
   let isClosing = false;
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (isClosing) process.exit(1);
     isClosing = true;
-    close().then(
+    close(signal).then(
       () => process.exit(0),
       () => process.exit(1),
     );

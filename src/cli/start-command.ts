@@ -1,4 +1,4 @@
-import { createLogger } from '../observability/logger.js';
+import { createLogger, flushLogger } from '../observability/logger.js';
 import { BindRefusedError, startGatewayServer } from '../server/gateway-server.js';
 import { loadConfigOrExit, onShutdown } from './load.js';
 
@@ -14,7 +14,12 @@ export async function runStart(options: { config: string; port?: number; host?: 
     process.exit(2);
   }
   // Before anything is printed: whoever waits for the line may signal at once.
-  onShutdown(() => gateway.close());
+  onShutdown(async (signal) => {
+    logger.info({ signal }, 'stopping: no new connections; requests in flight may finish');
+    await gateway.close();
+    logger.info({ ...gateway.server.shutdown }, 'stopped');
+    await flushLogger(logger);
+  });
   process.stdout.write(`listening on ${gateway.url}\n`);
   const requestLog = gateway.observability.requestLog;
   process.stdout.write(requestLog ? `request log: ${requestLog.path}\n` : 'request log: off (log.enabled: false)\n');

@@ -17,8 +17,8 @@ export const requestLogSchema = z
     bodies: z.boolean().default(false),
     max_age_hours: z.number().int().positive().default(168),
     max_size_mb: z.number().int().positive().default(1024),
-    /** Records waiting for the disk; beyond this they are dropped and counted. */
-    queue_size: z.number().int().positive().default(10_000),
+    /** Records waiting for the disk (about 1 KB each without bodies); beyond this they are dropped, counted and reported. */
+    queue_size: z.number().int().positive().default(50_000),
     batch_size: z.number().int().positive().max(5000).default(200),
     flush_interval_ms: positiveMs.default(500),
   })

@@ -51,6 +51,8 @@ export type DetourErrorCode =
   | 'NO_TARGET_AVAILABLE'
   | 'STREAM_INTERRUPTED'
   | 'CLIENT_CLOSED'
+  /** Detour was stopping and the request did not finish within `server.shutdown_grace_ms`. */
+  | 'SHUTTING_DOWN'
   /** An attempt Detour itself called off: the other side of a hedge won. */
   | 'CANCELLED'
   | 'INTERNAL_ERROR';

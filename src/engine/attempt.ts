@@ -53,6 +53,12 @@ export function clientClosedError(): DetourError {
   return new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection' });
 }
 
+/** Why a request's signal fired: the classified reason its transport gave (a shutdown), or the client leaving. */
+export function abortReason(signal: AbortSignal): DetourError {
+  const reason: unknown = signal.reason;
+  return reason instanceof DetourError ? reason : clientClosedError();
+}
+
 /**
  * Guards one upstream call: its timers, its abort controller and the client's disconnect.
  * Until the response starts, one timer stands for `attemptTimeoutMs` (or the deadline, if
@@ -63,13 +69,13 @@ class AttemptGuard {
   readonly controller = new AbortController();
   private attemptTimer: TimerHandle | undefined;
   private phaseTimer: TimerHandle | undefined;
-  private readonly onClientAbort = (): void => this.abort(clientClosedError());
+  private readonly onClientAbort = (): void => this.abort(abortReason(this.input.clientSignal));
 
   constructor(
     private readonly input: AttemptInput,
     private readonly startedAt: number,
   ) {
-    if (input.clientSignal.aborted) this.controller.abort(clientClosedError());
+    if (input.clientSignal.aborted) this.controller.abort(abortReason(input.clientSignal));
     else input.clientSignal.addEventListener('abort', this.onClientAbort, { once: true });
     const isDeadlineFirst = input.deadlineMs < input.attemptTimeoutMs;
     const ms = isDeadlineFirst ? input.deadlineMs : input.attemptTimeoutMs;

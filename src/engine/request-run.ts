@@ -9,7 +9,7 @@ import { recoveryStep, recoveryWaitUntil } from '../core/recovery.js';
 import type { NeedsSource } from '../core/request-needs.js';
 import type { Target } from '../core/settings.js';
 import type { ChatRequest, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
-import { clientClosedError, runAttempt, type AttemptSuccess } from './attempt.js';
+import { abortReason, runAttempt, type AttemptSuccess } from './attempt.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { allFailedError, noCapableTargetError, noTargetAvailable } from './failure.js';
 import { hedgeRace, type Contender } from './hedge-race.js';
@@ -151,7 +151,7 @@ export class RequestRun {
         await this.context.recoveryWaiters.wait(watched, ms, this.request.signal);
       } catch {
         release('client_gone');
-        throw clientClosedError();
+        throw abortReason(this.request.signal);
       }
     };
     for (;;) {
@@ -205,7 +205,7 @@ export class RequestRun {
       if (sleepMs > 0) await sleep(sleepMs);
       if (this.request.signal.aborted) {
         release('client_gone');
-        throw clientClosedError();
+        throw abortReason(this.request.signal);
       }
       plan = this.plan();
     }
@@ -290,7 +290,7 @@ export class RequestRun {
       if (before) {
         // A probe taken but never sent must be handed back, or the circuit would wait out the probe's lease.
         if (cursor.attempts === 0) this.releaseProbe(target, turn.probeRequestId);
-        if (before.step === 'client_gone') throw clientClosedError();
+        if (before.step === 'client_gone') throw abortReason(this.request.signal);
         return { type: 'moved', step: before, failure: undefined };
       }
       const result = await this.attempt(turn, cursor, next);
@@ -573,7 +573,7 @@ export class RequestRun {
     try {
       await waitOn(this.context.timers, ms, this.request.signal);
     } catch {
-      throw clientClosedError();
+      throw abortReason(this.request.signal);
     }
   }
 

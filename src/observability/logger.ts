@@ -36,3 +36,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/** Writes out what an asynchronous logger still holds (before the process exits, or lines are lost). */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}

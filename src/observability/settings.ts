@@ -29,7 +29,7 @@ export const disabledRequestLog: RequestLogSettings = {
   logBodies: false,
   maxAgeMs: 7 * 24 * 3_600_000,
   maxSizeBytes: 1024 * 1024 * 1024,
-  queueSize: 10_000,
+  queueSize: 50_000,
   batchSize: 200,
   flushIntervalMs: 500,
 };

@@ -79,7 +79,11 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
         built.endStreams();
-        await server.close();
+        const inFlight = server.inFlight;
+        if (inFlight > 0) logger.info({ inFlight, graceMs: config.server.shutdown_grace_ms }, 'shutting down: letting requests in flight finish');
+        await server.close(config.server.shutdown_grace_ms);
+        if (server.shutdown && server.shutdown.cut > 0) logger.warn(server.shutdown, 'shutting down: requests still in flight after the grace period were ended with an error');
+        // Last: the request log is flushed with every request, the cut ones included.
         await built.close();
       })();
       return closing;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DetourError } from '../core/errors.js';
 import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { answerClientError } from './client-error.js';
@@ -22,6 +23,12 @@ export class DetourServer {
   readonly server: Server;
   private readonly gateway: GatewayCore;
   private readonly logger: Logger;
+  /** One abort controller per request in flight: aborted when its client leaves, or when shutdown cuts it. */
+  private readonly requests = new Set<AbortController>();
+  private readonly onDrained: Array<() => void> = [];
+  private isClosing = false;
+  /** What the last shutdown found in flight, and how many of those it had to cut. */
+  shutdown: { inFlight: number; cut: number } | undefined;
 
   constructor(options: ServerOptions) {
     this.gateway = options.gateway;
@@ -49,17 +56,49 @@ export class DetourServer {
     return { host: address.address, port: address.port, url: `http://${shownHost}:${address.port}` };
   }
 
-  /** Stops accepting connections and lets requests in flight finish (up to `graceMs`). */
-  async close(graceMs = 5000): Promise<void> {
+  /** Requests being answered now (streams until their last byte). */
+  get inFlight(): number {
+    return this.requests.size;
+  }
+
+  /**
+   * Graceful shutdown: stops accepting connections at once, lets requests and streams in flight
+   * finish for up to `graceMs`, then ends what is left with an explicit error (`SHUTTING_DOWN`:
+   * a 503 in the client's format, or an error event in a stream that had started) so that every
+   * request is answered and reaches the request log. Keep-alive connections are closed as they
+   * fall idle, so a load balancer moves their next requests elsewhere.
+   */
+  async close(graceMs = 30_000): Promise<void> {
+    const before = this.requests.size;
+    this.isClosing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    if (this.requests.size > 0) await this.drained(graceMs);
+    const cut = this.requests.size;
+    const reason = new DetourError({ kind: 'fatal', code: 'SHUTTING_DOWN', status: 503, message: `Detour is shutting down and this request did not finish within ${graceMs} ms` });
+    for (const controller of this.requests) controller.abort(reason);
+    // Cut requests answer at once (their attempts are aborted); a client that stopped reading is not waited for long.
+    if (this.requests.size > 0) await this.drained(2000);
+    this.server.closeAllConnections();
     await closed;
-    clearTimeout(timer);
+    this.shutdown = { inFlight: before, cut };
+  }
+
+  /** Resolves once no request is in flight, or after `ms`. */
+  private drained(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.onDrained.push(done);
+    });
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const closed = new AbortController();
+    this.requests.add(closed);
     response.on('close', () => {
       if (!response.writableFinished) closed.abort();
     });
@@ -67,11 +106,19 @@ export class DetourServer {
       const answer = await this.gateway.handle(toGatewayRequest(request, closed.signal));
       // A body no handler read (a 404, a refused admin call) is drained so the connection stays usable.
       if (!request.complete && answer.headers.connection !== 'close') request.resume();
+      // While shutting down, no connection is kept for another request: the client reconnects elsewhere.
+      if (this.isClosing) answer.headers.connection = 'close';
       await writeResponse(response, answer);
     } catch (error) {
       // Only writing can fail here (the core answers every fault itself): the connection is unusable.
       this.logger.error({ err: error }, 'writing a response failed');
       response.destroy();
+    } finally {
+      this.requests.delete(closed);
+      if (this.isClosing) {
+        this.server.closeIdleConnections();
+        if (this.requests.size === 0) for (const resolve of this.onDrained.splice(0)) resolve();
+      }
     }
   }
 }

@@ -15,7 +15,9 @@ export async function startSim(options: SimulatorOptions = {}): Promise<Simulato
  * The request log is off unless the config turns it on (tests must not write files into the repository).
  */
 export async function startGateway(config: Record<string, unknown>, options: GatewayServerOptions = {}): Promise<RunningGateway> {
-  const validated = validateConfig({ server: { host: '127.0.0.1', port: 0 }, log: { enabled: false }, ...config }, { providerTypes: providerTypes(), env: {} });
+  // A short shutdown grace: a test that closes with a request still hanging does not wait the default 30 s.
+  const server = { host: '127.0.0.1', port: 0, shutdown_grace_ms: 2000, ...(config.server as Record<string, unknown> | undefined) };
+  const validated = validateConfig({ log: { enabled: false }, ...config, server }, { providerTypes: providerTypes(), env: {} });
   return startGatewayServer(validated, options);
 }
 

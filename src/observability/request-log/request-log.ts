@@ -24,6 +24,8 @@ export type BodySource = (requestId: string) => LoggedBodies | undefined;
 const retentionEveryMs = 60_000;
 /** A loss is logged once per episode, and episodes at most this often. */
 const reportEveryMs = 300_000;
+/** Largest batch written in one transaction while records are backed up. */
+const backlogBatch = 5000;
 /** Rows deleted per statement, so that retention never holds the database for long. */
 const deleteChunk = 5000;
 
@@ -107,7 +109,9 @@ export class RequestLog implements StatusHistoryStore {
 
   private async writeQueue(): Promise<void> {
     while (this.queue.length > 0 && this.state === 'open') {
-      const batch = this.queue.splice(0, this.settings.batchSize);
+      // Under a backlog the batches grow: one transaction per 5,000 rows outruns any burst, where 200 at a time fell behind.
+      const size = this.queue.length > this.settings.batchSize ? Math.min(this.queue.length, Math.max(this.settings.batchSize, backlogBatch)) : this.settings.batchSize;
+      const batch = this.queue.splice(0, size);
       this.deps.metrics.requestLogQueue.set(this.queue.length);
       await this.write(batch);
     }
