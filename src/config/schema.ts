@@ -115,6 +115,8 @@ export const serverSchema = z
     allowed_hosts: z.array(z.string().min(1)).optional(),
     /** Let clients address `provider/model` directly (only models a provider lists in `models:` or its routes use). */
     direct_addressing: z.boolean().default(false),
+    /** Reload the config when its file changes (as SIGHUP and POST /admin/api/reload do). */
+    watch_config: z.boolean().default(false),
     /** On SIGTERM/SIGINT, how long requests and streams in flight may take to finish before they are ended with an error. */
     shutdown_grace_ms: z.number().int().min(0).default(30_000),
     /** Longest a client may take to send its request headers (Node answers 408 past it, in the client's format). */

@@ -50,6 +50,8 @@ export interface EngineOptions {
   captureStreamBodies?: boolean;
   /** Let `provider/model` address a listed model directly (`server.direct_addressing`). */
   directAddressing?: boolean;
+  /** The event bus to emit on; a new one by default. */
+  events?: EventBus;
   /** Size caps on what upstreams send (when the engine builds its own `http`). */
   upstreamLimits?: Partial<UpstreamLimits>;
 }
@@ -108,7 +110,7 @@ export interface EngineContext {
  * observability directly.
  */
 export class Engine {
-  readonly events = new EventBus();
+  readonly events: EventBus;
   readonly routes: RouteTable;
   readonly resilience: Resilience;
   private readonly context: EngineContext;
@@ -118,6 +120,8 @@ export class Engine {
   private readonly mirrors = new Map<string, Mirror>();
 
   constructor(options: EngineOptions) {
+    // A reloaded engine speaks on its predecessor's bus, so that every listener (observability) carries over.
+    this.events = options.events ?? new EventBus();
     this.routes = new RouteTable(options.providers, options.routes, options.defaults, options.directAddressing ?? false);
     this.ownsHttp = options.http === undefined;
     this.ownsStore = options.store === undefined;
@@ -201,10 +205,29 @@ export class Engine {
     return outcome.result;
   }
 
+  /** Every distinct target of this engine's routes, by id. */
+  targetsById(): Map<string, Target> {
+    return new Map(this.distinctTargets().map((target) => [target.id, target]));
+  }
+
   /** Every target's live state: circuit, cooldown, health, latency, success rate, in-flight. */
   targets(): TargetSnapshot[] {
     const now = this.context.clock.now();
     return this.distinctTargets().map((target) => targetSnapshot(target, this.resilience.store, now));
+  }
+
+  /** The connection pools this engine calls upstreams through (shared with its successor on a reload). */
+  get upstreamHttp(): UpstreamHttp {
+    return this.context.http;
+  }
+
+  /**
+   * Stops what this engine runs by itself (health checks, breaker listeners) but leaves the
+   * store and connection pools it may share with a successor: a reloaded-away engine.
+   */
+  async retire(): Promise<void> {
+    await this.prober.stop();
+    this.resilience.dispose();
   }
 
   async close(): Promise<void> {

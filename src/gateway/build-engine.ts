@@ -8,6 +8,8 @@ import { Engine } from '../engine/engine.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type { StoreStatus } from '../state/redis-status.js';
 import type { StateStore } from '../state/state-store.js';
+import type { EventBus } from '../core/events.js';
+import type { UpstreamHttp } from '../engine/upstream-http.js';
 
 export interface EngineBuildOptions {
   clock?: Clock | undefined;
@@ -15,6 +17,8 @@ export interface EngineBuildOptions {
   /** Schedules the engine's timeouts and backoffs, on the clock's time (tests may run both faster). */
   timers?: Timers | undefined;
   logger?: Logger | undefined;
+  /** A reload's new engine runs on its predecessor's store, bus and connection pools: their state carries over. */
+  shared?: { store: StateStore; events: EventBus; http: UpstreamHttp } | undefined;
 }
 
 export interface BuiltEngine {
@@ -32,7 +36,7 @@ export interface BuiltEngine {
 export async function buildEngine(config: DetourConfig, options: EngineBuildOptions = {}): Promise<BuiltEngine> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const store = await createStateStore(config, clock, logger);
+  const store = options.shared ? options.shared.store : await createStateStore(config, clock, logger);
   const prices = Object.fromEntries(
     Object.entries(config.prices).map(([model, price]) => [model, { price: { inputPerMillion: price.input_per_million, outputPerMillion: price.output_per_million, cachedInputPerMillion: price.cached_input_per_million } }]),
   );
@@ -45,6 +49,8 @@ export async function buildEngine(config: DetourConfig, options: EngineBuildOpti
     catalog: new ModelCatalog(prices),
     captureStreamBodies: config.log.enabled && config.log.bodies,
     upstreamLimits: { maxBodyBytes: config.server.max_upstream_body_bytes, maxEventBytes: config.server.max_upstream_event_bytes },
+    events: options.shared?.events,
+    http: options.shared?.http,
   });
   await store?.preload(engine.targets().map((target) => target.id));
   return {

@@ -9,6 +9,7 @@ import type { TargetStateSource } from '../observability/target-state.js';
 import { redactSecrets } from '../providers/shared/redact.js';
 import { storeStatusOf, type StoreStatus } from '../state/redis-status.js';
 import { buildEngine } from './build-engine.js';
+import { ConfigReloader, type ReloadOutcome } from './config-reload.js';
 import { GatewayCore } from './gateway-core.js';
 import { buildFrontDoor, type FrontDoor } from './front-door.js';
 import { secretsOf, toObservabilitySettings, topologyOf } from './observability-config.js';
@@ -29,6 +30,8 @@ export interface BuildGatewayOptions {
   observability?: false | { processMetrics?: boolean | undefined; targetState?: TargetStateSource | undefined };
   /** The address the server listens on, for the default `server.allowed_hosts`. */
   listenHost?: string | undefined;
+  /** Makes the gateway reloadable: `load` reads and validates the config again (from its file). */
+  reload?: { load(): DetourConfig } | undefined;
 }
 
 /** A gateway built from a config: the core, and what it runs on. */
@@ -38,6 +41,8 @@ export interface BuiltGateway {
   observability: Observability | undefined;
   /** Client keys, their store and the HTTP rules. */
   frontDoor: FrontDoor;
+  /** Validates and swaps in the config again (SIGHUP, `server.watch_config`, `POST /admin/api/reload`), when built with `reload`. */
+  reload?: (() => Promise<ReloadOutcome>) | undefined;
   /** Ends open event streams (dashboards), which would otherwise hold a transport's graceful close. */
   endStreams(): void;
   /** Ends event streams, stops observability, the engine and its state store. */
@@ -72,10 +77,12 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
   const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, maxJsonDepth: config.server.max_json_depth, logger, frontDoor, secrets: secretsOf(config) });
   let closeAdmin: (() => void) | undefined;
   let stopLogging: (() => void) | undefined;
+  let reloader: ConfigReloader | undefined;
+  const reload = (): Promise<ReloadOutcome> => (reloader ? reloader.reload() : Promise.resolve({ ok: false, problems: ['this gateway was not started from a config file'] }));
   if (options.observability) {
     let wired;
     try {
-      wired = await wireObservability(config, core, { logger, clock, frontDoor, ...options.observability });
+      wired = await wireObservability(config, core, { logger, clock, frontDoor, ...options.observability, reload: options.reload ? () => reload() : undefined });
     } catch (error) {
       // E.g. the request log is another running instance's: nothing may be left running.
       await frontDoor.close();
@@ -88,16 +95,34 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
     // Observability writes the request lines itself; without it, the logger alone is wired.
     stopLogging = logRequests(engine.events, options.logger);
   }
+  if (options.reload) {
+    const metrics = observability?.metrics;
+    reloader = new ConfigReloader({
+      config,
+      load: options.reload.load,
+      current: () => core.engine,
+      swap: (next) => core.swapEngine(next),
+      build: { clock, random: options.random, logger },
+      logger,
+      onReload: (outcome) => metrics?.configReloads.inc({ result: outcome.ok ? 'success' : 'failure' }),
+    });
+  }
   return {
     core,
-    engine,
+    get engine() {
+      return core.engine;
+    },
     observability,
     frontDoor,
+    reload: options.reload ? reload : undefined,
     endStreams: () => closeAdmin?.(),
     async close() {
       closeAdmin?.();
       stopLogging?.();
+      await reloader?.settle();
       await observability?.close();
+      // A reloaded engine shares the first one's store and pools: it is retired, the first one closes them.
+      if (core.engine !== engine) await core.engine.retire();
       await frontDoor.close();
       await built.close();
     },
@@ -110,6 +135,7 @@ interface ObservabilityWiring {
   processMetrics?: boolean | undefined;
   targetState?: TargetStateSource | undefined;
   frontDoor: FrontDoor;
+  reload?: (() => Promise<ReloadOutcome>) | undefined;
 }
 
 async function wireObservability(config: DetourConfig, core: GatewayCore, wiring: ObservabilityWiring): Promise<{ observability: Observability; close(): void }> {
@@ -124,7 +150,7 @@ async function wireObservability(config: DetourConfig, core: GatewayCore, wiring
     clock: wiring.clock,
     logger: wiring.logger,
     redact: (text) => redactSecrets(text, settings.secrets),
-    targetState: wiring.targetState ?? { targets: () => engine.targets() },
+    targetState: wiring.targetState ?? { targets: () => core.engine.targets() },
     processMetrics: wiring.processMetrics,
   });
   const stateStatus = (): StoreStatus => storeStatusOf(engine.resilience.store);
@@ -133,6 +159,6 @@ async function wireObservability(config: DetourConfig, core: GatewayCore, wiring
     for (const mode of storeModes) observability.metrics.stateStoreMode.set({ mode }, status.mode === mode ? 1 : 0);
     observability.metrics.stateStoreFallbacks.set(status.fallbacks);
   });
-  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock, frontDoor: wiring.frontDoor });
+  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock, frontDoor: wiring.frontDoor, reload: wiring.reload });
   return { observability, close: () => admin.close() };
 }

@@ -38,17 +38,29 @@ export interface GatewayCoreOptions {
  */
 export class GatewayCore {
   readonly routes = new Routes();
-  readonly engine: Engine;
+  private current: Engine;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly frontDoor: FrontDoor | undefined;
 
   constructor(options: GatewayCoreOptions) {
-    this.engine = options.engine;
+    this.current = options.engine;
     this.clock = options.clock;
     this.logger = options.logger ?? silentLogger;
     this.frontDoor = options.frontDoor;
-    const chat = { engine: options.engine, clock: options.clock, maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth, logger: this.logger, guard: options.frontDoor?.guard, secrets: options.secrets };
+    // Read at each request: a reload swaps the engine, and a request keeps the one it started on.
+    const current = (): Engine => this.current;
+    const chat = {
+      get engine(): Engine {
+        return current();
+      },
+      clock: options.clock,
+      maxBodyBytes: options.maxBodyBytes,
+      maxJsonDepth: options.maxJsonDepth,
+      logger: this.logger,
+      guard: options.frontDoor?.guard,
+      secrets: options.secrets,
+    };
     const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
     const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);
     const startedAtSeconds = Math.floor(options.clock.now() / 1000);
@@ -57,7 +69,7 @@ export class GatewayCore {
       .post('/chat/completions', openai)
       .post('/v1/messages', anthropic)
       .post('/v1/messages/count_tokens', countTokensEndpoint(chat))
-      .get('/v1/models', (request) => jsonResponse(200, modelsListBody(options.engine.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
+      .get('/v1/models', (request) => jsonResponse(200, modelsListBody(this.current.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
       .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
     this.routes
       .post('/v1beta/models/:action', geminiCallEndpoint(chat))
@@ -70,6 +82,16 @@ export class GatewayCore {
       .get('/v1/responses/:id', getResponseEndpoint(chat))
       .on('DELETE', '/v1/responses/:id', deleteResponseEndpoint(chat))
       .get('/v1/responses/:id/input_items', inputItemsEndpoint(chat));
+  }
+
+  /** The engine serving new requests. */
+  get engine(): Engine {
+    return this.current;
+  }
+
+  /** Serves every new request from `engine` (a reload); requests already running keep theirs. */
+  swapEngine(engine: Engine): void {
+    this.current = engine;
   }
 
   /** Answers one request. Never rejects: a fault in a handler is a 500 in the client's format. */

@@ -8,6 +8,7 @@ import type { Observability } from '../observability/observability.js';
 import type { TargetStateSource } from '../observability/target-state.js';
 import { bindRefusal } from '../auth/request-policy.js';
 import type { FrontDoor } from '../gateway/front-door.js';
+import type { ReloadOutcome } from '../gateway/config-reload.js';
 import { DetourServer } from './http-server.js';
 
 export interface GatewayServerOptions {
@@ -22,6 +23,8 @@ export interface GatewayServerOptions {
   targetState?: TargetStateSource;
   /** Process metrics (CPU, memory, event loop) in /metrics; on unless turned off. */
   processMetrics?: boolean;
+  /** Reads and validates the config again, for reloads (the CLI reads its file). */
+  reloadConfig?: () => DetourConfig;
 }
 
 export interface RunningGateway {
@@ -33,6 +36,8 @@ export interface RunningGateway {
   server: DetourServer;
   observability: Observability;
   frontDoor: FrontDoor;
+  /** Validates and swaps in the config again; present when started with `reloadConfig`. */
+  reload?: (() => Promise<ReloadOutcome>) | undefined;
   close(): Promise<void>;
 }
 
@@ -57,6 +62,7 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
     random: options.random,
     timers: options.timers,
     observability: { processMetrics: options.processMetrics, targetState: options.targetState },
+    reload: options.reloadConfig ? { load: options.reloadConfig } : undefined,
   });
   const server = new DetourServer({ gateway: built.core, logger, headersTimeoutMs: config.server.headers_timeout_ms, requestTimeoutMs: config.server.request_timeout_ms });
   let address;
@@ -70,7 +76,11 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
   void built.frontDoor.manager?.audit('server', 'config.loaded', undefined, { routes: Object.keys(config.models).length, auth_mode: config.auth.mode, config_keys: config.auth.keys.length });
   return {
     ...address,
-    engine: built.engine,
+    // The engine serving now (a reload swaps it).
+    get engine() {
+      return built.engine;
+    },
+    reload: built.reload,
     gateway: built.core,
     server,
     observability: built.observability as Observability,

@@ -5,6 +5,7 @@ import type { Topology } from '../../observability/topology.js';
 import { headerOf, type GatewayRequest, type GatewayResponse, type Handler } from '../http.js';
 import type { Routes } from '../routes.js';
 import type { FrontDoor } from '../front-door.js';
+import type { ReloadOutcome } from '../config-reload.js';
 import { AdminAccess, isCrossSite } from './access.js';
 import { KeysApi } from './keys-api.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -23,6 +24,8 @@ export interface AdminRoutesOptions {
   clock: Clock;
   /** Keys and their store (for /admin/api/keys and the audit log). */
   frontDoor?: FrontDoor | undefined;
+  /** `POST /admin/api/reload`, when the gateway can reload its config. */
+  reload?: (() => Promise<ReloadOutcome>) | undefined;
 }
 
 /** Code only, no data: served to anyone so that the sign-in page can be styled. */
@@ -91,6 +94,16 @@ export function addAdminRoutes(routes: Routes, options: AdminRoutesOptions): { c
   admin('/admin/api/incidents', api.incidents);
   admin('/admin/api/recent', api.recent);
   admin('/admin/api/requests', api.requests);
+  const reload = options.reload;
+  routes.post(
+    '/admin/api/reload',
+    guarded(access, async () => {
+      if (!reload) return adminError(404, 'NOT_FOUND', 'this gateway cannot reload: it was not started from a config file');
+      const outcome = await reload();
+      // The same problems `detour check` prints, one per line, and the old config still serving.
+      return content(outcome.ok ? 200 : 400, 'application/json', JSON.stringify(outcome.ok ? { status: 'reloaded', ...outcome } : { status: 'rejected', ...outcome }), { 'cache-control': 'no-store' });
+    }),
+  );
   admin('/admin/api/events', (request) => {
     const stream = openEventStream(observability.feed, request);
     streams.add(stream.end);

@@ -232,6 +232,13 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly configReloads = new Counter({
+    name: 'detour_config_reloads_total',
+    help: 'Config reloads (SIGHUP, server.watch_config, POST /admin/api/reload), by result: success, or failure (the new config was invalid and the old one stayed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly requestLogWritten = new Counter({
     name: 'detour_request_log_written_total',
     help: 'Records written to the request log.',
