@@ -1,4 +1,5 @@
 import { DetourError, invalidRequest } from '../../core/errors.js';
+import { checkModelName } from '../../providers/shared/input-checks.js';
 import { responseContextFor, responsesCodec, responsesIngress } from '../../providers/responses/index.js';
 import { inputItems } from '../../providers/responses/input.js';
 import { isRecord, tryParseJson } from '../../providers/shared/json.js';
@@ -24,7 +25,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const identity = await requireKey(options, request, responsesIngress, refusal);
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
-      const { body: parsed, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes);
+      const { body: parsed, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       responsesIngress.inspectRequest(parsed);
       const body = parsed as Record<string, unknown>;
       let input = normalizeInput(inputItems(body.input));
@@ -39,6 +40,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const { previous_response_id: _previous, ...rest } = body;
       const expanded: Record<string, unknown> = { ...rest, input };
       const { route, stream } = codec.inspectRequest(expanded);
+      checkModelName(route);
       if (options.guard && identity) {
         const admission = await options.guard.admit(identity.key, { requestId, route, body: expanded });
         if (!admission.isAdmitted) return refuseKey(responsesIngress, admission.refusal, refusal);
