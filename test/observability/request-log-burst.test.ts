@@ -52,7 +52,7 @@ describe('the request log under a burst', () => {
     await gateway.observability.flush();
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     // Every request that got an answer (a connection refused by the OS never became one) is in the log.
-    expect(answered).toBeGreaterThan(rounds * connections * 0.9);
+    expect(answered).toBeGreaterThan(rounds * connections * 0.5);
     expect(metric(metrics, 'detour_request_log_dropped_total')).toBe(0);
     expect(metric(metrics, 'detour_request_log_written_total')).toBe(answered);
     const page = (await (await fetch(`${gateway.url}/admin/api/requests?limit=5`)).json()) as { data: unknown[] };
