@@ -182,7 +182,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser (skipped without /usr
     const rejected = page.locator('#requests tbody tr[data-request]').filter({ hasText: '(rejected)' }).first();
     if ((await rejected.count()) > 0) {
       await rejected.click();
-      await expect.poll(() => detail.locator('[data-field="reason"]').textContent()).toMatch(/^INVALID_REQUEST: .*refused before any upstream was called/);
+      await expect.poll(() => detail.locator('[data-field="reason"]').textContent()).toMatch(/^INVALID_JSON: .*refused before any upstream was called/);
       expect(await detail.locator('[data-field="no-attempts"]').count()).toBe(1);
     }
     expect(problems).toEqual([]);

@@ -8,10 +8,10 @@ afterEach(() => cleanup.run());
 const ask = { model: 'chat', messages: [{ role: 'user' as const, content: 'Hello' }] };
 const mib = 1024 * 1024;
 
-async function setup(answer: BadAnswer) {
+async function setup(answer: BadAnswer, route: Record<string, unknown> = {}) {
   const bad = cleanup.add(await new BadUpstream(answer).listen());
   const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
-  const gateway = cleanup.add(await startGateway(twoTargetConfig({ type: 'openai', base_url: `${bad.url}/v1`, api_key: 'sk-bad-upstream-key-000001' }, openAiProvider(backup))));
+  const gateway = cleanup.add(await startGateway(twoTargetConfig({ type: 'openai', base_url: `${bad.url}/v1`, api_key: 'sk-bad-upstream-key-000001' }, openAiProvider(backup), route)));
   return { bad, backup, gateway, client: await openAiClient(gateway.url) };
 }
 
@@ -102,7 +102,8 @@ describe('hostile upstream bodies are bounded', () => {
         else response.once('drain', next);
       };
       next();
-    });
+      // With the default (continue), the stream would be finished by the backup; this is about the explicit end.
+    }, { on_stream_failure: 'error' });
     const run = await watched(gateway.url, async () => {
       const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask, stream: true }) });
       return response.text();
