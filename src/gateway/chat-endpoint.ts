@@ -38,17 +38,15 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
     const refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, clientKeyId: undefined as string | undefined };
     try {
       // A wire request (server, `gateway.fetch`) shows its key before its body is read; an in-process call is the application's own.
-      const identity = options.guard && request.body.type === 'stream' ? await options.guard.authenticate(credentialsOf(request)) : undefined;
-      if (identity && 'refusal' in identity) return refuseKey(codec, identity.refusal, refusal);
+      const identity = await requireKey(options, request, codec, refusal);
+      if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
       const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth ?? defaultMaxJsonDepth);
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
       checkModelName(route);
       const value = body as Record<string, unknown>;
-      if (options.guard && identity) {
-        const admission = await options.guard.admit(identity.key, { requestId, route, body: value });
-        if (!admission.isAdmitted) return refuseKey(codec, admission.refusal, refusal);
-      }
+      const turnedAway = await admitKey(options, identity, codec, refusal, { requestId, route, body: value });
+      if (turnedAway) return turnedAway;
       let canonical: ChatRequest | undefined;
       const result = await options.engine.handle({
         id: requestId,
@@ -112,6 +110,22 @@ export async function requireKey(options: ChatEndpointOptions, request: GatewayR
   const identity = await options.guard.authenticate(credentialsOf(request));
   if ('refusal' in identity) return { response: refuseKey(codec, identity.refusal, refusal) };
   return identity;
+}
+
+/**
+ * A known key's limits and budget for this request (rpm, tpm, parallel, reserved spend); the
+ * refusal to answer with when they turn it away, undefined when it may go on.
+ */
+export async function admitKey(
+  options: ChatEndpointOptions,
+  identity: { key: VirtualKey } | undefined,
+  codec: IngressCodec,
+  refusal: Refusal,
+  request: { requestId: string; route: string; body: Record<string, unknown> },
+): Promise<GatewayResponse | undefined> {
+  if (!options.guard || !identity) return undefined;
+  const admission = await options.guard.admit(identity.key, request);
+  return admission.isAdmitted ? undefined : refuseKey(codec, admission.refusal, refusal);
 }
 
 /** Where a client's key travels: its headers, or Gemini's `?key=`. */

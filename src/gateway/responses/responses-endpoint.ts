@@ -4,9 +4,9 @@ import { responseContextFor, responsesCodec, responsesIngress } from '../../prov
 import { inputItems } from '../../providers/responses/input.js';
 import { isRecord, tryParseJson } from '../../providers/shared/json.js';
 import type { ChatRequest } from '../../providers/types.js';
-import { parsedBody, refuse, refuseKey, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
+import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
 import { encodeResult } from '../encode-result.js';
-import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
+import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayRequest, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
 import { requestIdOf } from '../request-id.js';
 import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse } from './conversations.js';
 
@@ -41,10 +41,8 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const expanded: Record<string, unknown> = { ...rest, input };
       const { route, stream } = codec.inspectRequest(expanded);
       checkModelName(route);
-      if (options.guard && identity) {
-        const admission = await options.guard.admit(identity.key, { requestId, route, body: expanded });
-        if (!admission.isAdmitted) return refuseKey(responsesIngress, admission.refusal, refusal);
-      }
+      const turnedAway = await admitKey(options, identity, responsesIngress, refusal, { requestId, route, body: expanded });
+      if (turnedAway) return turnedAway;
       let canonical: ChatRequest | undefined;
       const result = await options.engine.handle({
         id: requestId,
@@ -155,42 +153,46 @@ function finalResponseOf(text: string): Record<string, unknown> | undefined {
   return undefined;
 }
 
+/**
+ * A handler on one stored response: the key checked, the id and one request id for the whole
+ * answer, refusals included.
+ */
+function storedResponseHandler(options: ChatEndpointOptions, answer: (id: string, request: GatewayRequest, headers: Record<string, string>) => Promise<GatewayResponse>): Handler {
+  return async (request, context) => {
+    const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    const identity = await requireKey(options, request, responsesIngress, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    if (identity && 'response' in identity) return identity.response;
+    return answer(context.params.id ?? '', request, { 'x-request-id': requestId });
+  };
+}
+
 /** `GET /v1/responses/:id`: a stored response, as it was answered. */
 export function getResponseEndpoint(options: ChatEndpointOptions): Handler {
-  return async (request, context) => {
-    const identity = await requireKey(options, request, responsesIngress, { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
-    if (identity && 'response' in identity) return identity.response;
-    const id = context.params.id ?? '';
+  return storedResponseHandler(options, async (id, _request, headers) => {
     const stored = await loadResponse(options.engine.resilience.store, id);
     if (!stored) return notFound(id);
-    return jsonResponse(200, JSON.stringify(stored.response), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });
-  };
+    return jsonResponse(200, JSON.stringify(stored.response), headers);
+  });
 }
 
 /** `GET /v1/responses/:id/input_items`: the input that response answered, earlier turns included. */
 export function inputItemsEndpoint(options: ChatEndpointOptions): Handler {
-  return async (request, context) => {
-    const identity = await requireKey(options, request, responsesIngress, { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
-    if (identity && 'response' in identity) return identity.response;
-    const id = context.params.id ?? '';
+  return storedResponseHandler(options, async (id, request, headers) => {
     const stored = await loadResponse(options.engine.resilience.store, id);
     if (!stored) return notFound(id);
     const data = stored.input.filter(isRecord);
     const ordered = queryOf(request).get('order') === 'asc' ? data : [...data].reverse();
     const body = { object: 'list', data: ordered, first_id: ordered[0]?.id ?? null, last_id: ordered.at(-1)?.id ?? null, has_more: false };
-    return jsonResponse(200, JSON.stringify(body), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });
-  };
+    return jsonResponse(200, JSON.stringify(body), headers);
+  });
 }
 
 /** `DELETE /v1/responses/:id`. */
 export function deleteResponseEndpoint(options: ChatEndpointOptions): Handler {
-  return async (request, context) => {
-    const identity = await requireKey(options, request, responsesIngress, { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
-    if (identity && 'response' in identity) return identity.response;
-    const id = context.params.id ?? '';
+  return storedResponseHandler(options, async (id, _request, headers) => {
     if (!(await deleteResponse(options.engine.resilience.store, id))) return notFound(id);
-    return jsonResponse(200, JSON.stringify({ id, object: 'response', deleted: true }), { 'x-request-id': requestIdOf(headerOf(request, 'x-request-id')) });
-  };
+    return jsonResponse(200, JSON.stringify({ id, object: 'response', deleted: true }), headers);
+  });
 }
 
 function notFound(id: string): GatewayResponse {
