@@ -12,6 +12,7 @@ export function servedMetadata(served: ServedInfo): JSONObject {
     ...(served.target !== undefined ? { target: served.target } : {}),
     ...(served.provider !== undefined ? { provider: served.provider } : {}),
     ...(served.model !== undefined ? { model: served.model } : {}),
+    ...(served.region !== undefined ? { region: served.region } : {}),
     upstreamCalls: served.upstreamCalls,
     isFailover: served.isFailover,
     isDegraded: served.isDegraded,
@@ -31,5 +32,6 @@ export function servedHeaders(served: ServedInfo): SharedV3Headers {
   if (served.target !== undefined) headers['x-detour-target'] = served.target;
   if (served.provider !== undefined) headers['x-detour-provider'] = served.provider;
   if (served.model !== undefined) headers['x-detour-model'] = served.model;
+  if (served.region !== undefined) headers['x-detour-region'] = served.region;
   return headers;
 }

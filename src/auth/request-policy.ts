@@ -63,7 +63,7 @@ const corsAllowedHeaders = 'authorization, content-type, x-api-key, x-goog-api-k
 export function corsHeaders(origin: string | undefined, allowed: readonly string[], isPreflight: boolean): Record<string, string> | undefined {
   if (origin === undefined || allowed.length === 0) return undefined;
   if (!allowed.includes('*') && !allowed.includes(origin)) return undefined;
-  const headers: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': 'x-request-id, x-detour-route, x-detour-provider, x-detour-model, x-detour-target, x-detour-attempts, x-detour-failover, x-detour-degraded, retry-after' };
+  const headers: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': 'x-request-id, x-detour-route, x-detour-provider, x-detour-model, x-detour-target, x-detour-region, x-detour-attempts, x-detour-failover, x-detour-degraded, retry-after' };
   if (isPreflight) {
     headers['access-control-allow-methods'] = 'GET, POST, OPTIONS';
     headers['access-control-allow-headers'] = corsAllowedHeaders;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { interpolateEnv, type ConfigProblem } from './interpolate.js';
+import { regionCrossCheck, withRegionFromEnv } from './region-schema.js';
 import { configSchema, type DetourConfig } from './schema.js';
 
 export interface LoadOptions {
@@ -56,7 +57,7 @@ export function parseConfigText(text: string, options: LoadOptions): DetourConfi
 export function validateConfig(raw: unknown, options: LoadOptions, locate: (path: (string | number)[]) => string = () => ''): DetourConfig {
   const problems: ConfigProblem[] = [];
   const env = options.env ?? process.env;
-  const interpolated = withAuthSecretFromEnv(interpolateEnv(raw ?? {}, env, problems), env.DETOUR_AUTH_SECRET);
+  const interpolated = withRegionFromEnv(withAuthSecretFromEnv(interpolateEnv(raw ?? {}, env, problems), env.DETOUR_AUTH_SECRET), env.DETOUR_REGION);
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) problems.push(...parsed.error.issues.map(fromZodIssue));
   // Cross-references are checked even when the schema failed, so that one run shows every problem.
@@ -101,6 +102,7 @@ function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProbl
     });
   }
   problems.push(...crossCheckAuth(raw, providers, routeNames));
+  problems.push(...regionCrossCheck(raw));
   return problems;
 }
 

@@ -45,6 +45,8 @@ export interface RuntimeSettings {
   breaker: BreakerSettings;
   /** `server.direct_addressing`: `provider/model` addresses a listed model directly. */
   directAddressing: boolean;
+  /** `server.region` (or `DETOUR_REGION`): this instance's region. */
+  region: string | undefined;
 }
 
 /** Maps the YAML's snake_case config onto the engine's settings. */
@@ -67,6 +69,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     healthCheck: healthCheck(provider),
     breaker: breakerOverride(provider.breaker),
     maxConnections: provider.max_connections,
+    region: provider.region,
   }));
   const routes: RouteSettings[] = Object.entries(config.models).map(([name, route]) => ({
     name,
@@ -78,7 +81,9 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       maxTokens: target.max_tokens,
       dimensions: target.dimensions,
       capabilities: capabilitiesOf({ ...target.capabilities, ...definedOnly({ vision: target.vision, tools: target.tools, json: target.json, context_window: target.context_window }) }),
+      region: target.region,
     })),
+    regions: route.regions,
     ...timing(route, defaults),
     ...resilience(route),
     breaker: breakerOverride(route.breaker),
@@ -92,6 +97,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     routes,
     defaults,
     directAddressing: config.server.direct_addressing,
+    region: config.server.region,
     breaker: {
       ...defaultBreakerSettings,
       failureThreshold: breaker.failure_threshold,

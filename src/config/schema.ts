@@ -3,6 +3,7 @@ import { alertsSchema, priceSchema, requestLogSchema, sloSchema } from './observ
 import { breakerOverrideSchema, breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
 import { authSchema } from './auth-schema.js';
 import { stateSchema } from './state-schema.js';
+import { regionNameSchema, routeRegionsSchema } from './region-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -43,6 +44,8 @@ export const targetSchema = z
     dimensions: z.number().int().positive().optional(),
     /** Embeddings routes: the model behind this target when its name does not say (an Azure deployment). */
     embedding_model: z.string().min(1).optional(),
+    /** Where this target's upstream runs, over its provider's `region`. */
+    region: regionNameSchema.optional(),
   })
   .strict();
 
@@ -55,6 +58,8 @@ export const routeSchema = z
     ...routeResilienceShape,
     /** Objectives alerted on by burn rate (observability only; the engine ignores it). */
     slo: sloSchema.optional(),
+    /** Data residency: the only regions this route's requests may reach. */
+    regions: routeRegionsSchema.optional(),
   })
   .strict();
 
@@ -85,6 +90,8 @@ export const providerSchema = z
     breaker: breakerOverrideSchema.optional(),
     /** Most connections open at once to this provider's origin; more requests wait (spending their deadline). */
     max_connections: z.number().int().positive().max(65_536).default(256),
+    /** Where this provider's upstream runs (`us-east`, `eu-west`). */
+    region: regionNameSchema.optional(),
   })
   .strict()
   .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {
@@ -129,6 +136,8 @@ export const serverSchema = z
     max_upstream_body_bytes: z.number().int().positive().default(32 * 1024 * 1024),
     /** Largest single event of an upstream stream; past it the attempt fails as UPSTREAM_BAD_RESPONSE. */
     max_upstream_event_bytes: z.number().int().positive().default(8 * 1024 * 1024),
+    /** Where this instance runs (`DETOUR_REGION` sets it): the `nearest` strategy's home region. */
+    region: regionNameSchema.optional(),
   })
   .strict();
 

@@ -9,6 +9,8 @@ export interface RoutingCandidate {
   readonly provider: { readonly name: string };
   /** `weight` is the route entry's relative share, shared by all keys of that entry. */
   readonly settings: { readonly weight: number };
+  /** Where the target's upstream runs (its route entry's `region`, else its provider's); `nearest` orders by it. */
+  readonly region?: string | undefined;
 }
 
 /** The group of a candidate: its provider and model, whatever the key. */

@@ -33,6 +33,8 @@ export interface ProviderSettings {
   breaker?: Partial<BreakerSettings> | undefined;
   /** Most connections open at once to this provider's origin (the tightest cap wins when providers share one). */
   maxConnections?: number | undefined;
+  /** Where this provider's upstream runs (`us-east`); a route entry may say otherwise for its target. */
+  region?: string | undefined;
 }
 
 /** How a provider's targets are probed. */
@@ -53,6 +55,8 @@ export interface TargetSettings {
   dimensions?: number | undefined;
   /** Declared capabilities; what is not declared comes from the model catalog. */
   capabilities?: Partial<ModelCapabilities> | undefined;
+  /** Where this target's upstream runs, over its provider's region. */
+  region?: string | undefined;
 }
 
 /** A shadow target that sees a sample of a route's requests; its answers are only compared. */
@@ -96,6 +100,12 @@ export interface RouteSettings {
   mirror?: MirrorSettings | undefined;
   /** Breaker settings for this route's targets, over the provider's and the global ones. */
   breaker?: Partial<BreakerSettings> | undefined;
+  /**
+   * Data residency: the only regions this route's requests may reach (targets elsewhere, or of no
+   * declared region, are left out of it at start: no attempt, hedge, mirror, probe or degraded
+   * route leaves them). Undefined: every region.
+   */
+  regions?: readonly string[] | undefined;
 }
 
 /** A concrete upstream: provider + model + key. The unit breakers and statistics are kept for. */
@@ -107,4 +117,6 @@ export interface Target {
   apiKey: string;
   keyIndex: number;
   settings: TargetSettings;
+  /** Where its upstream runs: the route entry's region, else the provider's; undefined when neither says. */
+  region?: string | undefined;
 }

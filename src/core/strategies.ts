@@ -22,6 +22,8 @@ export interface StrategyContext {
   turn: number;
   /** Expected tokens of this request, for `cost`; a 3:1 input:output mix is assumed without it. */
   tokens?: { input: number; output: number } | undefined;
+  /** This instance's region (`server.region`), which `nearest` puts first; undefined when not declared. */
+  homeRegion?: string | undefined;
 }
 
 /** Orders candidates; never drops or duplicates one. */
@@ -65,12 +67,7 @@ const weighted: Strategy = (candidates, context) => {
  */
 const latency: Strategy = (candidates, context) => {
   if (candidates.length < 2) return [...candidates];
-  const known = candidates.map((candidate) => context.stats(candidate.id).latencyMs).filter((ms): ms is number => ms !== null);
-  const unknownMs = known.length > 0 ? Math.min(...known) : 1;
-  const score = (candidate: RoutingCandidate): number => {
-    const stats = context.stats(candidate.id);
-    return (stats.latencyMs ?? unknownMs) / Math.max(stats.successRate, 0.05);
-  };
+  const score = latencyScore(candidates, context);
   const first = Math.floor(context.random() * candidates.length);
   const offset = 1 + Math.floor(context.random() * (candidates.length - 1));
   const second = (first + offset) % candidates.length;
@@ -83,6 +80,50 @@ const latency: Strategy = (candidates, context) => {
   );
   return [leader, ...rest];
 };
+
+/**
+ * The instance's own region first, then the other regions by measured latency (each region by
+ * its fastest target's score, as `latency` scores them), each region's targets side by side and
+ * fastest first. A region that fails as a whole is left for the next one, never for a mix.
+ * Targets without a declared region form one more group, ranked like a region; without a home
+ * region every region is ranked by latency alone.
+ */
+const nearest: Strategy = (candidates, context) => {
+  if (candidates.length < 2) return [...candidates];
+  const score = latencyScore(candidates, context);
+  const scores = candidates.map(score);
+  const regionBest = new Map<string | undefined, number>();
+  candidates.forEach((candidate, index) => {
+    const best = regionBest.get(candidate.region);
+    const own = scores[index] as number;
+    if (best === undefined || own < best) regionBest.set(candidate.region, own);
+  });
+  const home = context.homeRegion;
+  const keyed = candidates.map((candidate, index) => ({
+    candidate,
+    index,
+    isHome: home !== undefined && candidate.region === home,
+    regionScore: regionBest.get(candidate.region) as number,
+    // The region's first appearance breaks ties between regions of equal score, so that its targets stay together.
+    regionOrder: candidates.findIndex((other) => other.region === candidate.region),
+    score: scores[index] as number,
+  }));
+  keyed.sort((a, b) => Number(b.isHome) - Number(a.isHome) || a.regionScore - b.regionScore || a.regionOrder - b.regionOrder || a.score - b.score || a.index - b.index);
+  return keyed.map((entry) => entry.candidate);
+};
+
+/**
+ * EWMA latency divided by the success rate, so that a target that fails fast does not look fast;
+ * a target without samples counts as the fastest known one, so that it gets explored.
+ */
+function latencyScore(candidates: readonly RoutingCandidate[], context: StrategyContext): (candidate: RoutingCandidate) => number {
+  const known = candidates.map((candidate) => context.stats(candidate.id).latencyMs).filter((ms): ms is number => ms !== null);
+  const unknownMs = known.length > 0 ? Math.min(...known) : 1;
+  return (candidate) => {
+    const stats = context.stats(candidate.id);
+    return (stats.latencyMs ?? unknownMs) / Math.max(stats.successRate, 0.05);
+  };
+}
 
 /** Fewest attempts in flight on this instance first; ties keep the route's priority order. */
 const leastBusy: Strategy = (candidates, context) => stableSortBy(candidates, (candidate) => context.stats(candidate.id).inFlight);
@@ -103,6 +144,7 @@ export const strategies = {
   latency,
   least_busy: leastBusy,
   cost,
+  nearest,
 } as const satisfies Readonly<Record<string, Strategy>>;
 
 export type StrategyName = keyof typeof strategies;

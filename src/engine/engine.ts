@@ -9,6 +9,7 @@ import { DetourError } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
 import { ModelCatalog } from '../core/model-catalog.js';
 import { requestNeeds, type NeedsSource } from '../core/request-needs.js';
+import { isWithinRegions } from '../core/regions.js';
 import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
 import type { ChatRequest, ForwardedParts, ProviderAdapter, WireFormat } from '../providers/types.js';
@@ -21,7 +22,7 @@ import { RecoveryWaiters } from './recovery-waiters.js';
 import { RequestRun } from './request-run.js';
 import { Resilience } from './resilience.js';
 import type { EngineResult } from './result.js';
-import { RouteTable, type RouteDefaults } from './route-table.js';
+import { RouteTable, type ResolvedRoute, type RouteDefaults } from './route-table.js';
 import type { RunOutcome } from './run-state.js';
 import { targetSnapshot, type TargetSnapshot } from './target-snapshot.js';
 import { connectionCaps, UpstreamHttp, type UpstreamLimits } from './upstream-http.js';
@@ -54,6 +55,8 @@ export interface EngineOptions {
   events?: EventBus;
   /** Size caps on what upstreams send (when the engine builds its own `http`). */
   upstreamLimits?: Partial<UpstreamLimits>;
+  /** This instance's region (`server.region`, `DETOUR_REGION`): the `nearest` strategy's home. */
+  region?: string | undefined;
 }
 
 /**
@@ -118,6 +121,8 @@ export class Engine {
   private readonly ownsStore: boolean;
   private readonly prober: HealthProber;
   private readonly mirrors = new Map<string, Mirror>();
+  /** This instance's region, if declared. */
+  readonly homeRegion: string | undefined;
 
   constructor(options: EngineOptions) {
     // A reloaded engine speaks on its predecessor's bus, so that every listener (observability) carries over.
@@ -165,7 +170,7 @@ export class Engine {
       events: this.events,
       minAttemptMs: options.minAttemptMs ?? 50,
       resilience: this.resilience,
-      planner: new Planner({ resilience: this.resilience, catalog, clock, random }),
+      planner: new Planner({ resilience: this.resilience, catalog, clock, random, homeRegion: options.region }),
       needsOf: requestNeeds,
       captureStreamBodies: options.captureStreamBodies ?? false,
       recoveryWaiters: new RecoveryWaiters(store, timers),
@@ -173,12 +178,23 @@ export class Engine {
     for (const route of this.routes.all()) {
       const mirror = route.settings.mirror;
       const provider = mirror && options.providers.find((candidate) => candidate.name === mirror.provider);
-      if (mirror && provider) {
-        const target: Target = { id: `${provider.name}/${mirror.model}`, provider, model: mirror.model, apiKey: provider.apiKeys[0] ?? '', keyIndex: 0, settings: { provider: provider.name, model: mirror.model, weight: 1 } };
+      // A mirror outside a restricted route's regions would carry its requests out of them: never built.
+      if (mirror && provider && isWithinRegions(provider, route.settings.regions)) {
+        const target: Target = { id: `${provider.name}/${mirror.model}`, provider, model: mirror.model, apiKey: provider.apiKeys[0] ?? '', keyIndex: 0, settings: { provider: provider.name, model: mirror.model, weight: 1 }, region: provider.region };
         this.mirrors.set(route.settings.name, new Mirror(this.context, target, mirror, route.settings.attemptTimeoutMs));
       }
     }
-    this.prober = new HealthProber({ resilience: this.resilience, http, adapters, events: this.events, clock, targets, isRouteDown: (target) => this.isRouteDown(target) });
+    this.homeRegion = options.region;
+    this.prober = new HealthProber({
+      resilience: this.resilience,
+      http,
+      adapters,
+      events: this.events,
+      clock,
+      targets,
+      isRouteDown: (target) => this.isRouteDown(target),
+      isHome: (target) => target.region !== undefined && target.region === this.homeRegion,
+    });
     if (options.healthChecks !== false) this.prober.start();
   }
 
@@ -194,7 +210,7 @@ export class Engine {
         message: `The model "${request.route}" is not a route of this gateway. Available routes: ${known.join(', ') || '(none)'}${this.routes.isDirectAddressingOn ? '; or address a listed model directly as "provider/model"' : ''}.`,
       });
     }
-    const degradeTo = route.settings.degradeTo === undefined ? undefined : this.routes.resolve(route.settings.degradeTo);
+    const degradeTo = route.settings.degradeTo === undefined ? undefined : this.degradeRouteOf(route);
     const run = new RequestRun(this.context, request, route, { isDegraded: false, priorAttempts: [], mayDegrade: degradeTo !== undefined });
     let outcome = await run.execute();
     if (outcome.isAllFailed && degradeTo) {
@@ -203,6 +219,14 @@ export class Engine {
     }
     this.mirror(route.settings.name, request, outcome);
     return outcome.result;
+  }
+
+  /** The route a route degrades to, unless it would leave the regions the route is restricted to (`detour check` refuses that config). */
+  private degradeRouteOf(route: ResolvedRoute): ResolvedRoute | undefined {
+    const degradeTo = route.settings.degradeTo === undefined ? undefined : this.routes.resolve(route.settings.degradeTo);
+    if (!degradeTo || route.settings.regions === undefined) return degradeTo;
+    const isInside = degradeTo.groups.every((group) => group.targets.every((target) => isWithinRegions(target, route.settings.regions)));
+    return isInside ? degradeTo : undefined;
   }
 
   /** Every distinct target of this engine's routes, by id. */

@@ -18,6 +18,8 @@ export interface HealthProberOptions {
   targets: readonly Target[];
   /** Whether some route of this target has no target that serves now (every circuit open). */
   isRouteDown?: ((target: Target) => boolean) | undefined;
+  /** Whether the target runs in this instance's region: `nearest` routes want it back as soon as it answers. */
+  isHome?: ((target: Target) => boolean) | undefined;
 }
 
 /** One probed provider: its settings, its targets, and whether this instance holds its lease. */
@@ -79,6 +81,10 @@ export class HealthProber {
     return this.options.clock.now() + this.options.resilience.breakerSettingsFor(target.id).recoveryProbeMs;
   }
 
+  private isHomeAndOpen(target: Target): boolean {
+    return this.options.isHome?.(target) === true && this.options.resilience.breakers.admission(target.id) !== 'pass';
+  }
+
   async stop(): Promise<void> {
     this.isStopped = true;
     this.unsubscribe?.();
@@ -121,8 +127,9 @@ export class HealthProber {
     const tracker = this.options.resilience.health;
     await tracker.record(target.id, result);
     const recoveryAt = this.recoveryCheckAt(target);
-    // A passed check of an open circuit on a down route lets the next request probe it at once.
-    if (recoveryAt !== undefined && result.isHealthy) await this.options.resilience.breakers.expediteProbe(target.id);
+    // A passed check of an open circuit on a down route lets the next request probe it at once; so
+    // does one of a home-region target, so that traffic returns home as soon as its region is back.
+    if (result.isHealthy && (recoveryAt !== undefined || this.isHomeAndOpen(target))) await this.options.resilience.breakers.expediteProbe(target.id);
     if (provider.isLeader) this.scheduleCheck(target, Math.min(tracker.nextCheckAt(target.id), recoveryAt ?? Infinity));
   }
 

@@ -11,6 +11,8 @@ export interface PlannerOptions {
   catalog: ModelCatalog;
   clock: Clock;
   random: Random;
+  /** This instance's region, for the `nearest` strategy. */
+  homeRegion?: string | undefined;
 }
 
 /** The candidates of one request, in the order failover walks them, and what was left out. */
@@ -84,6 +86,7 @@ export class Planner {
       catalog: this.options.catalog,
       statsSettings: this.options.resilience.statsSettings,
       turn,
+      homeRegion: this.options.homeRegion,
     });
     return plan;
   }

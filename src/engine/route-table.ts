@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../core/backoff.js';
+import { effectiveRegion, isWithinRegions } from '../core/regions.js';
 import type { ProviderSettings, RouteSettings, Target, TargetSettings } from '../core/settings.js';
 
 /** One entry of a route: a provider + model, expanded into one target per key. */
@@ -34,7 +35,10 @@ export class RouteTable {
   ) {
     this.providers = new Map(providers.map((provider) => [provider.name, provider]));
     for (const route of routes) {
-      this.routes.set(route.name, { settings: route, groups: route.targets.map((target) => this.group(target)), isDirect: false });
+      // A route restricted to regions never holds a target outside them: everything that walks a
+      // route's targets (failover, hedging, continuation, recovery probes) then stays inside.
+      const groups = route.targets.map((target) => this.group(target)).filter((group) => isWithinRegions({ region: group.targets[0]?.region }, route.regions));
+      this.routes.set(route.name, { settings: route, groups, isDirect: false });
     }
     for (const provider of providers) {
       const names = new Set<string>();
@@ -84,6 +88,7 @@ export class RouteTable {
     if (!provider) throw new Error(`unknown provider "${settings.provider}"`);
     const keys = provider.apiKeys.length > 0 ? provider.apiKeys : [''];
     const base = `${provider.name}/${settings.model}`;
+    const region = effectiveRegion(settings.region, provider.region);
     const targets = keys.map((apiKey, keyIndex) => ({
       id: keys.length > 1 ? `${base}#${keyIndex}` : base,
       provider,
@@ -91,6 +96,7 @@ export class RouteTable {
       apiKey,
       keyIndex,
       settings,
+      region,
     }));
     return { settings, targets };
   }

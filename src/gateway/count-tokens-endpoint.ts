@@ -34,7 +34,7 @@ export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
           const breaker = store.breakerView(target.id);
           if (breaker.status === 'open' && breaker.until > now) continue;
           const answer = await ask(target, parsed, forward, route.settings.attemptTimeoutMs, request.signal, now);
-          if (answer.type === 'answer') return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id });
+          if (answer.type === 'answer') return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id, ...(target.region !== undefined ? { 'x-detour-region': target.region } : {}) });
           if (answer.error.kind === 'fatal') return refuse(anthropic, answer.error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
         }
       }

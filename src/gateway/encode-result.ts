@@ -17,6 +17,7 @@ export function servedHeaders(meta: ServedMeta): Record<string, string> {
     headers['x-detour-provider'] = meta.target.provider.name;
     headers['x-detour-model'] = meta.target.model;
     headers['x-detour-target'] = meta.target.id;
+    if (meta.target.region !== undefined) headers['x-detour-region'] = meta.target.region;
   }
   return headers;
 }

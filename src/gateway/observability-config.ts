@@ -69,7 +69,7 @@ export function topologyOf(routes: RouteTable): Topology {
   return {
     routes: routes.all().map((route) => ({
       name: route.settings.name,
-      targets: route.groups.flatMap((group) => group.targets.map((target) => ({ id: target.id, provider: target.provider.name, model: target.model }))),
+      targets: route.groups.flatMap((group) => group.targets.map((target) => ({ id: target.id, provider: target.provider.name, model: target.model, region: target.region }))),
       primary: route.groups[0]?.targets.map((target) => target.id) ?? [],
     })),
   };

@@ -16,6 +16,8 @@ export interface ServedInfo {
   provider?: string | undefined;
   /** The upstream model that answered (`x-detour-model`). */
   model?: string | undefined;
+  /** The region of the target that answered (`x-detour-region`); absent when none did or its region is not declared. */
+  region?: string | undefined;
   /** Real upstream calls made, hedges included, mirrors not (`x-detour-attempts`). */
   upstreamCalls: number;
   /** Every attempt in order, failed ones with their status and error code. */
@@ -36,6 +38,7 @@ export function toServedInfo(meta: ServedMeta): ServedInfo {
     target: meta.target?.id,
     provider: meta.target?.provider.name,
     model: meta.target?.model,
+    region: meta.target?.region,
     upstreamCalls: countUpstreamCalls(attempts),
     attempts,
     isFailover: meta.isFailover,

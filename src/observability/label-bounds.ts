@@ -21,10 +21,12 @@ export class LabelBounds {
   private readonly providers: ReadonlySet<string>;
   private readonly models: ReadonlySet<string>;
   private readonly clientKeys = new Set<string>();
+  private readonly regions: ReadonlyMap<string, string>;
 
   constructor(topology: Topology) {
     this.routes = new Set(topology.routes.map((route) => route.name));
     const targets = allTargets(topology);
+    this.regions = new Map(targets.flatMap((target) => (target.region === undefined ? [] : [[target.id, target.region] as const])));
     this.targets = new Set(targets.map((target) => target.id));
     this.providers = new Set(targets.map((target) => target.provider));
     this.models = new Set(targets.map((target) => target.model));
@@ -40,6 +42,11 @@ export class LabelBounds {
 
   provider(name: string): string {
     return this.providers.has(name) ? name : otherLabel;
+  }
+
+  /** A configured target's declared region (a config name, validated); undefined for any other. */
+  regionOf(targetId: string): string | undefined {
+    return this.regions.get(targetId);
   }
 
   model(name: string): string {

@@ -94,7 +94,7 @@ export class Observability {
     const bounds = new LabelBounds(deps.topology);
     this.pipeline.add((outcome) => {
       const bounded = bounds.outcome(outcome);
-      recordOutcomeMetrics(this.metrics, bounded);
+      recordOutcomeMetrics(this.metrics, bounded, (target) => bounds.regionOf(target));
       this.stats.record(bounded);
     });
     this.pipeline.add((outcome) => this.recent.record(outcome));

@@ -7,6 +7,8 @@ export interface TargetInfo {
   id: string;
   provider: string;
   model: string;
+  /** Where its upstream runs (`region:` of its route entry or provider); absent when not declared. */
+  region?: string | undefined;
 }
 
 export interface RouteInfo {
@@ -25,6 +27,11 @@ export function allTargets(topology: Topology): TargetInfo[] {
   const byId = new Map<string, TargetInfo>();
   for (const route of topology.routes) for (const target of route.targets) byId.set(target.id, target);
   return [...byId.values()];
+}
+
+/** The declared regions of the topology's targets, in first-seen order. */
+export function regionsOf(topology: Topology): string[] {
+  return [...new Set(allTargets(topology).flatMap((target) => (target.region === undefined ? [] : [target.region])))];
 }
 
 export function providersOf(topology: Topology): string[] {

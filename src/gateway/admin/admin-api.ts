@@ -101,6 +101,7 @@ export class AdminApi {
       id: target.id,
       provider: target.provider,
       model: target.model,
+      region: target.region ?? null,
       state: target.state,
       state_reason: target.stateReason,
       circuit: target.circuit,

@@ -8,25 +8,37 @@ import type { DetourMetrics } from './metrics.js';
 const circuitStates = ['closed', 'open', 'half_open'] as const;
 const healthStates = ['healthy', 'unhealthy', 'unknown'] as const;
 
+/** A target's region, for the `region` label of per-target metrics; undefined (no label) when not declared. */
+export type RegionOf = (targetId: string) => string | undefined;
+
+/**
+ * Adds `region` to a per-target metric's labels when the target declares one; without regions in
+ * the config the series stay exactly as they were.
+ */
+function withRegion<T extends Record<string, string>>(labels: T, region: string | undefined): T & { region?: string } {
+  return region === undefined ? labels : { ...labels, region };
+}
+
 /** Counts one finished request (fed by the outcome pipeline, off the request path). */
-export function recordOutcomeMetrics(metrics: DetourMetrics, outcome: RequestOutcome): void {
+export function recordOutcomeMetrics(metrics: DetourMetrics, outcome: RequestOutcome, regionOf: RegionOf = () => undefined): void {
   const route = outcome.route;
   metrics.requests.inc({ route, status: String(outcome.status) });
   metrics.requestDuration.observe({ route, outcome: outcome.outcome }, outcome.latencyMs / 1000);
   if (outcome.ttftMs !== undefined && outcome.target !== undefined) {
-    metrics.timeToFirstToken.observe({ route, target: outcome.target }, outcome.ttftMs / 1000);
+    metrics.timeToFirstToken.observe(withRegion({ route, target: outcome.target }, regionOf(outcome.target)), outcome.ttftMs / 1000);
   }
-  recordAttempts(metrics, route, outcome.attempts);
+  recordAttempts(metrics, route, outcome.attempts, regionOf);
   recordUsage(metrics, outcome);
   if (outcome.clientKeyId !== undefined) metrics.clientKeyRequests.inc({ client_key: outcome.clientKeyId, outcome: outcome.outcome, code: outcome.errorCode ?? 'none' });
 }
 
-function recordAttempts(metrics: DetourMetrics, route: string, attempts: readonly AttemptRecord[]): void {
+function recordAttempts(metrics: DetourMetrics, route: string, attempts: readonly AttemptRecord[], regionOf: RegionOf): void {
   let previous: AttemptRecord | undefined;
   for (const attempt of attempts) {
     const outcome = classifyAttempt(attempt);
-    metrics.attempts.inc({ route, target: attempt.target, provider: attempt.provider, model: attempt.model, outcome, code: attempt.code ?? 'none' });
-    metrics.attemptDuration.observe({ target: attempt.target, outcome }, attempt.durationMs / 1000);
+    const region = regionOf(attempt.target);
+    metrics.attempts.inc(withRegion({ route, target: attempt.target, provider: attempt.provider, model: attempt.model, outcome, code: attempt.code ?? 'none' }, region));
+    metrics.attemptDuration.observe(withRegion({ target: attempt.target, outcome }, region), attempt.durationMs / 1000);
     if (attempt.role === 'hedge') metrics.hedges.inc({ route, target: attempt.target });
     else if (attempt.role === 'mirror') metrics.mirrors.inc({ route, target: attempt.target });
     else if (previous?.code !== undefined && previous.target === attempt.target) {
@@ -60,14 +72,15 @@ export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView
     for (const target of view.snapshot()) {
       // Directly addressed targets are not configured ones: no gauges of their own (their traffic counts as "other").
       if (bounds.target(target.id) !== target.id) continue;
-      for (const state of circuitStates) metrics.circuitState.set({ target: target.id, state }, target.circuit === state ? 1 : 0);
-      for (const state of healthStates) metrics.targetHealth.set({ target: target.id, state }, target.health === state ? 1 : 0);
+      const region = bounds.regionOf(target.id);
+      for (const state of circuitStates) metrics.circuitState.set(withRegion({ target: target.id, state }, region), target.circuit === state ? 1 : 0);
+      for (const state of healthStates) metrics.targetHealth.set(withRegion({ target: target.id, state }, region), target.health === state ? 1 : 0);
     }
   });
   const offs = [
-    events.on('circuit.opened', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'open' })),
-    events.on('circuit.half_opened', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'half_open' })),
-    events.on('circuit.closed', (event) => metrics.circuitTransitions.inc({ target: bounds.target(event.target), state: 'closed' })),
+    events.on('circuit.opened', (event) => metrics.circuitTransitions.inc(withRegion({ target: bounds.target(event.target), state: 'open' }, bounds.regionOf(event.target)))),
+    events.on('circuit.half_opened', (event) => metrics.circuitTransitions.inc(withRegion({ target: bounds.target(event.target), state: 'half_open' }, bounds.regionOf(event.target)))),
+    events.on('circuit.closed', (event) => metrics.circuitTransitions.inc(withRegion({ target: bounds.target(event.target), state: 'closed' }, bounds.regionOf(event.target)))),
     // Counted from the engine's own event: it alone knows a failover past a skipped (open) target.
     events.on('failover.performed', (event) => metrics.failovers.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),
     events.on('stream.continued', (event) => metrics.streamContinuations.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),

@@ -28,7 +28,7 @@ export class DetourMetrics {
   readonly timeToFirstToken = new Histogram({
     name: 'detour_time_to_first_token_seconds',
     help: 'Streaming requests: time from receiving the request to the first token sent, by route and serving target.',
-    labelNames: ['route', 'target'] as const,
+    labelNames: ['route', 'target', 'region'] as const,
     buckets: latencyBuckets,
     registers: [this.registry],
   });
@@ -36,14 +36,14 @@ export class DetourMetrics {
   readonly attempts = new Counter({
     name: 'detour_upstream_attempts_total',
     help: 'Upstream calls, by target, outcome (success, failure, client_error) and error code (none on success).',
-    labelNames: ['route', 'target', 'provider', 'model', 'outcome', 'code'] as const,
+    labelNames: ['route', 'target', 'provider', 'model', 'outcome', 'code', 'region'] as const,
     registers: [this.registry],
   });
 
   readonly attemptDuration = new Histogram({
     name: 'detour_upstream_duration_seconds',
     help: 'Duration of one upstream call (to the answer, or to the first event of a stream), by target and outcome.',
-    labelNames: ['target', 'outcome'] as const,
+    labelNames: ['target', 'outcome', 'region'] as const,
     buckets: latencyBuckets,
     registers: [this.registry],
   });
@@ -151,21 +151,21 @@ export class DetourMetrics {
   readonly circuitState = new Gauge({
     name: 'detour_circuit_state',
     help: 'Circuit breaker state per target: 1 for the current state (closed, open, half_open), 0 for the others.',
-    labelNames: ['target', 'state'] as const,
+    labelNames: ['target', 'state', 'region'] as const,
     registers: [this.registry],
   });
 
   readonly circuitTransitions = new Counter({
     name: 'detour_circuit_transitions_total',
     help: 'Circuit breaker transitions per target, by the state entered.',
-    labelNames: ['target', 'state'] as const,
+    labelNames: ['target', 'state', 'region'] as const,
     registers: [this.registry],
   });
 
   readonly targetHealth = new Gauge({
     name: 'detour_target_health',
     help: 'Active health-check verdict per target: 1 for the current state (healthy, unhealthy, unknown), 0 for the others.',
-    labelNames: ['target', 'state'] as const,
+    labelNames: ['target', 'state', 'region'] as const,
     registers: [this.registry],
   });
 
