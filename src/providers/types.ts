@@ -116,6 +116,12 @@ export interface ChatChunk {
   model: string;
   choices: Array<{ index: number; delta: ChunkDelta; finish_reason: FinishReason | null; logprobs?: null }>;
   usage?: Usage | null;
+  /**
+   * The prompt's size when the upstream tells it before the end (Gemini's first chunk), with no
+   * completion counted: for encoders that report the prompt at the start (Anthropic's
+   * `message_start`). Not part of OpenAI's chunk: never written to the wire as it is.
+   */
+  promptUsage?: Usage | undefined;
 }
 
 /** One server-sent event; `raw` is its text as received, without the blank line that ended it. */

@@ -165,7 +165,9 @@ export function toChunks(simAnswer: SimAnswer, pieces: number): ChatChunk[] {
     model: simAnswer.model,
     choices: [{ index: 0, delta, finish_reason: finish }],
   });
-  const chunks: ChatChunk[] = [chunk({ role: 'assistant', content: '' })];
+  // Like the real providers, the simulator knows the prompt's size from the start (Anthropic's message_start, Gemini's first chunk).
+  const prompt = simAnswer.usage.prompt_tokens;
+  const chunks: ChatChunk[] = [{ ...chunk({ role: 'assistant', content: '' }), promptUsage: { prompt_tokens: prompt, completion_tokens: 0, total_tokens: prompt } }];
   if (simAnswer.text !== null) {
     for (const piece of split(simAnswer.text, pieces)) chunks.push(chunk({ content: piece }));
   }

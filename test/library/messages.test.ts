@@ -44,7 +44,7 @@ describe('gateway.messages: Anthropic shape in process', () => {
     const { gateway } = await setup();
     const { response } = await gateway.messages({ ...hello('gpt'), tools: [weatherTool], messages: [{ role: 'user', content: 'Weather in Paris?' }] });
     expect(response.stop_reason).toBe('tool_use');
-    expect(response.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' } }]);
+    expect(response.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } }]);
     expect(response.model).toBe('gpt-sim');
   });
 

@@ -209,7 +209,7 @@ describe('Anthropic ingress: answers', () => {
       model: 'gpt-4o-mini',
       content: [
         { type: 'text', text: 'Let me check.' },
-        { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' } },
+        { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } },
       ],
       stop_reason: 'tool_use',
       stop_sequence: null,
@@ -237,7 +237,7 @@ describe('Anthropic ingress: answers', () => {
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Let me ' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'check.' } },
       { type: 'content_block_stop', index: 0 },
-      { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'call_1', name: 'get_weather', input: {} } },
+      { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'call_1', name: 'get_weather', input: {}, caller: { type: 'direct' } } },
       { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
       { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } },
       { type: 'content_block_stop', index: 1 },

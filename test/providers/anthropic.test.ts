@@ -108,7 +108,8 @@ describe('Anthropic streams → canonical chunks', () => {
     const base = { id: 'msg_01Jc5rWvX9oKp3TgFh7NbQe2', object: 'chat.completion.chunk', created: expect.any(Number), model: 'claude-sonnet-4-5-20250929' };
     const content = (text: string) => ({ ...base, choices: [{ index: 0, delta: { content: text }, finish_reason: null }] });
     expect(chunks).toEqual([
-      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+      // message_start counts the prompt: 31 input + 1820 read from the cache.
+      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], promptUsage: { prompt_tokens: 1851, completion_tokens: 0, total_tokens: 1851, prompt_tokens_details: { cached_tokens: 1820 } } },
       content('Good'),
       content(' morning! All three'),
       content(' checks passed overnight,'),

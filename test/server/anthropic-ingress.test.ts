@@ -99,7 +99,7 @@ describe('Anthropic Messages endpoint', () => {
 
     const first = await client.messages.create({ model: 'gpt', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Weather in Paris?' }] });
     expect(first.stop_reason).toBe('tool_use');
-    expect(first.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' } }]);
+    expect(first.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } }]);
     const second = await client.messages.create({ model: 'gpt', max_tokens: 200, tools: [weatherTool], messages: toolRoundTrip(first) });
     expect(second.stop_reason).toBe('end_turn');
     expect(text(second)).toBe('The tool returned: {"temp_c":18}');
@@ -116,7 +116,7 @@ describe('Anthropic Messages endpoint', () => {
 
     const first = await client.messages.stream({ model: 'gpt', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Weather in Paris?' }] }).finalMessage();
     expect(first.stop_reason).toBe('tool_use');
-    expect(first.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' } }]);
+    expect(first.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } }]);
     const second = await client.messages.stream({ model: 'gpt', max_tokens: 200, tools: [weatherTool], messages: toolRoundTrip(first) }).finalMessage();
     expect(text(second)).toBe('The tool returned: {"temp_c":18}');
   });
@@ -268,7 +268,7 @@ describe('the simulator speaking Anthropic', () => {
     expect(text(message)).toContain('Detour simulator');
 
     const streamed = await client.messages.stream({ model: 'claude-x', max_tokens: 100, tools: [weatherTool], messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
-    expect(streamed.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' } }]);
+    expect(streamed.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } }]);
     expect(streamed.usage.output_tokens).toBeGreaterThan(0);
 
     const models: string[] = [];

@@ -2,7 +2,7 @@ import { tryParseJson } from '../shared/json.js';
 import type { ChatResponse, ToolCall } from '../types.js';
 import { toStopReason } from './finish-reason.js';
 import { toAnthropicUsage } from './usage.js';
-import type { AnthropicMessageResponse, AnthropicToolUseBlock } from './wire.js';
+import { directCaller, type AnthropicCaller, type AnthropicMessageResponse, type AnthropicToolUseBlock } from './wire.js';
 
 /**
  * Anthropic ids read `msg_…`; an id from another format keeps its unique part under that prefix,
@@ -16,10 +16,10 @@ export function anthropicMessageId(id: string): string {
  * A tool call's JSON-string arguments as a `tool_use` input. Arguments that are not valid JSON
  * (a model's slip) stay as the raw string rather than being replaced by `{}`, so nothing is lost.
  */
-export function toolUseBlock(call: ToolCall): AnthropicToolUseBlock {
+export function toolUseBlock(call: ToolCall): AnthropicToolUseBlock & { caller: AnthropicCaller } {
   const text = call.function.arguments;
   const input = text.trim() === '' ? {} : (tryParseJson(text) ?? text);
-  return { type: 'tool_use', id: call.id, name: call.function.name, input };
+  return { type: 'tool_use', id: call.id, name: call.function.name, input, caller: directCaller };
 }
 
 /** A canonical chat completion (its first choice) as an Anthropic Message. */

@@ -4,6 +4,7 @@ import { encodeAnthropicError } from './encode-error.js';
 import { anthropicMessageId } from './encode-response.js';
 import { toStopReason } from './finish-reason.js';
 import { toAnthropicUsage } from './usage.js';
+import { directCaller } from './wire.js';
 
 /** One event, `event:` named after the JSON's `type`, as the Anthropic SDK requires. */
 function sse(payload: { type: string } & Record<string, unknown>): string {
@@ -80,8 +81,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        // The prompt's size is known only at the end (OpenAI reports usage last): message_delta carries it.
-        usage: toAnthropicUsage(chunk?.usage),
+        // OpenAI reports usage last (message_delta then carries the prompt's size); Gemini tells the prompt's size on its first chunk.
+        usage: toAnthropicUsage(chunk?.usage ?? chunk?.promptUsage),
       },
     });
   }
@@ -103,7 +104,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       out += this.closeBlock();
       block = this.openBlock = this.nextBlock++;
       this.toolBlocks.set(call.index, block);
-      out += sse({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id: call.id ?? '', name: call.function?.name ?? '', input: {} } });
+      out += sse({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id: call.id ?? '', name: call.function?.name ?? '', input: {}, caller: directCaller } });
     }
     const json = call.function?.arguments;
     // OpenAI streams one tool call after another, so `block` is the open one; the index keeps it right if not.

@@ -79,7 +79,14 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     this.id = stringField(message, 'id') ?? this.id;
     this.model = stringField(message, 'model') ?? this.model;
     if (isRecord(message)) this.usage = mergeAnthropicUsage(undefined, message.usage);
-    return [this.chunk({ role: 'assistant', content: '' })];
+    const first = this.chunk({ role: 'assistant', content: '' });
+    // The prompt is counted in message_start: clients whose format says it early (Gemini) get it too.
+    const told = fromAnthropicUsage(this.usage);
+    if (told && told.prompt_tokens > 0) {
+      first.promptUsage = { prompt_tokens: told.prompt_tokens, completion_tokens: 0, total_tokens: told.prompt_tokens };
+      if (told.prompt_tokens_details) first.promptUsage.prompt_tokens_details = told.prompt_tokens_details;
+    }
+    return [first];
   }
 
   private blockStart(index: number, block: unknown): ChatChunk[] {

@@ -21,7 +21,19 @@ export interface AnthropicToolUseBlock {
   name: string;
   /** A JSON value, normally an object; never a JSON string (unlike OpenAI's `arguments`). */
   input: unknown;
+  /**
+   * Who called the tool: `direct` (the model) for every call Detour translates. Required in
+   * answers by Anthropic's SDK types, and strictly typed SDKs (Java, Kotlin) throw without it;
+   * requests to an upstream leave it out.
+   */
+  caller?: AnthropicCaller;
 }
+
+/** A tool call's caller in an answer; Detour's translated calls are always the model's own. */
+export type AnthropicCaller = { type: 'direct' } | { type: string; tool_id: string };
+
+/** The caller of every tool call Detour translates from another format. */
+export const directCaller = { type: 'direct' } as const satisfies AnthropicCaller;
 
 export interface AnthropicToolResultBlock {
   type: 'tool_result';
@@ -80,7 +92,7 @@ export interface AnthropicMessageResponse {
   type: 'message';
   role: 'assistant';
   model: string;
-  content: Array<AnthropicTextBlock | AnthropicToolUseBlock>;
+  content: Array<AnthropicTextBlock | (AnthropicToolUseBlock & { caller: AnthropicCaller })>;
   stop_reason: AnthropicStopReason | null;
   stop_sequence: string | null;
   usage: AnthropicUsage;

@@ -2,7 +2,7 @@ import { formatSse } from '../shared/sse.js';
 import type { ChatChunk, ErrorPayload, StreamEncoder, Usage } from '../types.js';
 import { toGeminiFinishReason } from './finish-reason.js';
 import { functionCallPart, geminiCandidate, geminiErrorBody } from './ingress-encode.js';
-import type { GeminiCandidate, GeminiPart, GeminiResponseBody } from './schema.js';
+import type { GeminiCandidate, GeminiPart, GeminiResponseBody, GeminiUsageMetadata } from './schema.js';
 import { toGeminiUsageMetadata } from './usage.js';
 
 interface CallInProgress {
@@ -22,12 +22,15 @@ export class GeminiStreamEncoder implements StreamEncoder {
   /** Refusal text by choice: Gemini has no refusal part; it goes out as the finish's `finishMessage`. */
   private readonly refusals = new Map<number, string>();
   private heldFinish: GeminiResponseBody | undefined;
+  /** The prompt's count, once a chunk has told it (usage without the answer's tokens). */
+  private promptUsage: GeminiUsageMetadata | undefined;
   private modelVersion = '';
   private responseId = '';
 
   encode(chunk: ChatChunk): string {
     this.modelVersion = chunk.model;
     this.responseId = chunk.id;
+    if (chunk.promptUsage) this.promptUsage ??= toGeminiUsageMetadata(chunk.promptUsage);
     let out = '';
     const candidates = chunk.choices.map((choice) => this.candidate(choice)).filter((candidate): candidate is GeminiCandidate => candidate !== undefined);
     const isFinish = candidates.some((candidate) => candidate.finishReason !== undefined);
@@ -73,8 +76,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
     return geminiCandidate(choice.index, parts, toGeminiFinishReason(choice.finish_reason), refusal);
   }
 
+  /** Gemini counts the prompt on every event: an event before the final usage carries what is known of it. */
   private body(candidates: GeminiCandidate[]): GeminiResponseBody {
-    return { candidates, modelVersion: this.modelVersion, responseId: this.responseId };
+    const body: GeminiResponseBody = { candidates, modelVersion: this.modelVersion, responseId: this.responseId };
+    if (this.promptUsage) body.usageMetadata = this.promptUsage;
+    return body;
   }
 
   private withUsage(usage: Usage): string {

@@ -35,6 +35,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private meta: { id: string; model: string; created: number } | undefined;
   private ids: ToolCallIds | undefined;
   private usage: Usage | undefined;
+  private hasStarted = false;
   private readonly candidates = new Map<number, CandidateState>();
 
   constructor(private readonly target: Target) {}
@@ -68,6 +69,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
       chunks.push(this.chunk(0, {}, 'content_filter'));
     }
     candidates.forEach((candidate, position) => this.decodeCandidate(candidate, position, chunks));
+    if (!this.hasStarted && chunks[0]) {
+      // Gemini counts the prompt on its first chunk; Anthropic clients read it in message_start.
+      this.hasStarted = true;
+      if (this.usage) chunks[0] = { ...chunks[0], promptUsage: promptOnly(this.usage) };
+    }
     if (this.candidates.size > 0 && [...this.candidates.values()].every((state) => state.isFinished)) {
       this.complete = true;
       if (this.usage) chunks.push({ ...this.base(), choices: [], usage: this.usage });
@@ -131,6 +137,13 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private badEvent(what: string): DetourError {
     return new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: this.target.id, message: `${this.target.id} sent ${what} in its stream` });
   }
+}
+
+/** Usage so far with the completion left out: what is known of the prompt mid-stream. */
+function promptOnly(usage: Usage): Usage {
+  const prompt: Usage = { prompt_tokens: usage.prompt_tokens, completion_tokens: 0, total_tokens: usage.prompt_tokens };
+  if (usage.prompt_tokens_details) prompt.prompt_tokens_details = usage.prompt_tokens_details;
+  return prompt;
 }
 
 /** Watches a Gemini stream passed through to a Gemini client: errors, the finish, and usage (every event carries it). */

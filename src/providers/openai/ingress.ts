@@ -61,7 +61,9 @@ export const openAiIngress: IngressCodec = {
     return {
       encode(chunk: ChatChunk) {
         if (!wantsUsage && chunk.choices.length === 0) return '';
-        return formatSse(JSON.stringify(chunk));
+        if (chunk.promptUsage === undefined) return formatSse(JSON.stringify(chunk));
+        const { promptUsage: _promptUsage, ...openAiChunk } = chunk;
+        return formatSse(JSON.stringify(openAiChunk));
       },
       end: () => 'data: [DONE]\n\n',
       error: (error) => formatSse(encodeOpenAiError(error)),

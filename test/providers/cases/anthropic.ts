@@ -338,6 +338,15 @@ function chunkMaker(id: string, model: string, created = fixedNowSeconds) {
   return {
     delta: (delta: ChunkDelta, finishReason: FinishReason | null = null): ChatChunk => ({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] }),
     usage: (value: Usage): ChatChunk => ({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: value }),
+    /** The role chunk, with the prompt message_start counted (cache reads and writes included). */
+    start: (promptTokens: number, cachedTokens: number): ChatChunk => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta: role, finish_reason: null }],
+      promptUsage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens, prompt_tokens_details: { cached_tokens: cachedTokens } },
+    }),
   };
 }
 
@@ -354,7 +363,7 @@ const streamCases: StreamCase[] = [
     name: 'text: a role chunk, the text as it comes (pings dropped), the finish, then usage with the cache read counted as cached',
     fixture: 'anthropic/text.chunks.txt',
     expected: [
-      textStream.delta(role),
+      textStream.start(1851, 1820),
       textStream.delta({ content: 'Good' }),
       textStream.delta({ content: ' morning! All three' }),
       textStream.delta({ content: ' checks passed overnight,' }),
@@ -369,7 +378,7 @@ const streamCases: StreamCase[] = [
     name: 'a tool call: named once with empty arguments, then its input JSON piece by piece, cut mid-word (the empty piece dropped)',
     fixture: 'anthropic/json-tool.chunks.txt',
     expected: [
-      jsonToolStream.delta(role),
+      jsonToolStream.start(702, 0),
       jsonToolStream.delta({ tool_calls: [{ index: 0, id: 'toolu_01Hm4Zd6Vr8Qx2Kp5Tn7YwJs', type: 'function', function: { name: 'json', arguments: '' } }] }),
       jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: '{"stations": [{"name": "Harb' } }] }),
       jsonToolStream.delta({ tool_calls: [{ index: 0, function: { arguments: 'our Point", "wind_kn": 14, "gust' } }] }),
@@ -382,7 +391,7 @@ const streamCases: StreamCase[] = [
     name: 'text, then a call without parameters: numbered 0 after the text block, its arguments "{}" when its block stops',
     fixture: 'anthropic/tool-no-args.chunks.txt',
     expected: [
-      noArgsStream.delta(role),
+      noArgsStream.start(398, 0),
       noArgsStream.delta({ content: 'Refreshing the deployment' }),
       noArgsStream.delta({ content: ' status now.' }),
       noArgsStream.delta({ tool_calls: [{ index: 0, id: 'toolu_01Nd8Vx4Qp2Tk7Lm5Zw3RyBs', type: 'function', function: { name: 'refreshDeploymentStatus', arguments: '' } }] }),
@@ -394,7 +403,7 @@ const streamCases: StreamCase[] = [
   {
     name: 'a refusal ends with content_filter, the explanation as the refusal delta',
     fixture: 'anthropic/refusal.chunks.txt',
-    expected: [refusalStream.delta(role), refusalStream.delta({ refusal: refusalExplanation }, 'content_filter'), refusalStream.usage(uncached(23, 4))],
+    expected: [refusalStream.start(23, 0), refusalStream.delta({ refusal: refusalExplanation }, 'content_filter'), refusalStream.usage(uncached(23, 4))],
   },
   {
     name: 'the prompt and cache counts of message_start are kept when message_delta gives only the output; thinking is dropped; max_tokens is length',
@@ -423,7 +432,7 @@ const streamCases: StreamCase[] = [
       { type: 'message_stop' },
     ],
     expected: [
-      cacheStream.delta(role),
+      cacheStream.start(108, 60),
       cacheStream.delta({ content: 'Cut' }),
       cacheStream.delta({ content: ' short' }),
       cacheStream.delta({}, 'length'),

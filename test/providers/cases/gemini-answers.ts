@@ -6,6 +6,15 @@ function chunkMaker(id: string, model: string, created = fixedNowSeconds) {
   return {
     delta: (delta: ChunkDelta, finishReason: FinishReason | null = null): ChatChunk => ({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] }),
     usage: (value: Usage): ChatChunk => ({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: value }),
+    /** The role chunk of a stream whose first event counted the prompt. */
+    start: (promptTokens: number): ChatChunk => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta: role, finish_reason: null }],
+      promptUsage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens },
+    }),
   };
 }
 
@@ -22,7 +31,7 @@ export const geminiStreamCases: StreamCase[] = [
     name: 'text: a role chunk, the text as it comes, the finish, then usage with thinking counted as output',
     fixture: 'gemini/text.chunks.txt',
     expected: [
-      textStream.delta(role),
+      textStream.start(14),
       textStream.delta({ content: 'Port 8080 is already in use' }),
       textStream.delta({ content: ' by another process. Stop it, or pick a free port with --port.' }),
       textStream.delta({}, 'stop'),
@@ -33,7 +42,7 @@ export const geminiStreamCases: StreamCase[] = [
     name: 'reasoning: the thought summary is not answer text, and the final empty part with a thought signature adds nothing',
     fixture: 'gemini/reasoning.chunks.txt',
     expected: [
-      reasoningStream.delta(role),
+      reasoningStream.start(31),
       reasoningStream.delta({ content: 'The three legs take' }),
       reasoningStream.delta({ content: ' 2 h 45 min in total.' }),
       reasoningStream.delta({}, 'stop'),
@@ -44,7 +53,7 @@ export const geminiStreamCases: StreamCase[] = [
     name: 'a function call: one tool-call delta with a generated id and the whole arguments; STOP means tool_calls',
     fixture: 'gemini/tool-call.chunks.txt',
     expected: [
-      toolStream.delta(role),
+      toolStream.start(45),
       toolStream.delta({ tool_calls: [{ index: 0, id: 'call_Ta3pZ6sFMk8r4NbPq1WcX2Y_0', type: 'function', function: { name: 'get_forecast', arguments: '{"city":"Oslo"}' } }] }),
       toolStream.delta({}, 'tool_calls'),
       toolStream.usage(usage(45, 89, 134, { completion_tokens_details: { reasoning_tokens: 77 } })),
@@ -65,7 +74,7 @@ export const geminiStreamCases: StreamCase[] = [
     name: 'a blocked prompt ends the stream at once with content_filter',
     events: [{ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, modelVersion: 'gemini-2.5-flash', responseId: 'blocked-1' }],
     expected: [
-      chunkMaker('blocked-1', 'gemini-2.5-flash').delta(role),
+      chunkMaker('blocked-1', 'gemini-2.5-flash').start(12),
       chunkMaker('blocked-1', 'gemini-2.5-flash').delta({}, 'content_filter'),
       chunkMaker('blocked-1', 'gemini-2.5-flash').usage(usage(12, 0, 12)),
     ],
