@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertsSchema, priceSchema, requestLogSchema, sloSchema } from './observability-schema.js';
 import { breakerOverrideSchema, breakerSchema, capabilitiesSchema, healthCheckSchema, routeResilienceShape } from './resilience-schema.js';
 import { authSchema } from './auth-schema.js';
+import { telemetrySchema } from './telemetry-schema.js';
 import { stateSchema } from './state-schema.js';
 import { regionNameSchema, routeRegionsSchema } from './region-schema.js';
 
@@ -158,6 +159,8 @@ export const configSchema = z
     state: stateSchema.prefault({}),
     /** Client authentication: virtual keys with scopes, limits and budgets. */
     auth: authSchema.prefault({}),
+    /** OpenTelemetry traces over OTLP/HTTP, when `otlp_endpoint` is set. */
+    telemetry: telemetrySchema.prefault({}),
   })
   .strict();
 

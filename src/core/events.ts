@@ -1,6 +1,7 @@
 import type { BreakerOpenReason } from './breaker.js';
 import type { DetourErrorCode, ErrorKind } from './errors.js';
 import type { HealthStatus } from './health.js';
+import type { TraceContext } from './trace-context.js';
 
 /** The wire formats Detour speaks, to clients and upstreams. */
 export type WireFormat = 'openai' | 'responses' | 'anthropic' | 'gemini';
@@ -65,6 +66,40 @@ export interface RequestFinishedEvent {
   clientKeyId?: string | undefined;
   /** How many times the stream broke after its start and was continued on another target. */
   continuations?: number | undefined;
+  /** The request's trace context, when it has one (the client sent a `traceparent`, or Detour records spans). */
+  trace?: TraceContext | undefined;
+  /** The client's validated body as a value (not a copy), read lazily: tracing reads its parameters (`max_tokens`), never its content. */
+  requestBody?: (() => Readonly<Record<string, unknown>>) | undefined;
+  /** What the served answer said about itself, when it is known without reading a stream again. */
+  answer?: (() => AnswerFacts | undefined) | undefined;
+}
+
+/** Facts of a served answer beyond its usage; never its content. */
+export interface AnswerFacts {
+  /** The upstream's own id for the answer. */
+  id?: string | undefined;
+  /** The model that answered, as the upstream named it. */
+  model?: string | undefined;
+  /** One per choice, in OpenAI's terms (`stop`, `length`, `tool_calls`, `content_filter`). */
+  finishReasons?: readonly string[] | undefined;
+}
+
+/**
+ * Where one upstream call sits in the request's trace, on `attempt.succeeded` / `attempt.failed`
+ * when Detour records spans.
+ */
+export interface AttemptSpan {
+  /** The span id the call's `traceparent` carried. */
+  spanId: string;
+  trace: TraceContext;
+  /** When the call started, epoch ms (the engine's clock). */
+  startedAt: number;
+  /** 1-based position among the request's upstream calls. */
+  attempt: number;
+  /** The target's circuit when the call went out: `half_open` for its probe, `open` for a recovery probe. */
+  circuit: 'closed' | 'half_open' | 'open';
+  /** The call went to another target than the request's first (not a hedge or a stream's continuation). */
+  isFailover: boolean;
 }
 
 /** A target's circuit opened (or reopened after a failed probe). Times are epoch ms, durations ms. */
@@ -185,8 +220,8 @@ export interface StreamNotContinuedEvent {
 
 export interface EngineEvents {
   'attempt.started': { requestId: string; route: string; target: string; attempt: number };
-  'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string };
-  'attempt.succeeded': { requestId: string; route: string; record: AttemptRecord };
+  'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string; span?: AttemptSpan | undefined };
+  'attempt.succeeded': { requestId: string; route: string; record: AttemptRecord; span?: AttemptSpan | undefined };
   'failover.performed': { requestId: string; route: string; from: string; to: string; code: DetourErrorCode };
   'request.finished': RequestFinishedEvent;
   'circuit.opened': CircuitOpenedEvent;

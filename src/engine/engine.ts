@@ -10,6 +10,7 @@ import { EventBus } from '../core/events.js';
 import { ModelCatalog } from '../core/model-catalog.js';
 import { requestNeeds, type NeedsSource } from '../core/request-needs.js';
 import { isWithinRegions } from '../core/regions.js';
+import type { TraceContext } from '../core/trace-context.js';
 import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
 import type { ChatRequest, ForwardedParts, ProviderAdapter, WireFormat } from '../providers/types.js';
@@ -88,6 +89,11 @@ export interface EngineRequest {
    * used only with these keys; others as usual. Absent: every key.
    */
   upstreamKeys?: readonly string[] | undefined;
+  /**
+   * The request's trace context: each upstream call carries a `traceparent` (its own span's when
+   * `trace.spanId` is set, i.e. Detour records spans; the caller's as it came otherwise).
+   */
+  trace?: TraceContext | undefined;
 }
 
 /** Everything a request run needs from the engine; shared by all runs. */

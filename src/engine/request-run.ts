@@ -8,6 +8,7 @@ import { hedgeDelayMs, shouldHedge } from '../core/hedge.js';
 import { recoveryStep, recoveryWaitUntil } from '../core/recovery.js';
 import type { NeedsSource } from '../core/request-needs.js';
 import type { Target } from '../core/settings.js';
+import { upstreamTraceHeaders, type TraceContext } from '../core/trace-context.js';
 import type { ChatRequest, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
 import { abortReason, runAttempt, type AttemptSuccess } from './attempt.js';
 import type { EngineContext, EngineRequest } from './engine.js';
@@ -19,6 +20,7 @@ import { asDetourError, RunState, type Continued, type RunOutcome, type ServingS
 import { ContinuationProcessor, continuationRequest, partialAnswer, priorUsageOf, type ContinuationMark } from './stream-continuation.js';
 import { PassThroughProcessor, TranslatingProcessor, type StreamProcessor } from './stream-processor.js';
 import { StreamWatch } from './stream-watch.js';
+import { newSpanId } from './trace-ids.js';
 
 export interface RunOptions {
   isDegraded: boolean;
@@ -360,10 +362,11 @@ export class RequestRun {
     // Only the drill listens: no payload is built for nobody.
     if (this.context.events.hasListeners('attempt.started')) this.context.events.emit('attempt.started', { requestId: this.request.id, route: settings.name, target: target.id, attempt: this.state.attempts.length + 1 });
     const isBackupServing = probeRequestId === undefined ? undefined : () => this.isBackupServing(target);
+    const span = this.request.trace?.spanId === undefined ? undefined : { spanId: newSpanId(), circuit: circuitOf(turn) };
     const result = runAttempt({
       target,
       adapter,
-      upstream,
+      upstream: this.request.trace ? withTraceHeaders(upstream, this.request.trace, span?.spanId) : upstream,
       stream: this.request.stream,
       attemptTimeoutMs: settings.attemptTimeoutMs,
       firstTokenTimeoutMs: Math.min(settings.firstTokenTimeoutMs, remainingMs),
@@ -378,7 +381,7 @@ export class RequestRun {
     }).then(
       (success) => {
         const durationMs = this.context.clock.now() - startedAt;
-        this.state.record(target, startedAt, undefined, recordRole);
+        this.state.record(target, startedAt, undefined, recordRole, span);
         resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId, isBackupServing });
         if (success.type === 'body') resilience.attemptEnded(target);
         return { success, target, adapter };
@@ -388,7 +391,7 @@ export class RequestRun {
         if (failure.code === 'CLIENT_CLOSED' && !this.request.signal.aborted) {
           failure = new DetourError({ kind: 'fatal', code: 'CANCELLED', target: target.id, message: `${target.id}: called off, the other side of the hedge answered first` });
         }
-        if (failure.code !== 'CLIENT_CLOSED') this.state.record(target, startedAt, failure, recordRole);
+        if (failure.code !== 'CLIENT_CLOSED') this.state.record(target, startedAt, failure, recordRole, span);
         // A client that left says nothing about the target (a neutral outcome), but a probe it held is released.
         resilience.attemptFinished(target, { error: failure, durationMs: this.context.clock.now() - startedAt, probeRequestId, isBackupServing });
         resilience.attemptEnded(target);
@@ -587,6 +590,17 @@ export class RequestRun {
     if (this.isSameFormat(adapter)) return new PassThroughProcessor(adapter, target, this.request.wantsUsage);
     return new TranslatingProcessor(adapter.createStreamDecoder(target), target);
   }
+}
+
+/** The target's circuit as this call went out: a half-open probe, a recovery probe through an open circuit, or closed. */
+function circuitOf(turn: Turn): 'closed' | 'half_open' | 'open' {
+  if (turn.probeRequestId === undefined) return 'closed';
+  return turn.isRecoveryProbe ? 'open' : 'half_open';
+}
+
+/** The upstream call with the trace's `traceparent` (and `tracestate`); a copy, the turn's request may be sent again. */
+function withTraceHeaders(upstream: UpstreamRequest, trace: TraceContext, spanId: string | undefined): UpstreamRequest {
+  return { ...upstream, headers: { ...upstream.headers, ...upstreamTraceHeaders(trace, spanId) } };
 }
 
 function isExhausted(result: RunOutcome | WalkExhausted): result is WalkExhausted {

@@ -1,5 +1,5 @@
 import { DetourError } from '../core/errors.js';
-import type { AttemptRecord } from '../core/events.js';
+import type { AnswerFacts, AttemptRecord, AttemptSpan } from '../core/events.js';
 import type { Target } from '../core/settings.js';
 import type { ChatRequest, ErrorPayload, ProviderAdapter, Usage } from '../providers/types.js';
 import { failurePiece, type StreamPiece } from './stream-processor.js';
@@ -43,7 +43,7 @@ export class RunState {
     return this.canonicalRequest;
   }
 
-  record(target: Target, startedAt: number, failure?: DetourError, role?: AttemptRecord['role']): AttemptRecord {
+  record(target: Target, startedAt: number, failure?: DetourError, role?: AttemptRecord['role'], span?: { spanId: string; circuit: AttemptSpan['circuit'] }): AttemptRecord {
     const record: AttemptRecord = {
       target: target.id,
       provider: target.provider.name,
@@ -56,10 +56,20 @@ export class RunState {
       ...(role ? { role } : {}),
     };
     this.attempts.push(record);
-    const base = { requestId: this.request.id, route: this.route.settings.name, record };
+    const trace = this.request.trace;
+    const base = {
+      requestId: this.request.id,
+      route: this.route.settings.name,
+      record,
+      span: span && trace ? { spanId: span.spanId, trace, startedAt, attempt: this.attempts.length, circuit: span.circuit, isFailover: this.isFailoverCall(target, role) } : undefined,
+    };
     if (failure) this.context.events.emit('attempt.failed', { ...base, message: failure.message });
     else this.context.events.emit('attempt.succeeded', base);
     return record;
+  }
+
+  private isFailoverCall(target: Target, role: AttemptRecord['role']): boolean {
+    return (role === undefined || role === 'probe') && this.firstTarget !== undefined && this.firstTarget !== target;
   }
 
   meta(target: Target | undefined): ServedMeta {
@@ -90,7 +100,7 @@ export class RunState {
         isEnded = true;
         stream.live.close();
         stream.onEnd(failure);
-        this.finished(status, stream.target, () => stream.live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')), rescue?.count);
+        this.finished(status, stream.target, () => stream.live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')), rescue?.count, () => stream.live.processor.answer);
       };
       const result: StreamResult = {
         type: 'stream',
@@ -123,7 +133,7 @@ export class RunState {
       logged = () => JSON.stringify(response);
     }
     const result: BodyResult = { type: 'body', status: success.status, content, headers: {}, meta: this.meta(target) };
-    this.finished(result.status, target, usage, undefined, undefined, logged);
+    this.finished(result.status, target, usage, undefined, undefined, logged, undefined, () => answerFacts(response));
     return { result, isAllFailed: false, servedText: text };
   }
 
@@ -187,6 +197,7 @@ export class RunState {
     errorCode?: DetourError['code'],
     response?: () => string,
     continuations?: number,
+    answer?: () => AnswerFacts | undefined,
   ): void {
     const events = this.context.events;
     if (!events.hasListeners('request.finished')) return;
@@ -211,6 +222,9 @@ export class RunState {
       bodies: () => ({ request: JSON.stringify(this.request.body), response: response?.() }),
       clientKeyId: this.request.clientKeyId,
       ...(continuations ? { continuations } : {}),
+      trace: this.request.trace,
+      requestBody: () => this.request.body,
+      answer,
     });
   }
 }
@@ -264,6 +278,12 @@ function abandonable<T>(generator: AsyncGenerator<T, void, undefined>, onAbandon
 export function asDetourError(error: unknown, target: Target): DetourError {
   if (error instanceof DetourError) return error;
   return new DetourError({ kind: 'retryable', code: 'INTERNAL_ERROR', target: target.id, message: error instanceof Error ? error.message : String(error), cause: error });
+}
+
+function answerFacts(response: { id?: string; model?: string; choices: Array<{ finish_reason?: string | null }> }): AnswerFacts {
+  const finishReasons: string[] = [];
+  for (const choice of response.choices) if (typeof choice.finish_reason === 'string') finishReasons.push(choice.finish_reason);
+  return { id: response.id, model: response.model, finishReasons };
 }
 
 function contentOf(response: { choices: Array<{ message: { content: string | null } }> } | undefined): string | undefined {

@@ -1,4 +1,5 @@
 import { DetourError } from '../core/errors.js';
+import type { AnswerFacts } from '../core/events.js';
 import type { Target } from '../core/settings.js';
 import type { ChatChunk, ErrorPayload, ProviderAdapter, SseEvent, StreamDecoder, Usage } from '../providers/types.js';
 
@@ -69,6 +70,8 @@ export interface StreamProcessor {
   /** The stream's own end marker has arrived: nothing more will come, so reading can stop. */
   readonly isTerminal: boolean;
   readonly usage: Usage | undefined;
+  /** The answer's id, model and finish reasons, when this processor saw them (a translated stream does; a passed-through one is not parsed). */
+  readonly answer?: AnswerFacts | undefined;
 }
 
 export function interruptedError(target: Target): DetourError {
@@ -122,6 +125,9 @@ export class PassThroughProcessor implements StreamProcessor {
 
 export class TranslatingProcessor implements StreamProcessor {
   usage: Usage | undefined;
+  private answerId: string | undefined;
+  private model: string | undefined;
+  private finishReasons: string[] | undefined;
 
   constructor(
     private readonly decoder: StreamDecoder,
@@ -141,6 +147,10 @@ export class TranslatingProcessor implements StreamProcessor {
     for (const event of events) {
       for (const chunk of this.decoder.decode(event)) {
         if (chunk.usage) this.usage = chunk.usage;
+        this.answerId ??= chunk.id || undefined;
+        this.model ??= chunk.model || undefined;
+        // One reason per choice as it finishes; bounded, whatever an upstream sends.
+        for (const choice of chunk.choices) if (choice.finish_reason && (this.finishReasons ??= []).length < 64) this.finishReasons.push(choice.finish_reason);
         (chunks ??= []).push(chunk);
       }
     }
@@ -150,5 +160,9 @@ export class TranslatingProcessor implements StreamProcessor {
   end(): StreamPiece {
     if (!this.decoder.isComplete) throw interruptedError(this.target);
     return endPiece;
+  }
+
+  get answer(): AnswerFacts {
+    return { id: this.answerId, model: this.model, finishReasons: this.finishReasons };
   }
 }

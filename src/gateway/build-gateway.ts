@@ -13,6 +13,8 @@ import { ConfigReloader, type ReloadOutcome } from './config-reload.js';
 import { GatewayCore } from './gateway-core.js';
 import { buildFrontDoor, type FrontDoor } from './front-door.js';
 import { secretsOf, toObservabilitySettings, topologyOf } from './observability-config.js';
+import { providerLookup, toTracingSettings } from './telemetry-config.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 
 const storeModes = ['memory', 'connecting', 'redis', 'local-fallback'] as const;
 
@@ -43,6 +45,8 @@ export interface BuiltGateway {
   frontDoor: FrontDoor;
   /** Validates and swaps in the config again (SIGHUP, `server.watch_config`, `POST /admin/api/reload`), when built with `reload`. */
   reload?: (() => Promise<ReloadOutcome>) | undefined;
+  /** Traces being exported, when `telemetry.otlp_endpoint` is set. */
+  tracing: Tracing | undefined;
   /** Ends open event streams (dashboards), which would otherwise hold a transport's graceful close. */
   endStreams(): void;
   /** Ends event streams, stops observability, the engine and its state store. */
@@ -74,7 +78,24 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
     await built.close();
     throw error;
   }
-  const core = new GatewayCore({ engine, clock, maxBodyBytes: config.server.max_body_bytes, maxJsonDepth: config.server.max_json_depth, logger, frontDoor, secrets: secretsOf(config) });
+  const tracingSettings = toTracingSettings(config);
+  const core = new GatewayCore({
+    engine,
+    clock,
+    maxBodyBytes: config.server.max_body_bytes,
+    maxJsonDepth: config.server.max_json_depth,
+    logger,
+    frontDoor,
+    secrets: secretsOf(config),
+    tracing: tracingSettings ? { sampleRatio: tracingSettings.sampleRatio, random: options.random ?? Math.random } : undefined,
+  });
+  // Loaded only when `telemetry.otlp_endpoint` is set: without it no OpenTelemetry code is imported and requests carry no trace work.
+  let tracing: Tracing | undefined;
+  if (tracingSettings) {
+    const { startTracing } = await import('../observability/tracing/tracing.js');
+    const secrets = secretsOf(config);
+    tracing = startTracing(tracingSettings, { events: engine.events, clock, logger, redact: (text) => redactSecrets(text, secrets), providerOf: providerLookup(() => core.engine) });
+  }
   let closeAdmin: (() => void) | undefined;
   let stopLogging: (() => void) | undefined;
   let reloader: ConfigReloader | undefined;
@@ -85,6 +106,7 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
       wired = await wireObservability(config, core, { logger, clock, frontDoor, ...options.observability, reload: options.reload ? () => reload() : undefined });
     } catch (error) {
       // E.g. the request log is another running instance's: nothing may be left running.
+      await tracing?.close();
       await frontDoor.close();
       await built.close();
       throw error;
@@ -113,6 +135,7 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
       return core.engine;
     },
     observability,
+    tracing,
     frontDoor,
     reload: options.reload ? reload : undefined,
     endStreams: () => closeAdmin?.(),
@@ -121,6 +144,8 @@ export async function buildGateway(config: DetourConfig, options: BuildGatewayOp
       stopLogging?.();
       await reloader?.settle();
       await observability?.close();
+      // After every request has finished: their spans are built and sent before the process goes.
+      await tracing?.close();
       // A reloaded engine shares the first one's store and pools: it is retired, the first one closes them.
       if (core.engine !== engine) await core.engine.retire();
       await frontDoor.close();

@@ -4,6 +4,7 @@ import type { VirtualKey } from '../auth/virtual-key.js';
 import type { Clock } from '../core/clock.js';
 import { redactBody } from '../providers/shared/redact.js';
 import { DetourError, invalidRequest } from '../core/errors.js';
+import type { TraceContext } from '../core/trace-context.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { checkJsonDepth, checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth } from '../providers/shared/input-checks.js';
@@ -11,6 +12,7 @@ import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/typ
 import { encodeResult } from './encode-result.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse, type Handler, type RequestBody } from './http.js';
 import { requestIdOf } from './request-id.js';
+import { traceContextOf, type TraceRecording } from './trace-context.js';
 
 export interface ChatEndpointOptions {
   engine: Engine;
@@ -23,6 +25,8 @@ export interface ChatEndpointOptions {
   secrets?: readonly string[] | undefined;
   /** `server.max_json_depth`: deeper nesting is refused with a 400 naming the path. */
   maxJsonDepth?: number | undefined;
+  /** Spans are recorded (`telemetry.otlp_endpoint`); absent, a client's `traceparent` only passes through to the upstream. */
+  tracing?: TraceRecording | undefined;
 }
 
 /**
@@ -35,7 +39,8 @@ export interface ChatEndpointOptions {
 export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
-    const refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, clientKeyId: undefined as string | undefined };
+    const trace = traceContextOf(request, options.tracing);
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, clientKeyId: undefined, trace };
     try {
       // A wire request (server, `gateway.fetch`) shows its key before its body is read; an in-process call is the application's own.
       const identity = await requireKey(options, request, codec, refusal);
@@ -62,6 +67,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         forward: forwardedParts(codec, request),
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
+        trace,
       });
       const response = encodeResult(result, codec, wantsUsage);
       // An error answer may carry what an upstream echoed back: every configured secret goes, in every encoding.
@@ -183,6 +189,8 @@ export interface Refusal {
   clock: Clock;
   /** The key the request carried, once known: refusals count under it. */
   clientKeyId?: string | undefined;
+  /** The request's trace context: a refused request is a span too. */
+  trace?: TraceContext | undefined;
 }
 
 /** A request refused before the engine, in the client's format. */
@@ -220,6 +228,7 @@ function announceRejected(codec: IngressCodec, status: number, code: DetourError
     usage: () => undefined,
     bodies: () => ({}),
     clientKeyId: refusal.clientKeyId,
+    trace: refusal.trace,
   });
 }
 

@@ -27,8 +27,8 @@ export interface ConfigReloaderOptions {
   onReload?: ((outcome: ReloadOutcome) => void) | undefined;
 }
 
-/** Parts of a config only a restart can change (listening sockets, the store, the log file). */
-const restartOnlyKeys = ['server.host', 'server.port', 'server.admin_token', 'state', 'log', 'alerts'] as const;
+/** Parts of a config only a restart can change (listening sockets, the store, the log file, the trace exporter). */
+const restartOnlyKeys = ['server.host', 'server.port', 'server.admin_token', 'state', 'log', 'alerts', 'telemetry'] as const;
 
 /**
  * Reloads the config (SIGHUP, `server.watch_config`, `POST /admin/api/reload`): the new config

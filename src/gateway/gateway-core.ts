@@ -14,6 +14,7 @@ import { createResponseEndpoint, deleteResponseEndpoint, getResponseEndpoint, in
 import type { FrontDoor } from './front-door.js';
 import { httpPolicy } from './http-policy.js';
 import { Routes, type RouteMatch } from './routes.js';
+import type { TraceRecording } from './trace-context.js';
 
 export interface GatewayCoreOptions {
   engine: Engine;
@@ -28,6 +29,8 @@ export interface GatewayCoreOptions {
   frontDoor?: FrontDoor | undefined;
   /** Every configured secret, removed from every error answer in every encoding. */
   secrets?: readonly string[] | undefined;
+  /** Spans are recorded (`telemetry.otlp_endpoint`): each request starts or continues a trace. */
+  tracing?: TraceRecording | undefined;
 }
 
 /**
@@ -60,6 +63,7 @@ export class GatewayCore {
       logger: this.logger,
       guard: options.frontDoor?.guard,
       secrets: options.secrets,
+      tracing: options.tracing,
     };
     const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
     const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);

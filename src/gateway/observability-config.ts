@@ -48,7 +48,7 @@ export function toObservabilitySettings(config: DetourConfig): ObservabilitySett
   };
 }
 
-/** Every configured string that must never be shown: upstream keys and headers, the admin token, the auth secret, client keys, alert URLs and headers. */
+/** Every configured string that must never be shown: upstream keys and headers, the admin token, the auth secret, client keys, alert URLs and headers, the collector's headers. */
 export function secretsOf(config: DetourConfig): string[] {
   const secrets: string[] = [];
   for (const provider of Object.values(config.providers)) {
@@ -61,6 +61,8 @@ export function secretsOf(config: DetourConfig): string[] {
     secrets.push(sink.url);
     if (sink.type === 'webhook') secrets.push(...Object.values(sink.headers));
   }
+  // A collector's headers carry its API key; its URL may carry a token too.
+  secrets.push(...Object.values(config.telemetry.headers));
   return secrets.filter((secret) => secret.length >= 4);
 }
 

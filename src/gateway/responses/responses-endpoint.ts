@@ -8,6 +8,7 @@ import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, typ
 import { encodeResult } from '../encode-result.js';
 import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayRequest, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
 import { requestIdOf } from '../request-id.js';
+import { traceContextOf } from '../trace-context.js';
 import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse } from './conversations.js';
 
 /**
@@ -19,7 +20,8 @@ import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveRespo
 export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
-    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock };
+    const trace = traceContextOf(request, options.tracing);
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, trace };
     const store = options.engine.resilience.store;
     try {
       const identity = await requireKey(options, request, responsesIngress, refusal);
@@ -57,6 +59,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
         bodyBytes,
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
+        trace,
       });
       const response = encodeResult(result, codec, true);
       if (result.status !== 200) return response;
