@@ -22,6 +22,8 @@ export type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
+  EmbeddingsCreateRequest,
+  EmbeddingsResponse,
 } from './library/wire-types.js';
 export type {
   AttemptRecord,

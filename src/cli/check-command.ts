@@ -12,7 +12,7 @@ export function runCheck(options: { config: string }): void {
     const kept = described.filter((target) => isWithinRegions(target, route.regions));
     const left = described.filter((target) => !isWithinRegions(target, route.regions));
     const shown = kept.map((target) => (target.region ? `${target.name} (${target.region})` : target.name)).join(' → ');
-    process.stdout.write(`  ${route.name}: ${shown}${route.regions ? ` [only ${route.regions.join(', ')}]` : ''}\n`);
+    process.stdout.write(`  ${route.name}${route.kind === 'embeddings' ? ' (embeddings)' : ''}: ${shown}${route.regions ? ` [only ${route.regions.join(', ')}]` : ''}\n`);
     if (left.length > 0) process.stdout.write(`    left out (outside its regions): ${left.map((target) => `${target.name} (${target.region ?? 'no region'})`).join(', ')}\n`);
   }
 }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { regionCrossCheck, withRegionFromEnv } from './region-schema.js';
 import { configSchema, type DetourConfig } from './schema.js';
+import { checkRouteKinds } from './embeddings-check.js';
 
 export interface LoadOptions {
   /** Provider types the registry knows (`openai`, `anthropic`, …). */
@@ -90,7 +91,6 @@ function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProbl
     }
     const targets = asRecord(route).targets;
     if (!Array.isArray(targets)) continue;
-    if (asRecord(route).kind === 'embeddings') problems.push(...embeddingsCheck(routeName, targets));
     targets.forEach((target: unknown, index) => {
       const provider = asRecord(target).provider;
       if (typeof provider === 'string' && !providerNames.includes(provider)) {
@@ -101,34 +101,9 @@ function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProbl
       }
     });
   }
+  problems.push(...checkRouteKinds(asRecord(asRecord(raw).models), providers));
   problems.push(...crossCheckAuth(raw, providers, routeNames));
   problems.push(...regionCrossCheck(raw));
-  return problems;
-}
-
-/**
- * An embeddings route fails over only between targets that produce the same vectors: one model
- * (from another provider, key or region) at one size. Mixing them would hand a client vectors
- * from two spaces under one name, which no error would ever reveal.
- */
-function embeddingsCheck(routeName: string, targets: unknown[]): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const models = targets.map((target) => {
-    const record = asRecord(target);
-    return typeof record.embedding_model === 'string' ? record.embedding_model : record.model;
-  });
-  const dimensions = targets.map((target) => asRecord(target).dimensions);
-  const firstModel = models[0];
-  models.forEach((model, index) => {
-    if (index > 0 && typeof model === 'string' && model !== firstModel) {
-      problems.push({ path: ['models', routeName, 'targets', index, 'model'], message: `an embeddings route cannot mix models ("${String(firstModel)}" and "${model}"): their vectors are not comparable; give an Azure deployment's model as embedding_model` });
-    }
-  });
-  dimensions.forEach((size, index) => {
-    if (index > 0 && size !== dimensions[0]) {
-      problems.push({ path: ['models', routeName, 'targets', index, 'dimensions'], message: `an embeddings route cannot mix dimensions (${String(dimensions[0] ?? 'default')} and ${String(size ?? 'default')})` });
-    }
-  });
   return problems;
 }
 

@@ -39,6 +39,8 @@ export type DetourErrorCode =
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'ROUTE_NOT_FOUND'
+  /** A chat request to an embeddings route, or an embeddings request to a chat route. */
+  | 'WRONG_ROUTE_KIND'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'UNAUTHORIZED'

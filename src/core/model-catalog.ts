@@ -27,6 +27,7 @@ export interface ModelInfo {
 }
 
 const full = (contextWindow: number): ModelCapabilities => ({ vision: true, tools: true, json: true, contextWindow });
+const embedding = (contextWindow: number): ModelCapabilities => ({ vision: false, tools: false, json: false, contextWindow });
 const price = (inputPerMillion: number, outputPerMillion: number, cachedInputPerMillion?: number): ModelPrice => ({ inputPerMillion, outputPerMillion, cachedInputPerMillion });
 
 /** Keyed by model-name prefix; the longest matching prefix wins (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`). */
@@ -56,6 +57,11 @@ export const builtInModels: Readonly<Record<string, ModelInfo>> = {
   'gemini-2.0-flash': { price: price(0.1, 0.4, 0.025), capabilities: full(1_048_576) },
   'gemini-1.5-pro': { price: price(1.25, 5, 0.3125), capabilities: full(2_097_152) },
   'gemini-1.5-flash': { price: price(0.075, 0.3, 0.01875), capabilities: full(1_048_576) },
+  // Embedding models: input tokens only (they write no tokens); the window is one input's.
+  'text-embedding-3-small': { price: price(0.02, 0), capabilities: embedding(8191) },
+  'text-embedding-3-large': { price: price(0.13, 0), capabilities: embedding(8191) },
+  'text-embedding-ada-002': { price: price(0.1, 0), capabilities: embedding(8191) },
+  'gemini-embedding-001': { price: price(0.15, 0), capabilities: embedding(2048) },
 };
 
 /** A catalog: the built-in entries overlaid with the config's. */

@@ -3,6 +3,7 @@ import type { Clock, TimerHandle, Timers } from '../core/clock.js';
 import type { Target } from '../core/settings.js';
 import { SseEventTooLarge, SseParser } from '../providers/shared/sse.js';
 import type { ProviderAdapter, SseEvent, UpstreamRequest } from '../providers/types.js';
+import type { EmbeddingsRequest } from '../providers/embeddings/index.js';
 import { emptyPiece, isEmptyPiece, joinPieces, type StreamPiece, type StreamProcessor } from './stream-processor.js';
 import type { StreamWatch } from './stream-watch.js';
 import { checkAnswer, type CheckedAnswer } from './upstream-answer.js';
@@ -28,6 +29,8 @@ export interface AttemptInput {
   createProcessor(): StreamProcessor;
   /** Keeps what the stream said (for a continuation) and checks its pace; absent, nothing is kept or checked. */
   watch?: StreamWatch | undefined;
+  /** An embeddings call: the answer is checked as its vectors, not as a chat answer. */
+  embeddings?: EmbeddingsRequest | undefined;
 }
 
 export type AttemptSuccess =
@@ -147,7 +150,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
       // The answer has started: reading its body is bounded by the deadline, not the attempt timeout.
       guard.responseStarted();
       const body = await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id);
-      const answer = checkAnswer(input.adapter, body, input.target);
+      const answer = checkAnswer(input.adapter, body, input.target, input.embeddings);
       guard.release();
       return { type: 'body', status: response.statusCode, body, answer };
     }

@@ -14,6 +14,7 @@ import type { TraceContext } from '../core/trace-context.js';
 import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
 import type { ChatRequest, ForwardedParts, ProviderAdapter, WireFormat } from '../providers/types.js';
+import type { EmbeddingsRequest } from '../providers/embeddings/index.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { HealthProber } from './health-prober.js';
@@ -94,6 +95,11 @@ export interface EngineRequest {
    * `trace.spanId` is set, i.e. Detour records spans; the caller's as it came otherwise).
    */
   trace?: TraceContext | undefined;
+  /**
+   * An embeddings call (`POST /v1/embeddings`), validated: served only by routes of
+   * `kind: embeddings`, through each target's embeddings face. Absent: a chat request.
+   */
+  embeddings?: EmbeddingsRequest | undefined;
 }
 
 /** Everything a request run needs from the engine; shared by all runs. */
@@ -216,6 +222,7 @@ export class Engine {
         message: `The model "${request.route}" is not a route of this gateway. Available routes: ${known.join(', ') || '(none)'}${this.routes.isDirectAddressingOn ? '; or address a listed model directly as "provider/model"' : ''}.`,
       });
     }
+    checkRouteKind(route, request);
     const degradeTo = route.settings.degradeTo === undefined ? undefined : this.degradeRouteOf(route);
     const run = new RequestRun(this.context, request, route, { isDegraded: false, priorAttempts: [], mayDegrade: degradeTo !== undefined });
     let outcome = await run.execute();
@@ -271,7 +278,8 @@ export class Engine {
   private mirror(routeName: string, request: EngineRequest, outcome: RunOutcome): void {
     const mirror = this.mirrors.get(routeName);
     const target = outcome.result.meta.target;
-    if (!mirror || !target || outcome.result.status >= 400) return;
+    // A mirror compares chat answers; vectors have no text to compare.
+    if (!mirror || !target || outcome.result.status >= 400 || request.embeddings) return;
     mirror.maybeSend(() => request.toCanonical(), {
       requestId: request.id,
       route: routeName,
@@ -294,4 +302,26 @@ export class Engine {
     for (const route of this.routes.all()) for (const group of route.groups) for (const target of group.targets) if (!seen.has(target.id)) seen.set(target.id, target);
     return [...seen.values()];
   }
+}
+
+/**
+ * A route serves one kind of call: chat (completions, messages, responses) or embeddings. The
+ * other kind is the client's mistake, refused before any upstream call; a directly addressed
+ * `provider/model` serves either.
+ */
+function checkRouteKind(route: ResolvedRoute, request: EngineRequest): void {
+  const kind = route.settings.kind ?? 'chat';
+  const asked = request.embeddings ? 'embeddings' : 'chat';
+  if (route.isDirect || kind === asked) return;
+  const name = route.settings.name;
+  throw new DetourError({
+    kind: 'fatal',
+    code: 'WRONG_ROUTE_KIND',
+    status: 400,
+    param: 'model',
+    message:
+      kind === 'embeddings'
+        ? `The model "${name}" is an embeddings route (kind: embeddings): call POST /v1/embeddings with it, not a chat endpoint.`
+        : `The model "${name}" is a chat route: embeddings need a route of kind: embeddings.`,
+  });
 }

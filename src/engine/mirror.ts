@@ -60,7 +60,8 @@ export class Mirror {
         timers: this.context.timers,
         createProcessor: () => new PassThroughProcessor(adapter, this.target, false),
       });
-      if (success.type !== 'body') return;
+      // A mirror sends chat only: its answer is never an embeddings one.
+      if (success.type !== 'body' || !('response' in success.answer)) return;
       status = success.status;
       response = success.answer.response;
     } catch (error) {

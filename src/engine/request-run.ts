@@ -21,6 +21,7 @@ import { ContinuationProcessor, continuationRequest, partialAnswer, priorUsageOf
 import { PassThroughProcessor, TranslatingProcessor, type StreamProcessor } from './stream-processor.js';
 import { StreamWatch } from './stream-watch.js';
 import { newSpanId } from './trace-ids.js';
+import { embeddingsNeedsSource, embeddingsUpstream } from './embeddings-call.js';
 
 export interface RunOptions {
   isDegraded: boolean;
@@ -112,7 +113,7 @@ export class RequestRun {
   private plan(): Plan {
     return this.context.planner.plan(this.route, {
       // An OpenAI body is already canonical in shape (validated); other formats are translated first.
-      needs: () => this.context.needsOf(this.request.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
+      needs: () => this.context.needsOf(this.request.embeddings ? embeddingsNeedsSource : this.request.format === 'openai' ? (this.request.body as unknown as NeedsSource) : this.state.canonical()),
       bodyBytes: this.request.bodyBytes ?? Number.POSITIVE_INFINITY,
       upstreamKeys: this.request.upstreamKeys,
     });
@@ -378,6 +379,7 @@ export class RequestRun {
       timers: this.context.timers,
       createProcessor: () => turn.processor ?? this.createProcessor(adapter, target),
       watch: this.watchFor(turn),
+      embeddings: this.request.embeddings,
     }).then(
       (success) => {
         const durationMs = this.context.clock.now() - startedAt;
@@ -581,6 +583,7 @@ export class RequestRun {
   }
 
   private buildUpstream(adapter: ProviderAdapter, target: Target): UpstreamRequest {
+    if (this.request.embeddings) return embeddingsUpstream(this.request.embeddings, target);
     const options = { stream: this.request.stream, wantStreamUsage: true };
     if (this.isSameFormat(adapter)) return adapter.buildPassThroughRequest(this.request.body, target, { ...options, forward: this.request.forward });
     return adapter.buildRequest(this.state.canonical(), target, options);

@@ -1,6 +1,7 @@
 import type { Target } from '../core/settings.js';
 import type { AttemptRecord } from '../core/events.js';
 import type { ChatResponse, ErrorPayload } from '../providers/types.js';
+import type { EmbeddingsAnswer } from '../providers/embeddings/index.js';
 import type { StreamPiece } from './stream-processor.js';
 
 export type { StreamPiece };
@@ -27,6 +28,8 @@ export type BodyContent =
   | { kind: 'raw'; bytes: Buffer | string }
   /** Translated from another format: the canonical answer. */
   | { kind: 'canonical'; response: ChatResponse }
+  /** An embeddings answer checked and held as vectors, written in the client's encoding by the gateway. */
+  | { kind: 'embeddings'; answer: EmbeddingsAnswer }
   /** Detour's own error (every target failed, the request cannot be served). */
   | { kind: 'error'; error: ErrorPayload };
 

@@ -8,6 +8,7 @@ import type { EngineContext, EngineRequest } from './engine.js';
 import { errorPayload, type AllFailed } from './failure.js';
 import type { BodyResult, EngineResult, ServedMeta, StreamResult } from './result.js';
 import type { ResolvedRoute } from './route-table.js';
+import { embeddingsServed } from './embeddings-call.js';
 
 /** What a finished run tells the engine besides its result. */
 export interface RunOutcome {
@@ -111,6 +112,12 @@ export class RunState {
         captured,
         meta: this.meta(target),
       };
+      return { result, isAllFailed: false };
+    }
+    if ('embeddings' in success.answer) {
+      const served = embeddingsServed(success.answer.embeddings, success.body);
+      const result: BodyResult = { type: 'body', status: success.status, content: served.content, headers: served.headers, meta: this.meta(target) };
+      this.finished(result.status, target, served.usage, undefined, undefined, served.logged);
       return { result, isAllFailed: false };
     }
     const isPassThrough = adapter.format === this.request.format;

@@ -1,14 +1,19 @@
 import { DetourError } from '../core/errors.js';
 import type { Target } from '../core/settings.js';
 import type { ChatResponse, ProviderAdapter } from '../providers/types.js';
+import type { EmbeddingsAnswer, EmbeddingsRequest } from '../providers/embeddings/index.js';
+import { checkEmbeddingsAnswer } from './embeddings-call.js';
 import { badResponse } from './upstream-body.js';
 
-export interface CheckedAnswer {
-  /** The body, parsed once. */
-  json: unknown;
-  /** The same answer in canonical form, checked by the adapter's own parser. */
-  response: ChatResponse;
-}
+export type CheckedAnswer =
+  | {
+      /** The body, parsed once. */
+      json: unknown;
+      /** The same answer in canonical form, checked by the adapter's own parser. */
+      response: ChatResponse;
+    }
+  /** An embeddings call's answer, checked against its request (one vector per input, one size). */
+  | { json: unknown; embeddings: EmbeddingsAnswer };
 
 /**
  * Checks a 200 before it is called a success: valid UTF-8 JSON, not an error object, of the
@@ -16,7 +21,7 @@ export interface CheckedAnswer {
  * without `content-encoding`, `{"error": …}`) is `UPSTREAM_BAD_RESPONSE`: it fails over and
  * counts against the target's breaker.
  */
-export function checkAnswer(adapter: ProviderAdapter, body: Buffer, target: Target): CheckedAnswer {
+export function checkAnswer(adapter: ProviderAdapter, body: Buffer, target: Target, embeddings?: EmbeddingsRequest): CheckedAnswer {
   if (body.length === 0) throw badResponse(target.id, 'answered 200 with an empty body');
   let json: unknown;
   try {
@@ -28,6 +33,7 @@ export function checkAnswer(adapter: ProviderAdapter, body: Buffer, target: Targ
     throw badResponse(target.id, `answered 200 with an error object: ${errorMessageOf((json as { error: unknown }).error)}`);
   }
   try {
+    if (embeddings) return { json, embeddings: checkEmbeddingsAnswer(embeddings, json, target) };
     return { json, response: adapter.parseResponse(json, target) };
   } catch (error) {
     if (error instanceof DetourError && error.code === 'UPSTREAM_BAD_RESPONSE') throw badResponse(target.id, error.message.replace(`${target.id} `, ''));

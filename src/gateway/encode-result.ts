@@ -1,6 +1,7 @@
 import type { BodyResult, EngineResult, ServedMeta, StreamPiece, StreamResult } from '../engine/result.js';
 import { countUpstreamCalls } from '../engine/result.js';
 import type { IngressCodec, StreamEncoder } from '../providers/types.js';
+import { encodeEmbeddingsResponse } from '../providers/embeddings/index.js';
 import { markLastDataEvent, primeEncoder } from './continued-stream.js';
 import type { GatewayResponse } from './http.js';
 
@@ -44,6 +45,8 @@ export function encodeResult(result: EngineResult, codec: IngressCodec, wantsUsa
 function encodeBody(content: BodyResult['content'], codec: IngressCodec): string | Buffer {
   if (content.kind === 'raw') return content.bytes;
   if (content.kind === 'canonical') return codec.encodeResponse(content.response);
+  // Embeddings are OpenAI's shape whatever the client's codec: only `/v1/embeddings` asks for them.
+  if (content.kind === 'embeddings') return encodeEmbeddingsResponse(content.answer);
   return codec.encodeError(content.error);
 }
 

@@ -6,6 +6,7 @@ import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec } from '../providers/types.js';
 import { chatEndpoint } from './chat-endpoint.js';
 import { countTokensEndpoint } from './count-tokens-endpoint.js';
+import { embeddingsEndpoint } from './embeddings-endpoint.js';
 import { geminiCallEndpoint, geminiModelEndpoint, geminiModelsEndpoint } from './gemini-endpoints.js';
 import { gatewayError } from './error-format.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
@@ -68,11 +69,14 @@ export class GatewayCore {
     const openai = chatEndpoint(ingressCodecs.openai as IngressCodec, chat);
     const anthropic = chatEndpoint(ingressCodecs.anthropic as IngressCodec, chat);
     const startedAtSeconds = Math.floor(options.clock.now() / 1000);
+    const embeddings = embeddingsEndpoint(chat);
     this.routes
       .post('/v1/chat/completions', openai)
       .post('/chat/completions', openai)
       .post('/v1/messages', anthropic)
       .post('/v1/messages/count_tokens', countTokensEndpoint(chat))
+      .post('/v1/embeddings', embeddings)
+      .post('/embeddings', embeddings)
       .get('/v1/models', (request) => jsonResponse(200, modelsListBody(this.current.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
       .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
     this.routes

@@ -15,6 +15,8 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
+  EmbeddingsCreateRequest,
+  EmbeddingsResponse,
 } from './wire-types.js';
 
 /** The engine's events, by name: what the server's logs, metrics and alerts are fed from. */
@@ -40,6 +42,8 @@ export interface Gateway {
   messages(request: AnthropicMessagesRequest, options?: CallOptions): Promise<CallResult<AnthropicMessage>>;
   /** A streamed Anthropic Messages call, resolved once its first event has arrived. */
   messagesStream(request: AnthropicMessagesRequest, options?: CallOptions): Promise<ResultStream<AnthropicStreamEvent>>;
+  /** An OpenAI embeddings call on a route of `kind: embeddings`; as `chat`, with failover only between targets of the same vectors. */
+  embeddings(request: EmbeddingsCreateRequest, options?: CallOptions): Promise<CallResult<EmbeddingsResponse>>;
   /**
    * The server's HTTP API as a `fetch` function, for the official SDKs:
    * `new OpenAI({ apiKey: 'unused', baseURL: 'http://detour.local/v1', fetch: gateway.fetch })`.
@@ -105,6 +109,10 @@ export class DetourGateway implements Gateway {
 
   async messagesStream(request: AnthropicMessagesRequest, options: CallOptions = {}): Promise<ResultStream<AnthropicStreamEvent>> {
     return callForStream(this.target('anthropic', '/v1/messages'), { ...request, stream: true }, options);
+  }
+
+  async embeddings(request: EmbeddingsCreateRequest, options: CallOptions = {}): Promise<CallResult<EmbeddingsResponse>> {
+    return callForBody(this.target('openai', '/v1/embeddings'), request, options);
   }
 
   on<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => void): () => void {

@@ -17,6 +17,25 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../providers/types.js
 /** An OpenAI Chat Completions request (`model` names a Detour route or `provider/model`). `stream` is set by the method called. */
 export type ChatCompletionRequest = Omit<ChatRequest, 'extra' | 'stream'> & { [field: string]: unknown };
 
+/** An OpenAI embeddings request (`model` names a route of `kind: embeddings`); `input` a string, strings, tokens or token arrays. */
+export interface EmbeddingsCreateRequest {
+  model: string;
+  input: string | string[] | number[] | number[][];
+  /** `float` (default) or `base64` (little-endian float32, as OpenAI sends it). */
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+  user?: string;
+  [field: string]: unknown;
+}
+
+/** OpenAI's embeddings answer: one vector per input, in input order (a base64 string when asked for). */
+export interface EmbeddingsResponse {
+  object: 'list';
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
 /** An OpenAI `chat.completion`. */
 export type ChatCompletion = ChatResponse;
 

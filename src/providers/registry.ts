@@ -4,6 +4,7 @@ import { azureOpenAiAdapter, openAiAdapter, openAiIngress } from './openai/index
 import { geminiAdapter, geminiIngress } from './gemini/index.js';
 import { azureResponsesAdapter, openAiResponsesAdapter, responsesIngress } from './responses/index.js';
 import type { IngressCodec, ProviderAdapter, WireFormat } from './types.js';
+import { azureOpenAiEmbeddings, geminiEmbeddings, openAiEmbeddings, type EmbeddingsAdapter } from './embeddings/index.js';
 
 /** Marks the adapter of a provider type that speaks the Responses API (`api: responses`). */
 const responsesSuffix = '+responses';
@@ -16,6 +17,13 @@ export const adapters: Readonly<Record<string, ProviderAdapter>> = {
   gemini: geminiAdapter,
   [`openai${responsesSuffix}`]: openAiResponsesAdapter,
   [`azure-openai${responsesSuffix}`]: azureResponsesAdapter,
+};
+
+/** Embeddings faces by provider `type:` (routes of `kind: embeddings`); a type missing here cannot serve one. */
+export const embeddingsAdapters: Readonly<Record<string, EmbeddingsAdapter>> = {
+  openai: openAiEmbeddings,
+  'azure-openai': azureOpenAiEmbeddings,
+  gemini: geminiEmbeddings,
 };
 
 /** The key of a provider's adapter: its type, or its Responses API face when it is set to `api: responses`. */

@@ -5,6 +5,7 @@ import { DetourError } from '../core/errors.js';
 import { answer, defaultAnswerStyle, estimateTokens, toChunks, toResponse, type AnswerStyle } from './answer.js';
 import type { IngressCodec } from '../providers/types.js';
 import { simEndpoints, type SimEndpoint } from './endpoints.js';
+import { simEmbeddingsFaces, type SimEmbeddingsFace } from './embeddings.js';
 import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
 import { frameReplayEvents, type Replay } from './replay.js';
 import { SimStats } from './stats.js';
@@ -192,6 +193,10 @@ export class Simulator {
     const method = request.method ?? 'GET';
     if (url.pathname.startsWith('/_sim/')) return this.control(method, url.pathname, request, response);
     if (method === 'POST' && url.pathname === '/v1/messages/count_tokens') return this.countTokens(request, response, url.searchParams);
+    for (const face of simEmbeddingsFaces) {
+      const matched = face.match(method, url.pathname, url.searchParams);
+      if (matched) return this.embeddings(face, matched, request, response, url.searchParams);
+    }
     for (const endpoint of simEndpoints) {
       const matched = endpoint.match(method, url.pathname, url.searchParams);
       if (matched) return this.chat(endpoint, matched, request, response, url.searchParams);
@@ -204,7 +209,18 @@ export class Simulator {
     json(response, 404, { error: { message: `no such endpoint: ${method} ${url.pathname}`, type: 'not_found_error', code: 'not_found' } });
   }
 
-  private async chat(endpoint: SimEndpoint, matched: { model?: string; stream?: boolean }, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+  /**
+   * What every call goes through before its answer: the body read, counted per model and key,
+   * and the faults that apply (reset, hang, latency, error status). Undefined when a fault
+   * already answered it.
+   */
+  private async begin(
+    endpoint: SimEndpoint,
+    matched: { model?: string; stream?: boolean },
+    request: IncomingMessage,
+    response: ServerResponse,
+    query: URLSearchParams,
+  ): Promise<{ body: unknown; model: string; apiKey: string; call: ReturnType<SimStats['begin']>; fault: Fault | undefined } | undefined> {
     const raw = await readAll(request);
     this.keep(request, query, raw);
     const apiKey = endpoint.apiKey(request, query);
@@ -212,7 +228,8 @@ export class Simulator {
     try {
       body = JSON.parse(raw);
     } catch {
-      return this.sendError(endpoint, response, 400, 'invalid JSON body', 'UNKNOWN', apiKey);
+      this.sendError(endpoint, response, 400, 'invalid JSON body', 'UNKNOWN', apiKey);
+      return undefined;
     }
     if (matched.model !== undefined && typeof body === 'object' && body !== null) {
       body = matched.stream === undefined ? { ...body, model: matched.model } : { ...body, model: matched.model, stream: matched.stream };
@@ -232,9 +249,16 @@ export class Simulator {
     if (latency > 0 && !(await pause(latency, response))) return;
     if (fault?.status !== undefined) {
       this.stats.setStatus(call, fault.status);
-      return this.sendError(endpoint, response, fault.status, fault.error_message, fault.error_code, apiKey, fault);
+      this.sendError(endpoint, response, fault.status, fault.error_message, fault.error_code, apiKey, fault);
+      return undefined;
     }
+    return { body, model, apiKey, call, fault };
+  }
 
+  private async chat(endpoint: SimEndpoint, matched: { model?: string; stream?: boolean }, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    const started = await this.begin(endpoint, matched, request, response, query);
+    if (!started) return;
+    const { body, model, apiKey, call, fault } = started;
     let inspection: { stream: boolean; wantsUsage: boolean };
     let canonical: ReturnType<SimEndpoint['codec']['toCanonical']>;
     let codec = endpoint.codec;
@@ -255,6 +279,19 @@ export class Simulator {
       return;
     }
     await this.stream(codec, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault);
+  }
+
+  /** An embeddings call: deterministic vectors from (model, input), faults as for chat. */
+  private async embeddings(face: SimEmbeddingsFace, matched: { model?: string; isBatch?: boolean }, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    const started = await this.begin(face.endpoint, { model: matched.model }, request, response, query);
+    if (!started) return;
+    const answered = face.answer(started.body, matched.model, matched);
+    if ('error' in answered) {
+      this.stats.setStatus(started.call, 400);
+      return this.sendError(face.endpoint, response, 400, answered.error, undefined, started.apiKey);
+    }
+    this.stats.setStatus(started.call, 200);
+    json(response, 200, answered.json, requestIdHeaders());
   }
 
   private async playBack(endpoint: SimEndpoint, response: ServerResponse, replay: Replay, isStream: boolean): Promise<void> {

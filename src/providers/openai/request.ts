@@ -28,7 +28,7 @@ export const azureOpenAiDialect: OpenAiDialect = {
   authHeaders: (target) => ({ 'api-key': target.apiKey }),
 };
 
-function azureApiVersion(target: Target): string {
+export function azureApiVersion(target: Target): string {
   const version = target.provider.options.api_version;
   return encodeURIComponent(typeof version === 'string' ? version : '2024-10-21');
 }

@@ -1,0 +1,67 @@
+import { DetourError } from '../core/errors.js';
+import { readEmbeddingsRequest } from '../providers/embeddings/index.js';
+import { ingressCodecs } from '../providers/registry.js';
+import { checkModelName } from '../providers/shared/input-checks.js';
+import { redactBody } from '../providers/shared/redact.js';
+import type { ChatRequest, IngressCodec } from '../providers/types.js';
+import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
+import { encodeResult } from './encode-result.js';
+import { headerOf, type Handler } from './http.js';
+import { requestIdOf } from './request-id.js';
+
+const openai = ingressCodecs.openai as IngressCodec;
+
+/**
+ * `POST /v1/embeddings` (OpenAI's shape) on routes of `kind: embeddings`: the same key checks,
+ * engine, failover, breakers, timeouts, events and `x-detour-*` headers as a chat request, with
+ * the answer checked as vectors and written in the client's `encoding_format`. Errors come in
+ * OpenAI's format, and a client's mistake never reaches an upstream.
+ */
+export function embeddingsEndpoint(options: ChatEndpointOptions): Handler {
+  return async (request, context) => {
+    const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock };
+    try {
+      const identity = await requireKey(options, request, openai, refusal);
+      if (identity && 'response' in identity) return identity.response;
+      refusal.clientKeyId = identity?.key.name;
+      const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
+      const embeddings = readEmbeddingsRequest(body);
+      checkModelName(embeddings.route);
+      const value = body as Record<string, unknown>;
+      const turnedAway = await admitKey(options, identity, openai, refusal, { requestId, route: embeddings.route, body: value });
+      if (turnedAway) return turnedAway;
+      const result = await options.engine.handle({
+        id: requestId,
+        format: 'openai',
+        body: value,
+        toCanonical: notChat,
+        route: embeddings.route,
+        stream: false,
+        wantsUsage: true,
+        signal: request.signal,
+        receivedAt: context.receivedAt,
+        bodyBytes,
+        clientKeyId: identity?.key.name,
+        upstreamKeys: identity?.key.upstreamKeys,
+        embeddings,
+      });
+      const response = encodeResult(result, openai, false);
+      if (response.status >= 400 && (typeof response.body === 'string' || response.body instanceof Uint8Array)) {
+        response.body = redactBody(typeof response.body === 'string' ? response.body : Buffer.from(response.body).toString('utf8'), options.secrets);
+      }
+      return response;
+    } catch (error) {
+      if (!(error instanceof DetourError)) throw error;
+      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      const response = refuse(openai, error, refusal);
+      response.body = redactBody(String(response.body), options.secrets);
+      return response;
+    }
+  };
+}
+
+/** An embeddings call has no chat form: nothing on its path translates it (no mirror, no chat target). */
+function notChat(): ChatRequest {
+  throw new DetourError({ kind: 'fatal', code: 'INTERNAL_ERROR', status: 500, message: 'an embeddings call has no chat form' });
+}
