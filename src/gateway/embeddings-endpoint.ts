@@ -8,6 +8,7 @@ import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, typ
 import { encodeResult } from './encode-result.js';
 import { headerOf, type Handler } from './http.js';
 import { requestIdOf } from './request-id.js';
+import { traceContextOf } from './trace-context.js';
 
 const openai = ingressCodecs.openai as IngressCodec;
 
@@ -20,7 +21,8 @@ const openai = ingressCodecs.openai as IngressCodec;
 export function embeddingsEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
-    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock };
+    const trace = traceContextOf(request, options.tracing);
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, trace };
     try {
       const identity = await requireKey(options, request, openai, refusal);
       if (identity && 'response' in identity) return identity.response;
@@ -44,6 +46,7 @@ export function embeddingsEndpoint(options: ChatEndpointOptions): Handler {
         bodyBytes,
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
+        trace,
         embeddings,
       });
       const response = encodeResult(result, openai, false);
