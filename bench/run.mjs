@@ -76,15 +76,16 @@ function stepCount(options) {
     ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length +
     (options.rows.includes('stream-load') ? 3 : 0) +
     options.extras.length +
-    (withRedisRow(options) ? 1 : 0);
+    (withRedisRow(options) ? 1 : 0) +
+    (options.baseline ? (options.rows.includes('pass-through') ? 1 : 0) + (options.rows.includes('stream-load') ? 1 : 0) : 0);
   return rows * (1 + options.connections.length * options.repeats) + (options.rows.includes('streaming') ? 1 : 0) + (options.rows.includes('failover') ? 5 : 0);
 }
 
 async function run(options, directory, progress) {
   const { isHelp: _isHelp, ...recordedOptions } = options;
   const results = { date: new Date().toISOString().slice(0, 10), startedAt: new Date().toISOString(), machine: machineInfo(), detour: { commit: detourCommit(), note: 'built from the working tree at run time' }, options: recordedOptions, rows: [], skipped: [], notes: [] };
-  const startGateway = (name, config) =>
-    startProcess({ name: `gateway-${name}`, mainJs, directory, args: ['start', '--config', writeConfig(directory, name, config), '--port', '0', '--host', '127.0.0.1', '--log-level', options.logLevel], readyPattern: /listening on (http:\/\/\S+)/ });
+  const startGateway = (name, config, build = mainJs) =>
+    startProcess({ name: `gateway-${name}`, mainJs: build, directory, args: ['start', '--config', writeConfig(directory, name, config), '--port', '0', '--host', '127.0.0.1', '--log-level', options.logLevel], readyPattern: /listening on (http:\/\/\S+)/ });
   const skip = (row, reason) => {
     results.skipped.push({ row, reason });
     results.notes.push(`${row} skipped: ${reason}.`);
@@ -97,8 +98,8 @@ async function run(options, directory, progress) {
   // Every throughput row's server is up before the first cell, so the rows can be interleaved.
   const rows = [];
   const gateways = [];
-  const detourRow = async (name, description, config, extra = {}) => {
-    const gateway = await startGateway(name, config);
+  const detourRow = async (name, description, config, extra = {}, build = mainJs) => {
+    const gateway = await startGateway(name, config, build);
     gateways.push(gateway);
     rows.push({ name, description, url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid, ...extra });
   };
@@ -107,6 +108,8 @@ async function run(options, directory, progress) {
   if (options.rows.includes('direct')) rows.push({ name: 'direct', description: 'load straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy });
   rows.push(...limits.rows);
   if (options.rows.includes('pass-through')) await detourRow('pass-through', 'through Detour to one OpenAI-compatible target', passThroughConfig(sim.url));
+  // Another build of Detour (`--baseline`), loaded interleaved with this one: a change's effect, measured in one run.
+  if (options.baseline && options.rows.includes('pass-through')) await detourRow('pass-through (baseline)', `pass-through on the build at ${options.baseline}`, passThroughConfig(sim.url), {}, options.baseline);
   let redis;
   if (withRedisRow(options)) {
     redis = await startRedisServer(directory);
@@ -130,6 +133,7 @@ async function run(options, directory, progress) {
     const bare = limits.rows.find((row) => row.name === 'bare');
     if (bare) rows.push({ ...bare, name: 'bare (stream)', description: 'streamed requests through the bare Node proxy', isStream: true });
     await detourRow('pass-through (stream)', 'streamed requests through Detour to one OpenAI-compatible target', passThroughConfig(sim.url), { isStream: true });
+    if (options.baseline) await detourRow('pass-through (stream, baseline)', `streamed pass-through on the build at ${options.baseline}`, passThroughConfig(sim.url), { isStream: true }, options.baseline);
   }
   for (const [index, extra] of options.extras.entries()) {
     const headers = options.extraKey ? { authorization: `Bearer ${options.extraKey}` } : {};
@@ -254,6 +258,7 @@ async function main() {
     return;
   }
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npm run bench builds)`);
+  if (options.baseline && !existsSync(options.baseline)) throw new Error(`--baseline ${options.baseline} does not exist (give a built dist/cli/main.js)`);
   const directory = mkdtempSync(join(tmpdir(), 'detour-bench-'));
   const progress = createProgress(stepCount(options));
   let isStopping = false;

@@ -1,4 +1,5 @@
 // Command-line flags (and BENCH_* environment variables) for bench/run.mjs.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const allRows = ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format', 'stream-load', 'streaming', 'failover', 'library'];
@@ -21,6 +22,9 @@ export const usage = `usage: npm run bench -- [flags]
   --log-level LEVEL       the gateway's log level (default info, as \`detour start\` ships)
   --state STORE           memory (default) or redis: redis also runs the pass-through row with
                           \`state: { store: redis }\` against a redis-server it starts (from PATH)
+  --baseline MAIN_JS      another Detour build's dist/cli/main.js: adds the rows "pass-through (baseline)"
+                          (and "pass-through (stream, baseline)" with stream-load), loaded interleaved with
+                          this build's, so a change is measured against what it replaces in one run
   --out DIR               where results go (default bench/results)
   --help`;
 
@@ -54,6 +58,7 @@ export function parseOptions(argv) {
       'log-level': { type: 'string', default: 'info' },
       state: { type: 'string', default: 'memory' },
       out: { type: 'string', default: 'bench/results' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -84,6 +89,7 @@ export function parseOptions(argv) {
     logLevel: values['log-level'],
     state: values.state,
     outDirectory: values.out,
+    baseline: values.baseline === undefined ? undefined : resolve(values.baseline),
   };
 }
 

@@ -61,7 +61,7 @@ export function computeHeadline(results) {
   }
   const addedFirstChunk = results.streaming?.addedFirstEventP50Ms;
   items.push({ measure: 'added time to first streamed chunk (p50)', goal: goals.addedFirstChunkMs.text, value: addedFirstChunk, unit: 'ms', verdict: verdict(addedFirstChunk, goals.addedFirstChunkMs) });
-  const detourRows = results.rows.filter((row) => !['direct', 'bare', 'nginx', 'direct (stream)', 'bare (stream)'].includes(row.name) && !row.name.startsWith('extra'));
+  const detourRows = results.rows.filter((row) => !['direct', 'bare', 'nginx', 'direct (stream)', 'bare (stream)'].includes(row.name) && !row.name.startsWith('extra') && !row.name.includes('baseline'));
   const rss = Math.max(...detourRows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
   const rssValue = Number.isFinite(rss) ? rss : undefined;
   items.push({ measure: `gateway peak RSS @ ${highest} conn. (worst Detour row)`, goal: goals.peakRssMb.text, value: rssValue, unit: 'MB', verdict: verdict(rssValue, goals.peakRssMb) });
@@ -146,16 +146,28 @@ function failoverSection(failover) {
  */
 function rowRatiosTable(results) {
   const passThrough = results.rows.find((row) => row.name === 'pass-through');
-  const compared = ['cross-format', 'dead-primary', 'pass-through-redis'].map((name) => results.rows.find((row) => row.name === name)).filter(Boolean);
+  const streamed = results.rows.find((row) => row.name === 'pass-through (stream)');
+  const pairs = [
+    ...['cross-format', 'dead-primary', 'pass-through-redis'].map((name) => [results.rows.find((row) => row.name === name), passThrough]),
+    // A baseline build reads the other way round: this build ÷ the baseline.
+    [passThrough, results.rows.find((row) => row.name === 'pass-through (baseline)')],
+    [streamed, results.rows.find((row) => row.name === 'pass-through (stream, baseline)')],
+  ].filter(([row, base]) => row && base);
   const rows = [];
-  for (const row of compared) {
+  for (const [row, baseRowOf] of pairs) {
     for (const cell of row.cells) {
-      const base = cellAt(passThrough, cell.connections);
-      rows.push([`${row.name} ÷ pass-through`, String(cell.connections), format.percent(ratio(cell.requestsPerSecond, base?.requestsPerSecond)), format.two(difference(cell.latencyP50Ms, base?.latencyP50Ms))]);
+      const base = cellAt(baseRowOf, cell.connections);
+      rows.push([
+        `${row.name} ÷ ${baseRowOf.name}`,
+        String(cell.connections),
+        format.percent(ratio(cell.requestsPerSecond, base?.requestsPerSecond)),
+        format.two(difference(cell.latencyP50Ms, base?.latencyP50Ms)),
+        format.two(ratio(cell.gatewayCpuUsPerRequest, base?.gatewayCpuUsPerRequest)),
+      ]);
     }
   }
   if (rows.length === 0) return '_no rows to compare_';
-  return table(['rows', 'conn.', 'req/s ratio', 'added p50 ms'], rows);
+  return table(['rows', 'conn.', 'req/s ratio', 'added p50 ms', 'CPU µs/req ratio'], rows);
 }
 
 export function toMarkdown(results) {
