@@ -9,6 +9,7 @@ import type { StreamWatch } from './stream-watch.js';
 import { checkAnswer, type CheckedAnswer } from './upstream-answer.js';
 import { badResponse, decodedBody, readBoundedBody } from './upstream-body.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
+import { AttemptAbort, type AttemptCancel } from './attempt-abort.js';
 
 export interface AttemptInput {
   target: Target;
@@ -23,6 +24,8 @@ export interface AttemptInput {
   /** The request's deadline, left from now: bounds the whole attempt, a flowing stream included. */
   deadlineMs: number;
   clientSignal: AbortSignal;
+  /** Calls the attempt off as if its client had left (a hedge's losing side). */
+  cancel?: AttemptCancel | undefined;
   http: UpstreamHttp;
   clock: Clock;
   timers: Timers;
@@ -62,65 +65,138 @@ export function abortReason(signal: AbortSignal): DetourError {
   return reason instanceof DetourError ? reason : clientClosedError();
 }
 
+/** The limits one attempt runs under; each is a time on the clock, `Infinity` when it does not apply. */
+interface Limits {
+  /** Until the response starts: the attempt timeout, or the deadline if sooner. */
+  responseBy: number;
+  responseCode: 'UPSTREAM_ATTEMPT_TIMEOUT' | 'DEADLINE_EXCEEDED';
+  responseMs: number;
+  /** A stream's first token, measured from the attempt's start. */
+  firstTokenBy: number;
+  /** The request's deadline: bounds the whole attempt, a flowing stream included. */
+  deadlineAt: number;
+}
+
 /**
- * Guards one upstream call: its timers, its abort controller and the client's disconnect.
- * Until the response starts, one timer stands for `attemptTimeoutMs` (or the deadline, if
- * sooner); once it has started, the same slot holds the request's deadline alone, so a healthy
- * long stream is bounded only by its idle timeout and the deadline.
+ * Guards one upstream call: its limits, its abort and the client's disconnect. Until the
+ * response starts, the attempt timeout (or the deadline, if sooner) and a stream's first-token
+ * timeout bound it; once it has started, only the request's deadline and a stream's idle
+ * timeout do, so a healthy long stream is bounded by nothing else.
+ *
+ * One timer stands for all of them: it is armed for the nearest limit, and when it fires it
+ * either aborts (a limit has passed) or re-arms itself for the nearest one left. Most attempts
+ * end long before any limit, so most set one timer and clear it; none re-arms per event (an
+ * event only notes its time, and the idle limit is read from that when the timer fires).
  */
 class AttemptGuard {
-  readonly controller = new AbortController();
-  private attemptTimer: TimerHandle | undefined;
-  private phaseTimer: TimerHandle | undefined;
+  readonly signal = new AttemptAbort();
+  private timer: TimerHandle | undefined;
+  /** When the armed timer fires. */
+  private timerAt = Infinity;
+  private readonly limits: Limits;
+  private isStarted = false;
+  /** Once a stream flows: the longest silence between two events, and when the last one came. */
+  private idleMs = Infinity;
+  private lastEventAt = 0;
+  private isReleased = false;
   private readonly onClientAbort = (): void => this.abort(abortReason(this.input.clientSignal));
+  private readonly onTimer = (): void => this.check();
 
   constructor(
     private readonly input: AttemptInput,
     private readonly startedAt: number,
   ) {
-    if (input.clientSignal.aborted) this.controller.abort(abortReason(input.clientSignal));
+    if (input.clientSignal.aborted) this.signal.abort(abortReason(input.clientSignal));
     else input.clientSignal.addEventListener('abort', this.onClientAbort, { once: true });
+    input.cancel?.attach(() => this.abort(clientClosedError()));
     const isDeadlineFirst = input.deadlineMs < input.attemptTimeoutMs;
-    const ms = isDeadlineFirst ? input.deadlineMs : input.attemptTimeoutMs;
-    this.attemptTimer = input.timers.setTimeout(() => this.abort(timeoutError(isDeadlineFirst ? 'DEADLINE_EXCEEDED' : 'UPSTREAM_ATTEMPT_TIMEOUT', input.target, ms)), ms);
+    this.limits = {
+      responseBy: startedAt + (isDeadlineFirst ? input.deadlineMs : input.attemptTimeoutMs),
+      responseCode: isDeadlineFirst ? 'DEADLINE_EXCEEDED' : 'UPSTREAM_ATTEMPT_TIMEOUT',
+      responseMs: isDeadlineFirst ? input.deadlineMs : input.attemptTimeoutMs,
+      // A stream's first token is awaited from the attempt's start: an upstream that never sends its headers is just as silent.
+      firstTokenBy: input.stream ? startedAt + input.firstTokenTimeoutMs : Infinity,
+      deadlineAt: startedAt + input.deadlineMs,
+    };
+    this.arm(this.startedAt);
   }
 
   abort(reason: DetourError): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.signal.abort(reason);
   }
 
   /** The response has started (headers, or a stream's first token): from now on only the deadline bounds the attempt as a whole. */
   responseStarted(): void {
-    this.attemptTimer?.clear();
-    const left = this.input.deadlineMs - (this.input.clock.now() - this.startedAt);
-    this.attemptTimer = this.input.timers.setTimeout(() => this.abort(timeoutError('DEADLINE_EXCEEDED', this.input.target, this.input.deadlineMs)), Math.max(0, left));
+    this.isStarted = true;
   }
 
-  /** Arms the first-token timer (measured from the attempt's start) or the idle timer. */
-  armPhase(code: 'UPSTREAM_FIRST_BYTE_TIMEOUT' | 'UPSTREAM_STREAM_IDLE_TIMEOUT', ms: number): void {
-    this.phaseTimer?.clear();
-    const wait = code === 'UPSTREAM_FIRST_BYTE_TIMEOUT' ? Math.max(0, ms - (this.input.clock.now() - this.startedAt)) : ms;
-    this.phaseTimer = this.input.timers.setTimeout(() => this.abort(timeoutError(code, this.input.target, ms)), wait);
+  /** A stream flows: from now on a silence longer than `ms` between two events ends it. */
+  startIdleWatch(ms: number): void {
+    this.idleMs = ms;
+    this.lastEventAt = this.input.clock.now();
+    this.arm(this.lastEventAt);
   }
 
-  /** Pushes the idle deadline back after an event arrived. */
+  /** An event arrived: the idle limit moves on (read when the timer fires; nothing is re-armed now). */
   touch(): void {
-    this.phaseTimer?.refresh();
+    if (this.idleMs !== Infinity) this.lastEventAt = this.input.clock.now();
+  }
+
+  /** The nearest limit still ahead, and what passing it means. */
+  private nearest(): { at: number; error: () => DetourError } {
+    const { limits, input } = this;
+    let at = limits.deadlineAt;
+    let error = (): DetourError => timeoutError('DEADLINE_EXCEEDED', input.target, input.deadlineMs);
+    if (!this.isStarted) {
+      // Ties go to the attempt timeout (or the deadline), then the first token, as they always have.
+      if (limits.responseBy <= at) {
+        at = limits.responseBy;
+        error = () => timeoutError(limits.responseCode, input.target, limits.responseMs);
+      }
+      if (limits.firstTokenBy < at) {
+        at = limits.firstTokenBy;
+        error = () => timeoutError('UPSTREAM_FIRST_BYTE_TIMEOUT', input.target, input.firstTokenTimeoutMs);
+      }
+    } else if (this.idleMs !== Infinity && this.lastEventAt + this.idleMs < at) {
+      at = this.lastEventAt + this.idleMs;
+      error = () => timeoutError('UPSTREAM_STREAM_IDLE_TIMEOUT', input.target, this.idleMs);
+    }
+    return { at, error };
+  }
+
+  /** Makes sure the timer fires no later than the nearest limit. */
+  private arm(now: number): void {
+    if (this.isReleased) return;
+    const { at } = this.nearest();
+    if (at >= this.timerAt) return;
+    this.timer?.clear();
+    this.timerAt = at;
+    this.timer = this.input.timers.setTimeout(this.onTimer, Math.max(0, at - now));
+  }
+
+  private check(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.isReleased || this.signal.aborted) return;
+    const now = this.input.clock.now();
+    const { at, error } = this.nearest();
+    if (at <= now) this.abort(error());
+    else this.arm(now);
   }
 
   /** The classified reason for a failure: ours if we aborted, else the transport's. */
   explain(error: unknown): DetourError {
-    const reason: unknown = this.controller.signal.reason;
-    if (this.controller.signal.aborted && reason instanceof DetourError) return reason;
+    const reason: unknown = this.signal.reason;
+    if (this.signal.aborted && reason instanceof DetourError) return reason;
     if (error instanceof DetourError) return error;
     return classifyTransportError(error, this.input.target.id);
   }
 
   release(): void {
-    this.attemptTimer?.clear();
-    this.phaseTimer?.clear();
-    this.attemptTimer = undefined;
-    this.phaseTimer = undefined;
+    if (this.isReleased) return;
+    this.isReleased = true;
+    this.timer?.clear();
+    this.timer = undefined;
     this.input.clientSignal.removeEventListener('abort', this.onClientAbort);
   }
 }
@@ -133,10 +209,8 @@ class AttemptGuard {
 export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
   const guard = new AttemptGuard(input, input.clock.now());
   let response: UpstreamResponse | undefined;
-  // A stream's first token is awaited from the attempt's start: an upstream that never sends its headers is just as silent.
-  if (input.stream) guard.armPhase('UPSTREAM_FIRST_BYTE_TIMEOUT', input.firstTokenTimeoutMs);
   try {
-    response = await input.http.send(input.upstream, guard.controller.signal);
+    response = await input.http.send(input.upstream, guard.signal);
     const limits = input.http.limits;
     if (response.statusCode >= 400) {
       const text = (await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id)).toString('utf8');
@@ -157,7 +231,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
     const live = new LiveStream(input, guard, response);
     const head = await live.readHead();
     guard.responseStarted();
-    guard.armPhase('UPSTREAM_STREAM_IDLE_TIMEOUT', input.idleTimeoutMs);
+    guard.startIdleWatch(input.idleTimeoutMs);
     return { type: 'stream', status: response.statusCode, head, live };
   } catch (error) {
     const classified = guard.explain(error);

@@ -11,6 +11,7 @@ import type { Target } from '../core/settings.js';
 import { upstreamTraceHeaders, type TraceContext } from '../core/trace-context.js';
 import type { ChatRequest, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
 import { abortReason, runAttempt, type AttemptSuccess } from './attempt.js';
+import { AttemptCancel } from './attempt-abort.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { allFailedError, noCapableTargetError, noTargetAvailable } from './failure.js';
 import { hedgeRace, type Contender } from './hedge-race.js';
@@ -357,7 +358,7 @@ export class RequestRun {
     const settings = this.route.settings;
     const recordRole = role ?? (turn.isRecoveryProbe ? 'probe' : undefined);
     // Only a hedge's contenders can be called off by Detour itself; others follow the client alone.
-    const cancel = settings.hedge.isEnabled ? new AbortController() : undefined;
+    const cancel = settings.hedge.isEnabled ? new AttemptCancel() : undefined;
     resilience.attemptStarted(target);
     const startedAt = this.context.clock.now();
     // Only the drill listens: no payload is built for nobody.
@@ -373,7 +374,8 @@ export class RequestRun {
       firstTokenTimeoutMs: Math.min(settings.firstTokenTimeoutMs, remainingMs),
       idleTimeoutMs: settings.streamIdleTimeoutMs,
       deadlineMs: remainingMs,
-      clientSignal: cancel ? AbortSignal.any([this.request.signal, cancel.signal]) : this.request.signal,
+      clientSignal: this.request.signal,
+      cancel,
       http: this.context.http,
       clock: this.context.clock,
       timers: this.context.timers,
@@ -400,7 +402,7 @@ export class RequestRun {
         throw failure;
       },
     );
-    return { result, cancel: () => cancel?.abort() };
+    return { result, cancel: () => cancel?.cancel() };
   }
 
   /**

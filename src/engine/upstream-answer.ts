@@ -1,8 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { DetourError } from '../core/errors.js';
 import type { Target } from '../core/settings.js';
 import type { ChatResponse, ProviderAdapter } from '../providers/types.js';
 import type { EmbeddingsAnswer, EmbeddingsRequest } from '../providers/embeddings/index.js';
 import { checkEmbeddingsAnswer } from './embeddings-call.js';
+import { hasUtf8Bom } from '../providers/shared/input-checks.js';
 import { badResponse } from './upstream-body.js';
 
 export type CheckedAnswer =
@@ -25,7 +27,9 @@ export function checkAnswer(adapter: ProviderAdapter, body: Buffer, target: Targ
   if (body.length === 0) throw badResponse(target.id, 'answered 200 with an empty body');
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    // Validated, then decoded by Buffer's own UTF-8 path: a strict TextDecoder built per answer cost more than both.
+    if (!isUtf8(body)) throw new Error('not UTF-8');
+    json = JSON.parse(body.toString('utf8', hasUtf8Bom(body) ? 3 : 0));
   } catch {
     throw badResponse(target.id, `answered 200 with a body that is not JSON (${describeStart(body)})`);
   }

@@ -1,4 +1,4 @@
-import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { Agent, errors, Pool, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
 import { defaultMaxEventBytes } from '../providers/shared/sse.js';
 
@@ -15,6 +15,26 @@ export interface UpstreamLimits {
   /** One stream event past this is refused as `UPSTREAM_BAD_RESPONSE`. */
   maxEventBytes: number;
 }
+
+/**
+ * What `send` can be aborted through: an `AbortSignal`, or anything with its shape (undici takes
+ * either), such as the attempt's own `AttemptAbort`.
+ */
+export interface AbortSource {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** Where a URL goes, as undici's dispatcher takes it. */
+interface Destination {
+  origin: string;
+  path: string;
+}
+
+/** Distinct upstream URLs remembered parsed; a config has a handful, so the cap only guards against a runaway. */
+const maxDestinations = 1024;
 
 export interface UpstreamHttpOptions {
   connectTimeoutMs?: number;
@@ -33,6 +53,8 @@ export interface UpstreamHttpOptions {
 export class UpstreamHttp {
   readonly limits: UpstreamLimits;
   private readonly agent: Agent;
+  /** Each upstream URL parsed once: the URLs are the targets' own, the same on every request. */
+  private readonly destinations = new Map<string, Destination>();
 
   constructor(options: UpstreamHttpOptions = {}) {
     this.limits = { maxBodyBytes: options.limits?.maxBodyBytes ?? defaultMaxUpstreamBodyBytes, maxEventBytes: options.limits?.maxEventBytes ?? defaultMaxEventBytes };
@@ -48,14 +70,23 @@ export class UpstreamHttp {
     });
   }
 
-  send(upstream: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
-    return request(upstream.url, {
-      method: upstream.method,
-      headers: upstream.headers,
-      body: upstream.body,
-      signal,
-      dispatcher: this.agent,
-    });
+  send(upstream: UpstreamRequest, signal: AbortSignal | AbortSource): Promise<UpstreamResponse> {
+    const { origin, path } = this.destinationOf(upstream.url);
+    // The dispatcher directly: undici's top-level `request(url)` parses the URL again on every call.
+    return this.agent.request({ origin, path, method: upstream.method, headers: upstream.headers, body: upstream.body, signal: signal as AbortSignal });
+  }
+
+  private destinationOf(url: string): Destination {
+    let destination = this.destinations.get(url);
+    if (destination === undefined) {
+      const parsed = new URL(url);
+      // As undici's own `request(url)` refuses them, so that the failure is classified the same.
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new errors.InvalidArgumentError('Invalid URL protocol: the URL must start with `http:` or `https:`.');
+      destination = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      if (this.destinations.size >= maxDestinations) this.destinations.clear();
+      this.destinations.set(url, destination);
+    }
+    return destination;
   }
 
   close(): Promise<void> {

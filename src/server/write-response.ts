@@ -24,7 +24,8 @@ async function writeStream(response: ServerResponse, status: number, headers: Re
   try {
     if (response.destroyed) return;
     response.writeHead(status, headers);
-    response.flushHeaders();
+    // The head goes out with the headers in one write; only an empty head leaves them to be sent on their own.
+    if (stream.head === '') response.flushHeaders();
     if (!(await write(response, stream.head))) return;
     for await (const text of rest) {
       if (!(await write(response, text))) return;

@@ -108,4 +108,15 @@ describe('watching a passed-through OpenAI stream', () => {
     const usage = inspectOpenAiEvent(spaced('{"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}}'), false, target);
     expect(usage).toMatchObject({ usage: { total_tokens: 8 }, forward: false });
   });
+
+  it('takes a null finish reason or usage for none, and a key quoted inside the text for text', async () => {
+    const { inspectOpenAiEvent } = await import('../../src/providers/openai/stream.js');
+    const target = { id: 'p/m', apiKey: 'k' } as Parameters<typeof inspectOpenAiEvent>[2];
+    const event = (data: string) => ({ event: undefined, data, raw: `data: ${data}` });
+    expect(inspectOpenAiEvent(event('{"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null}'), false, target)).toEqual({ finished: false, forward: true });
+    const quoted = JSON.stringify({ choices: [{ index: 0, delta: { content: '"finish_reason": "stop", "usage": {' }, finish_reason: null }] });
+    expect(inspectOpenAiEvent(event(quoted), false, target)).toEqual({ finished: false, forward: true });
+    // Tabs and line breaks are JSON whitespace too.
+    expect(inspectOpenAiEvent(event('{"choices":[{"index":0,"delta":{},"finish_reason"\t:\n"length"}]}'), false, target)).toMatchObject({ finished: true });
+  });
 });

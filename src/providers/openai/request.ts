@@ -48,12 +48,27 @@ export function buildOpenAiRequest(
     const streamOptions = typeof body.stream_options === 'object' && body.stream_options !== null ? body.stream_options : {};
     outgoing = { ...outgoing, stream_options: { ...streamOptions, include_usage: true } };
   }
-  return {
-    url: dialect.chatUrl(target),
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...target.provider.headers, ...dialect.authHeaders(target) },
-    body: JSON.stringify(outgoing),
-  };
+  const fixed = fixedPartsOf(dialect, target);
+  return { url: fixed.url, method: 'POST', headers: fixed.headers, body: JSON.stringify(outgoing) };
+}
+
+/** What every chat call to one target shares: its URL and headers (the key included). */
+interface FixedParts {
+  dialect: OpenAiDialect;
+  url: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+/** Built once per target rather than per request; a target (one key of one model) lives as long as its config. */
+const fixedParts = new WeakMap<Target, FixedParts>();
+
+function fixedPartsOf(dialect: OpenAiDialect, target: Target): FixedParts {
+  let parts = fixedParts.get(target);
+  if (parts?.dialect !== dialect) {
+    parts = { dialect, url: dialect.chatUrl(target), headers: Object.freeze({ 'content-type': 'application/json', ...target.provider.headers, ...dialect.authHeaders(target) }) };
+    fixedParts.set(target, parts);
+  }
+  return parts;
 }
 
 /**
