@@ -87,6 +87,9 @@ export class PassThroughProcessor implements StreamProcessor {
   usage: Usage | undefined;
   private isEndMarkerSeen = false;
   private isFinished = false;
+  /** Kept (not parsed) for `answer`: the first event names the answer and its model, the finishing ones carry the finish reasons. */
+  private firstEvent: SseEvent | undefined;
+  private finishingEvents: SseEvent[] | undefined;
 
   constructor(
     private readonly adapter: ProviderAdapter,
@@ -105,10 +108,15 @@ export class PassThroughProcessor implements StreamProcessor {
   process(events: readonly SseEvent[]): StreamPiece {
     let out = '';
     for (const event of events) {
+      this.firstEvent ??= event;
       const seen = this.adapter.inspectEvent(event, this.clientWantsUsage, this.target);
       if (seen.error) throw seen.error;
       if (seen.usage) this.usage = seen.usage;
-      if (seen.finished) this.isFinished = true;
+      if (seen.finished) {
+        this.isFinished = true;
+        // One per choice; bounded, whatever an upstream sends.
+        if ((this.finishingEvents ??= []).length < 8) this.finishingEvents.push(event);
+      }
       if (seen.done) this.isEndMarkerSeen = true;
       if (seen.forward) out += `${event.raw}\n\n`;
     }
@@ -120,6 +128,28 @@ export class PassThroughProcessor implements StreamProcessor {
     if (!this.isFinished) throw interruptedError(this.target);
     // The answer is whole but the upstream left out its end marker: the gateway adds the format's.
     return endPiece;
+  }
+
+  /** Decoded only when asked (tracing, after the request): the kept events through a fresh decoder of the format. */
+  get answer(): AnswerFacts | undefined {
+    if (!this.firstEvent) return undefined;
+    const decoder = this.adapter.createStreamDecoder(this.target);
+    const facts: { id?: string; model?: string; finishReasons: string[] } = { finishReasons: [] };
+    const first = this.firstEvent;
+    for (const event of [first, ...(this.finishingEvents ?? []).filter((finishing) => finishing !== first)]) {
+      let chunks: ChatChunk[];
+      try {
+        chunks = decoder.decode(event);
+      } catch {
+        continue;
+      }
+      for (const chunk of chunks) {
+        facts.id ??= chunk.id || undefined;
+        facts.model ??= chunk.model || undefined;
+        for (const choice of chunk.choices) if (choice.finish_reason) facts.finishReasons.push(choice.finish_reason);
+      }
+    }
+    return facts;
   }
 }
 

@@ -189,6 +189,52 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     expect(attempt.endMs).toBe(server.endMs);
   });
 
+  it('streams passed through in their own format (OpenAI, Anthropic) carry the answer model, id, finish reasons and usage too', async () => {
+    const receiver = cleanup.add(await new OtlpReceiver().listen());
+    const sim = cleanup.add(await startSim());
+    const gateway = cleanup.add(
+      await startGateway({
+        providers: { oa: openAiProvider(sim), an: { type: 'anthropic', base_url: sim.url, api_key: 'sk-ant-test-key-0001' } },
+        models: { chat: { targets: [{ provider: 'oa', model: 'gpt-4o-mini' }] }, claude: { targets: [{ provider: 'an', model: 'claude-sonnet-4-5' }] } },
+        telemetry: telemetry(receiver),
+      }),
+    );
+    const openaiTrace = '11111111111111111111111111111111';
+    const anthropicTrace = '22222222222222222222222222222222';
+    const chunks = await client(gateway.url, { traceparent: `00-${openaiTrace}-${clientSpanId}-01` }).chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: prompt }] });
+    let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+    let model: string | undefined;
+    let id: string | undefined;
+    for await (const chunk of chunks) {
+      usage = chunk.usage ?? usage;
+      model ??= chunk.model;
+      id ??= chunk.id;
+    }
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0, defaultHeaders: { traceparent: `00-${anthropicTrace}-${clientSpanId}-01` } });
+    const message = await anthropic.messages.stream({ model: 'claude', max_tokens: 32, messages: [{ role: 'user', content: prompt }] }).finalMessage();
+    await gateway.close();
+
+    const openaiSpan = only(receiver.trace(openaiTrace).filter((span) => span.kind === spanKind.client), 'openai call');
+    expect(openaiSpan.attributes).toMatchObject({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.response.model': model,
+      'gen_ai.response.id': id,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': usage?.prompt_tokens,
+      'gen_ai.usage.output_tokens': usage?.completion_tokens,
+    });
+    const anthropicSpan = only(receiver.trace(anthropicTrace).filter((span) => span.kind === spanKind.client), 'anthropic call');
+    expect(anthropicSpan.attributes).toMatchObject({
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4-5',
+      'gen_ai.response.model': message.model,
+      'gen_ai.response.id': message.id,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': message.usage.input_tokens,
+      'gen_ai.usage.output_tokens': message.usage.output_tokens,
+    });
+  });
+
   it('a failed request: error.type on the request span (5xx is an error status), every attempt recorded', async () => {
     const { receiver, primary, backup, gateway } = await setup({ route: { retry: { attempts: 1 }, wait_for_recovery_ms: 0 } });
     primary.setPlan({ faults: [{ status: 500 }] });
