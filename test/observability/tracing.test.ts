@@ -235,6 +235,40 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     });
   });
 
+  it('a stream that breaks and is continued elsewhere: the broken call ends with its error, the continuation is marked', async () => {
+    const { receiver, primary, backup, gateway } = await setup();
+    primary.setPlan({ faults: [{ reset_after_chunks: 3 }] });
+    const chunks = await client(gateway.url, { traceparent: clientTraceparent }).chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: prompt }] });
+    for await (const chunk of chunks) expect(chunk).toBeDefined();
+    await gateway.close();
+    expect(backup.stats.requests).toBe(1);
+    const spans = receiver.trace(clientTraceId);
+    const server = only(spans.filter((span) => span.kind === spanKind.server), 'request span');
+    const calls = spans.filter((span) => span.kind === spanKind.client).sort((a, b) => a.startMs - b.startMs);
+    expect(calls.map((span) => span.attributes['detour.target'])).toEqual(['primary/gpt-4o-mini', 'backup/gpt-4o-mini']);
+    const [broken, continued] = calls as [ReceivedSpan, ReceivedSpan];
+    expect(broken.statusCode).toBe(2);
+    expect(typeof broken.attributes['error.type']).toBe('string');
+    expect(broken.endMs).toBeLessThanOrEqual(continued.startMs);
+    expect(continued.attributes).toMatchObject({ 'detour.continuation': true, 'detour.failover': false });
+    expect(continued.attributes['error.type']).toBeUndefined();
+    expect(server.attributes).toMatchObject({ 'detour.continuations': 1, 'detour.target': 'backup/gpt-4o-mini' });
+    expect(continued.endMs).toBe(server.endMs);
+  });
+
+  it('a hedge is its own call span, marked, beside the slow first call', async () => {
+    const { receiver, primary, gateway } = await setup({ route: { hedge: { after_ms: 50 } } });
+    primary.setPlan({ faults: [{ latency_ms: 2000 }] });
+    const answer = await client(gateway.url, { traceparent: clientTraceparent }).chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: prompt }] });
+    expect(answer.choices[0]?.message.content).toBe('from backup');
+    await gateway.close();
+    const calls = receiver.trace(clientTraceId).filter((span) => span.kind === spanKind.client);
+    const hedge = only(calls.filter((span) => span.attributes['detour.hedge'] === true), 'hedge span');
+    expect(hedge.attributes).toMatchObject({ 'detour.target': 'backup/gpt-4o-mini', 'gen_ai.response.model': answer.model });
+    const first = only(calls.filter((span) => span.attributes['detour.target'] === 'primary/gpt-4o-mini'), 'first call');
+    expect(first.attributes['error.type']).toBe('CANCELLED');
+  });
+
   it('a failed request: error.type on the request span (5xx is an error status), every attempt recorded', async () => {
     const { receiver, primary, backup, gateway } = await setup({ route: { retry: { attempts: 1 }, wait_for_recovery_ms: 0 } });
     primary.setPlan({ faults: [{ status: 500 }] });

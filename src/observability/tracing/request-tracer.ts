@@ -39,7 +39,7 @@ interface HeldRequest {
 
 type Queued =
   | { type: 'attempt'; requestId: string; held: HeldAttempt }
-  | { type: 'continued'; requestId: string; from: string; code: string; at: number }
+  | { type: 'continued'; requestId: string; from: string; to: string; code: string; at: number }
   | { type: 'finished'; event: RequestFinishedEvent };
 
 /** Events waiting for the next turn; past this (a stalled event loop) they are dropped, and counted. */
@@ -72,7 +72,7 @@ export class RequestTracer {
     this.stops = [
       events.on('attempt.succeeded', onAttempt(true)),
       events.on('attempt.failed', onAttempt(false)),
-      events.on('stream.continued', (event) => this.enqueue({ type: 'continued', requestId: event.requestId, from: event.from, code: event.code, at: deps.clock.now() })),
+      events.on('stream.continued', (event) => this.enqueue({ type: 'continued', requestId: event.requestId, from: event.from, to: event.to, code: event.code, at: deps.clock.now() })),
       events.on('request.finished', (event) => {
         if (event.trace?.spanId !== undefined && isSampled(event.trace)) this.enqueue({ type: 'finished', event });
       }),
@@ -130,7 +130,9 @@ export class RequestTracer {
     if (item.type === 'continued') {
       const attempts = this.held.get(item.requestId)?.attempts ?? [];
       const broken = attempts.findLast((attempt) => attempt.isSuccess && attempt.record.target === item.from && attempt.brokeAt === undefined);
-      if (broken) Object.assign(broken, { brokeAt: item.at, brokeWith: item.code });
+      // The broken stream ended when its continuation was sent (the event itself follows the continuation's first token).
+      const continuation = attempts.findLast((attempt) => attempt.record.role === 'continuation' && attempt.record.target === item.to);
+      if (broken) Object.assign(broken, { brokeAt: Math.min(item.at, continuation?.span.startedAt ?? item.at), brokeWith: item.code });
       return;
     }
     const event = item.event;
