@@ -66,6 +66,8 @@ export interface RequestFinishedEvent {
   clientKeyId?: string | undefined;
   /** How many times the stream broke after its start and was continued on another target. */
   continuations?: number | undefined;
+  /** An embeddings call (`POST /v1/embeddings`), not a chat one. */
+  isEmbeddings?: boolean | undefined;
   /** The request's trace context, when it has one (the client sent a `traceparent`, or Detour records spans). */
   trace?: TraceContext | undefined;
   /** The client's validated body as a value (not a copy), read lazily: tracing reads its parameters (`max_tokens`), never its content. */

@@ -229,6 +229,7 @@ export class RunState {
       bodies: () => ({ request: JSON.stringify(this.request.body), response: response?.() }),
       clientKeyId: this.request.clientKeyId,
       ...(continuations ? { continuations } : {}),
+      ...(this.request.embeddings ? { isEmbeddings: true } : {}),
       trace: this.request.trace,
       requestBody: () => this.request.body,
       answer,

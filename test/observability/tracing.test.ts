@@ -269,6 +269,28 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     expect(first.attributes['error.type']).toBe('CANCELLED');
   });
 
+  it('an embeddings call is an embeddings span, with its dimensions and encoding format', async () => {
+    const receiver = cleanup.add(await new OtlpReceiver().listen());
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(
+      await startGateway({ providers: { oa: openAiProvider(sim) }, models: { embed: { kind: 'embeddings', targets: [{ provider: 'oa', model: 'text-embedding-3-small' }] } }, telemetry: telemetry(receiver) }),
+    );
+    const answer = await client(gateway.url, { traceparent: clientTraceparent }).embeddings.create({ model: 'embed', input: prompt, dimensions: 256, encoding_format: 'float' });
+    expect(answer.data[0]?.embedding).toHaveLength(256);
+    await gateway.close();
+    const spans = receiver.trace(clientTraceId);
+    const server = only(spans.filter((span) => span.kind === spanKind.server), 'request span');
+    const call = only(spans.filter((span) => span.kind === spanKind.client), 'call span');
+    expect(server.name).toBe('embeddings embed');
+    expect(call.name).toBe('embeddings text-embedding-3-small');
+    for (const span of [server, call]) {
+      expect(span.attributes).toMatchObject({ 'gen_ai.operation.name': 'embeddings', 'gen_ai.embeddings.dimension.count': 256, 'gen_ai.request.encoding_formats': ['float'] });
+      expect(span.attributes['gen_ai.request.stream']).toBeUndefined();
+    }
+    expect(server.attributes['gen_ai.usage.input_tokens']).toBe(answer.usage.prompt_tokens);
+    expect(traceparentOf((sim.captured.at(-1) as { headers: Record<string, string | string[] | undefined> }).headers)).toBe(`00-${clientTraceId}-${call.spanId}-01`);
+  });
+
   it('a failed request: error.type on the request span (5xx is an error status), every attempt recorded', async () => {
     const { receiver, primary, backup, gateway } = await setup({ route: { retry: { attempts: 1 }, wait_for_recovery_ms: 0 } });
     primary.setPlan({ faults: [{ status: 500 }] });

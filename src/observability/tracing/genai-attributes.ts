@@ -16,6 +16,8 @@ export const genAi = {
   requestTopK: 'gen_ai.request.top_k',
   requestChoiceCount: 'gen_ai.request.choice.count',
   requestStream: 'gen_ai.request.stream',
+  requestEncodingFormats: 'gen_ai.request.encoding_formats',
+  embeddingsDimensionCount: 'gen_ai.embeddings.dimension.count',
   responseModel: 'gen_ai.response.model',
   responseId: 'gen_ai.response.id',
   responseFinishReasons: 'gen_ai.response.finish_reasons',
@@ -26,8 +28,9 @@ export const genAi = {
   usageReasoningOutputTokens: 'gen_ai.usage.reasoning.output_tokens',
 } as const;
 
-/** The operation a client's format asks for (`gen_ai.operation.name`): Gemini's is `generate_content`, the others' `chat`. */
-export function operationOf(format: WireFormat): string {
+/** The operation a request asks for (`gen_ai.operation.name`): `embeddings`, or by the client's format Gemini's `generate_content`, the others' `chat`. */
+export function operationOf(format: WireFormat, isEmbeddings = false): string {
+  if (isEmbeddings) return 'embeddings';
   return format === 'gemini' ? 'generate_content' : 'chat';
 }
 
@@ -88,11 +91,16 @@ type Attributes = Record<string, string | number | boolean | string[]>;
  * The request parameters the conventions name, read from the client's body in its own format;
  * never its messages or any other content.
  */
-export function requestParamsOf(format: WireFormat, body: Readonly<Record<string, unknown>>): Attributes {
+export function requestParamsOf(format: WireFormat, body: Readonly<Record<string, unknown>>, isEmbeddings = false): Attributes {
   const params: Attributes = {};
   const put = (name: string, value: unknown, isInteger = false): void => {
     if (typeof value === 'number' && Number.isFinite(value) && (!isInteger || Number.isInteger(value))) params[name] = value;
   };
+  if (isEmbeddings) {
+    put(genAi.embeddingsDimensionCount, body.dimensions, true);
+    if (typeof body.encoding_format === 'string' && body.encoding_format.length <= 32) params[genAi.requestEncodingFormats] = [body.encoding_format];
+    return params;
+  }
   if (format === 'gemini') {
     const config = body.generationConfig;
     if (typeof config === 'object' && config !== null) {

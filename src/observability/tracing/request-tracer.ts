@@ -144,7 +144,7 @@ export class RequestTracer {
   private spansOf(event: RequestFinishedEvent, attempts: readonly HeldAttempt[]): void {
     const context = event.trace as TraceContext;
     const { tracer, ids } = this.deps.sink;
-    const operation = operationOf(event.format);
+    const operation = operationOf(event.format, event.isEmbeddings);
     const endedAt = event.startedAt + event.latencyMs;
     let usage: Usage | undefined;
     let answer: AnswerFacts | undefined;
@@ -155,12 +155,12 @@ export class RequestTracer {
       // An unreadable answer has no usage; its spans are still sent.
     }
     const served = event.target === undefined ? undefined : attempts.findLast((attempt) => attempt.isSuccess && attempt.record.target === event.target && attempt.brokeAt === undefined);
-    const params = event.requestBody ? requestParamsOf(event.format, event.requestBody()) : {};
+    const params = event.requestBody ? requestParamsOf(event.format, event.requestBody(), event.isEmbeddings) : {};
 
     const attributes: Attributes = {
       [genAi.operationName]: operation,
       [genAi.requestModel]: event.route,
-      [genAi.requestStream]: event.stream,
+      ...(event.isEmbeddings ? {} : { [genAi.requestStream]: event.stream }),
       ...params,
       [ATTR_HTTP_RESPONSE_STATUS_CODE]: event.status,
       'detour.request_id': event.requestId,
@@ -196,7 +196,7 @@ export class RequestTracer {
     const attributes: Attributes = {
       [genAi.operationName]: request.operation,
       [genAi.requestModel]: record.model,
-      [genAi.requestStream]: request.event.stream,
+      ...(request.event.isEmbeddings ? {} : { [genAi.requestStream]: request.event.stream }),
       ...request.params,
       'detour.route': request.event.route,
       'detour.target': record.target,
