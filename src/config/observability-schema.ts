@@ -24,7 +24,7 @@ export const requestLogSchema = z
   })
   .strict();
 
-const alertTypeSchema = z.enum(['target_down', 'all_targets_failed', 'slo_burn', 'key_budget']);
+const alertTypeSchema = z.enum(['target_down', 'region_down', 'all_targets_failed', 'slo_burn', 'key_budget']);
 
 const sinkCommon = {
   /** Shown in logs and metrics instead of the URL (which often holds a token). */

@@ -35,9 +35,9 @@ export const disabledRequestLog: RequestLogSettings = {
 };
 
 /** Kinds of alert a sink may subscribe to. */
-export type AlertType = 'target_down' | 'all_targets_failed' | 'slo_burn' | 'key_budget';
+export type AlertType = 'target_down' | 'region_down' | 'all_targets_failed' | 'slo_burn' | 'key_budget';
 
-export const alertTypes: readonly AlertType[] = ['target_down', 'all_targets_failed', 'slo_burn', 'key_budget'];
+export const alertTypes: readonly AlertType[] = ['target_down', 'region_down', 'all_targets_failed', 'slo_burn', 'key_budget'];
 
 interface SinkCommon {
   /** Shown in metrics and logs instead of the URL, which often holds a secret token. */

@@ -174,3 +174,75 @@ describe('regions in /metrics and the admin API', () => {
     expect(Object.fromEntries(targets.targets.map((target) => [target.id, target.region]))).toMatchObject({ 'eu-west-openai/gpt-4o-mini': 'eu-west', 'us-openai/gpt-4o-mini': 'us-east' });
   });
 });
+
+describe('a whole region down', () => {
+  it('fails over to the next region, shows one regional incident, and /status and the dashboard`s data group by region', async () => {
+    const [usA, usB, eu] = await Promise.all([startSim(), startSim(), startSim({ answer: { text: 'from eu-west' } })]);
+    for (const sim of [usA, usB, eu]) cleanup.add(sim as Simulator);
+    const healthCheck = { interval_ms: 200, unhealthy_interval_ms: 100, timeout_ms: 1000, unhealthy_threshold: 1 };
+    const gateway = cleanup.add(
+      await startGateway({
+        server: { region: 'us-east' },
+        breaker: { failure_threshold: 2, open_ms: 60_000 },
+        providers: {
+          'us-a': { ...openAiProvider(usA as Simulator), region: 'us-east', health_check: healthCheck },
+          'us-b': { ...openAiProvider(usB as Simulator), region: 'us-east', health_check: healthCheck },
+          eu: { ...openAiProvider(eu as Simulator), region: 'eu-west' },
+        },
+        models: {
+          chat: {
+            strategy: 'nearest',
+            targets: [
+              { provider: 'eu', model: 'gpt-4o-mini' },
+              { provider: 'us-a', model: 'gpt-4o-mini' },
+              { provider: 'us-b', model: 'gpt-4o-mini' },
+            ],
+            retry: { attempts: 1, backoff_ms: 5, max_backoff_ms: 20 },
+          },
+        },
+      }),
+    );
+    const openai = await openAiClient(gateway.url);
+    const chat = { ...ask, model: 'chat' };
+    expect((await openai.chat.completions.create(chat).withResponse()).response.headers.get('x-detour-region')).toBe('us-east');
+
+    await Promise.all([(usA as Simulator).down(), (usB as Simulator).down()]);
+    type Overview = { regions: Array<{ name: string; status: string; targets: string[]; providers: string[] }>; incidents: Array<{ key: string; type: string; region: string | null; serving_targets: Record<string, string> }> };
+    let overview: Overview | undefined;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const answer = await openai.chat.completions.create(chat).withResponse();
+      expect(answer.response.headers.get('x-detour-region')).toBe('eu-west');
+      overview = (await (await fetch(`${gateway.url}/admin/api/overview`)).json()) as Overview;
+      if (overview.incidents.some((incident) => incident.type === 'region_down') && overview.regions.find((region) => region.name === 'us-east')?.status === 'down') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // One regional incident, not one per target; who serves instead is on it.
+    expect(overview?.incidents.map((incident) => incident.key)).toEqual(['region_down:us-east']);
+    expect(overview?.incidents[0]).toMatchObject({ type: 'region_down', region: 'us-east', serving_targets: { chat: 'eu/gpt-4o-mini' } });
+    expect(overview?.regions).toHaveLength(2);
+    expect(overview?.regions).toEqual(
+      expect.arrayContaining([
+        { name: 'us-east', status: 'down', targets: ['us-a/gpt-4o-mini', 'us-b/gpt-4o-mini'], providers: ['us-a', 'us-b'] },
+        { name: 'eu-west', status: 'healthy', targets: ['eu/gpt-4o-mini'], providers: ['eu'] },
+      ]),
+    );
+
+    const status = (await (await fetch(`${gateway.url}/status.json`)).json()) as { regions: Array<{ name: string; status: string; providers: string[]; history: unknown[] }> };
+    expect(status.regions.map(({ name, status: state, providers }) => ({ name, status: state, providers }))).toEqual(
+      expect.arrayContaining([
+        { name: 'us-east', status: 'down', providers: ['us-a', 'us-b'] },
+        { name: 'eu-west', status: 'healthy', providers: ['eu'] },
+      ]),
+    );
+    expect(status.regions[0]?.history).toHaveLength(90);
+
+    // Back home once the region answers: a passing health check lets the next request probe its open circuit, despite the 60 s cooldown.
+    await Promise.all([(usA as Simulator).up(), (usB as Simulator).up()]);
+    let region: string | null = null;
+    for (let attempt = 0; attempt < 200 && region !== 'us-east'; attempt++) {
+      region = (await openai.chat.completions.create(chat).withResponse()).response.headers.get('x-detour-region');
+      if (region !== 'us-east') await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(region).toBe('us-east');
+  });
+});

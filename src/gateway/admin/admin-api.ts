@@ -5,7 +5,7 @@ import { parseRequestFilter } from '../../observability/request-log/log-query.js
 import type { WindowSummary } from '../../observability/stats/series.js';
 import { isStatsWindow, statsScopes, statsWindows, type StatsScope } from '../../observability/stats/stats-tracker.js';
 import type { TargetSnapshot } from '../../observability/target-state.js';
-import type { Topology } from '../../observability/topology.js';
+import { regionsOf, type Topology } from '../../observability/topology.js';
 import { buildTrafficSeries, circuitOpenings, isTrafficRange, trafficRanges, type TrafficRow } from '../../observability/traffic-series.js';
 import type { StoreStatus } from '../../state/redis-status.js';
 import { queryOf, type GatewayRequest, type GatewayResponse } from '../http.js';
@@ -41,6 +41,7 @@ export function incidentJson(incident: Incident, now?: number): Record<string, u
     title: incident.title,
     route: incident.route ?? null,
     target: incident.target ?? null,
+    region: incident.region ?? null,
     serving_targets: incident.servingTargets,
     error: incident.error ?? null,
     started_at: iso(incident.startedAt),
@@ -81,6 +82,12 @@ export class AdminApi {
         last_5m: brief(stats.summary('route', route.name, statsWindows['5m'])),
       })),
       targets: snapshot.map((target) => this.targetJson(target)),
+      regions: regionsOf(this.topology).map((name) => ({
+        name,
+        status: status.regionStatus(name, snapshot),
+        targets: snapshot.filter((target) => target.region === name).map((target) => target.id),
+        providers: [...new Set(snapshot.filter((target) => target.region === name).map((target) => target.provider))],
+      })),
       totals: { last_1m: brief(stats.summary('all', '*', statsWindows['1m'])), last_5m: brief(stats.summary('all', '*', statsWindows['5m'])) },
       incidents: incidents.incidents().map((incident) => incidentJson(incident, this.clock.now())),
       request_log: { enabled: this.observability.requestLog !== undefined, available: this.observability.requestLog?.isAvailable ?? false },

@@ -32,6 +32,7 @@ export function webhookPayload(message: AlertMessage): Record<string, unknown> {
     summary: plainSummary(message),
     route: incident.route ?? null,
     target: incident.target ?? null,
+    region: incident.region ?? null,
     serving_targets: incident.servingTargets,
     error: incident.error ?? null,
     started_at: iso(incident.startedAt),
@@ -51,7 +52,7 @@ export function plainSummary(message: AlertMessage): string {
   const parts = [`${incident.title}.`];
   const servedBy = serving(incident);
   if (servedBy) parts.push(`Now ${servedBy}.`);
-  else if (incident.type === 'target_down') parts.push('No other target has served its traffic yet.');
+  else if (incident.type === 'target_down' || incident.type === 'region_down') parts.push('No other target has served its traffic yet.');
   if (incident.error) parts.push(`Error: ${incident.error}.`);
   parts.push(`Since ${iso(incident.startedAt)}.`);
   return parts.join(' ');
@@ -65,14 +66,14 @@ function code(text: string): string {
 export function slackPayload(message: AlertMessage): { text: string } {
   const incident = message.incident;
   if (message.state === 'resolved') {
-    const what = incident.target !== undefined ? `${code(incident.target)} has recovered` : incident.title;
+    const what = incident.target !== undefined ? `${code(incident.target)} has recovered` : incident.region !== undefined ? `region ${code(incident.region)} has recovered` : incident.title;
     return { text: `:white_check_mark: *Resolved* — ${what}. It lasted ${formatDuration(message.at - incident.startedAt)} (since ${iso(incident.startedAt)}).` };
   }
   const icon = incident.severity === 'critical' ? ':rotating_light:' : ':warning:';
   const lines = [`${icon} *${incident.title.replace(incident.target ?? '\u0000', code(incident.target ?? ''))}*`];
   const servedBy = Object.entries(incident.servingTargets);
   if (servedBy.length > 0) lines.push(`*Now serving:* ${servedBy.map(([route, target]) => `route ${code(route)} → ${code(target)}`).join(', ')}`);
-  else if (incident.type === 'target_down') lines.push('*Now serving:* no other target has answered yet');
+  else if (incident.type === 'target_down' || incident.type === 'region_down') lines.push('*Now serving:* no other target has answered yet');
   if (incident.error) lines.push(`*Error:* ${code(incident.error)}`);
   lines.push(`*Since:* ${iso(incident.startedAt)}`);
   return { text: lines.join('\n') };

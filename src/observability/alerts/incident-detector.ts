@@ -47,6 +47,11 @@ export class IncidentDetector {
   private readonly routesOf = new Map<string, string[]>();
   private readonly providerOf = new Map<string, string>();
   private readonly unsubscribes: Array<() => void> = [];
+  /** Declared regions of configured targets, and each region's targets. */
+  private readonly regionOf = new Map<string, string>();
+  private readonly targetsIn = new Map<string, string[]>();
+  /** Targets reported down and not yet back: a region is down when all its targets are. */
+  private readonly down = new Set<string>();
 
   constructor(
     events: EventBus,
@@ -56,6 +61,9 @@ export class IncidentDetector {
       for (const target of route.targets) {
         this.routesOf.set(target.id, [...(this.routesOf.get(target.id) ?? []), route.name]);
         this.providerOf.set(target.id, target.provider);
+        if (target.region === undefined || this.regionOf.has(target.id)) continue;
+        this.regionOf.set(target.id, target.region);
+        this.targetsIn.set(target.region, [...(this.targetsIn.get(target.region) ?? []), target.id]);
       }
     }
     this.unsubscribes.push(
@@ -124,6 +132,10 @@ export class IncidentDetector {
     if (outcome.outcome !== 'success') return;
     this.options.incidents.clear(key);
     if (outcome.target === undefined) return;
+    for (const [region, targets] of this.targetsIn) {
+      if (!this.options.incidents.isActive(regionKey(region)) || targets.includes(outcome.target)) continue;
+      if (targets.some((target) => (this.routesOf.get(target) ?? []).includes(outcome.route))) this.raiseRegionDown(region, undefined, { route: outcome.route, target: outcome.target });
+    }
     for (const [target, condition] of this.conditions) {
       if (target === outcome.target || !this.options.incidents.isActive(targetKey(target))) continue;
       if (!(this.routesOf.get(target) ?? []).includes(outcome.route)) continue;
@@ -139,6 +151,12 @@ export class IncidentDetector {
   }
 
   private raiseTargetDown(target: string, note: string | undefined, serving?: { route: string; target: string }): void {
+    if (this.down.size < 1000 || this.down.has(target)) this.down.add(target);
+    const region = this.regionOf.get(target);
+    if (region !== undefined && this.isRegionDown(region)) {
+      this.raiseRegionDown(region, note, serving);
+      return;
+    }
     const condition = this.condition(target);
     const provider = this.providerOf.get(target) ?? target.split('/')[0] ?? target;
     this.options.incidents.raise({
@@ -161,6 +179,41 @@ export class IncidentDetector {
     if (condition.lastSuccessAt < condition.lastFailureAt) return;
     condition.failoverTimes = [];
     this.options.incidents.clear(targetKey(target));
+    this.down.delete(target);
+    const region = this.regionOf.get(target);
+    if (region === undefined || !this.options.incidents.isActive(regionKey(region))) return;
+    // The region answers again, in part: what is still down there is a target's incident again.
+    this.options.incidents.clear(regionKey(region));
+    for (const other of this.targetsIn.get(region) ?? []) if (this.down.has(other)) this.raiseTargetDown(other, 'its region is partly back; this target is still failing');
+  }
+
+  /**
+   * Whether every target of a region (of two or more; a region of one target is that target) is
+   * failing: then one regional incident stands for all of them.
+   */
+  private isRegionDown(region: string): boolean {
+    const targets = this.targetsIn.get(region) ?? [];
+    return targets.length >= 2 && targets.every((target) => this.down.has(target));
+  }
+
+  private raiseRegionDown(region: string, note: string | undefined, serving?: { route: string; target: string }): void {
+    const targets = this.targetsIn.get(region) ?? [];
+    // The region's own target incidents, not yet announced, are folded into this one.
+    for (const target of targets) this.options.incidents.withdraw(targetKey(target));
+    const providers = [...new Set(targets.map((target) => this.providerOf.get(target) ?? target))];
+    const lastError = targets.map((target) => this.conditions.get(target)?.lastError).find((error) => error !== undefined);
+    this.options.incidents.raise({
+      key: regionKey(region),
+      type: 'region_down',
+      severity: 'critical',
+      title: `Region ${region} is failing`,
+      region,
+      servingTarget: serving,
+      error: lastError,
+      note: note ?? (this.options.incidents.isActive(regionKey(region)) ? undefined : `every target in ${region} is failing (${targets.join(', ')})`),
+      publicSummary: `Region ${region} is having problems; requests are being routed to other regions.`,
+      affects: { routes: [...new Set(targets.flatMap((target) => this.routesOf.get(target) ?? []))], providers },
+    });
   }
 
   private condition(target: string): TargetCondition {
@@ -175,4 +228,8 @@ export class IncidentDetector {
 
 export function targetKey(target: string): string {
   return `target_down:${target}`;
+}
+
+export function regionKey(region: string): string {
+  return `region_down:${region}`;
 }

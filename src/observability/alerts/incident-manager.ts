@@ -60,6 +60,7 @@ export class IncidentManager {
       title: signal.title,
       route: signal.route,
       target: signal.target,
+      region: signal.region,
       servingTargets: signal.servingTarget ? { [signal.servingTarget.route]: signal.servingTarget.target } : {},
       error: signal.error,
       startedAt: now,
@@ -76,6 +77,18 @@ export class IncidentManager {
   clear(key: string): void {
     const entry = this.active.get(key);
     if (entry && entry.clearingSince === null) entry.clearingSince = this.clock.now();
+  }
+
+  /**
+   * Takes back an incident not yet announced, silently: a larger one (a region's) replaces it.
+   * One already announced stays, to resolve as usual; false then.
+   */
+  withdraw(key: string): boolean {
+    const entry = this.active.get(key);
+    if (!entry) return true;
+    if (entry.isAnnounced) return false;
+    this.active.delete(key);
+    return true;
   }
 
   isActive(key: string): boolean {

@@ -8,7 +8,7 @@ export type Severity = 'critical' | 'warning';
  * opening, a health check failing) updates it rather than raising another.
  */
 export interface Incident {
-  /** Dedupe key: `target_down:<target>`, `all_targets_failed:<route>`, `slo_burn:<route>:<objective>:<speed>`. */
+  /** Dedupe key: `target_down:<target>`, `region_down:<region>`, `all_targets_failed:<route>`, `slo_burn:<route>:<objective>:<speed>`. */
   key: string;
   type: AlertType;
   severity: Severity;
@@ -16,6 +16,8 @@ export interface Incident {
   title: string;
   route?: string | undefined;
   target?: string | undefined;
+  /** A regional incident's region: every target there is failing. */
+  region?: string | undefined;
   /** Per route, the target that serves while this lasts. */
   servingTargets: Record<string, string>;
   /** The latest error code and message (secrets removed). */
@@ -46,6 +48,7 @@ export interface IncidentSignal {
   title: string;
   route?: string | undefined;
   target?: string | undefined;
+  region?: string | undefined;
   servingTarget?: { route: string; target: string } | undefined;
   error?: string | undefined;
   note?: string | undefined;

@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { IncidentManager } from '../alerts/incident-manager.js';
 import type { StatsTracker } from '../stats/stats-tracker.js';
 import type { TargetSnapshot, TargetStateView } from '../target-state.js';
-import { providersOf, type Topology } from '../topology.js';
+import { allTargets, providersOf, regionsOf, type Topology } from '../topology.js';
 import { StatusHistory, type ComponentStatus, type DayUptime, type StatusHistoryStore, type WindowUptime } from './status-history.js';
 
 export type { ComponentStatus };
@@ -13,6 +13,8 @@ export interface PublicStatus {
   updated_at: string;
   routes: PublicComponent[];
   providers: PublicComponent[];
+  /** The declared regions, each with the providers that run there (empty when the config declares none). */
+  regions: Array<PublicComponent & { providers: string[] }>;
   incidents: Array<{ summary: string; severity: string; status: 'ongoing' | 'resolved'; started_at: string; resolved_at: string | null; routes: string[]; providers: string[] }>;
 }
 
@@ -101,6 +103,17 @@ export class StatusBoard {
     return 'healthy';
   }
 
+  /** A region is down when every target there is unavailable (or a regional incident is ongoing), degraded when some are. */
+  regionStatus(name: string, targets: readonly TargetSnapshot[]): ComponentStatus {
+    const own = targets.filter((target) => target.region === name);
+    const unavailable = own.filter(isUnavailable).length;
+    if (own.length > 0 && unavailable === own.length) return 'down';
+    const now = this.deps.clock.now();
+    if (this.deps.incidents.incidents().some((incident) => incident.type === 'region_down' && incident.region === name && now - incident.lastSeenAt < recoveringAfterMs)) return 'down';
+    if (unavailable > 0) return 'degraded';
+    return 'healthy';
+  }
+
   providerStatus(name: string, targets: readonly TargetSnapshot[]): ComponentStatus {
     const own = targets.filter((target) => target.provider === name);
     const unavailable = own.filter(isUnavailable).length;
@@ -111,19 +124,22 @@ export class StatusBoard {
 
   /** Records every component's current status for the time since the last sample; called every second. */
   sample(): void {
-    const { routes, providers } = this.current();
+    const { routes, providers, regions } = this.current();
     const statuses = new Map<string, ComponentStatus>();
     for (const [name, status] of routes) statuses.set(`route:${name}`, status);
     for (const [name, status] of providers) statuses.set(`provider:${name}`, status);
+    for (const [name, status] of regions) statuses.set(`region:${name}`, status);
     this.history.sample(this.deps.clock.now(), statuses);
   }
 
   publicStatus(): PublicStatus {
     const now = this.deps.clock.now();
-    const { routes, providers } = this.current();
+    const { routes, providers, regions } = this.current();
     const component = (kind: string, name: string, status: ComponentStatus): PublicComponent => ({ name, status, ...this.uptimeOf(`${kind}:${name}`, now) });
     const routeList = [...routes].map(([name, status]) => component('route', name, status));
     const providerList = [...providers].map(([name, status]) => component('provider', name, status));
+    const targets = allTargets(this.topology);
+    const regionList = [...regions].map(([name, status]) => ({ ...component('region', name, status), providers: [...new Set(targets.filter((target) => target.region === name).map((target) => target.provider))] }));
     const overall = routeList.reduce<ComponentStatus>((acc, item) => worse(acc, item.status), 'healthy');
     const iso = (ms: number): string => new Date(ms).toISOString();
     const ongoing = this.deps.incidents.incidents().map((incident) => ({ incident, resolvedAt: null as number | null }));
@@ -133,6 +149,7 @@ export class StatusBoard {
       updated_at: iso(now),
       routes: routeList,
       providers: providerList,
+      regions: regionList,
       incidents: [...ongoing, ...resolved].map(({ incident, resolvedAt }) => ({
         summary: incident.publicSummary,
         severity: incident.severity,
@@ -159,11 +176,12 @@ export class StatusBoard {
     return value;
   }
 
-  private current(): { routes: Map<string, ComponentStatus>; providers: Map<string, ComponentStatus> } {
+  private current(): { routes: Map<string, ComponentStatus>; providers: Map<string, ComponentStatus>; regions: Map<string, ComponentStatus> } {
     const snapshot = this.deps.targets.snapshot();
     const byId = new Map(snapshot.map((target) => [target.id, target]));
     const routes = new Map(this.topology.routes.map((route) => [route.name, this.routeStatus(route.name, byId)]));
     const providers = new Map(providersOf(this.topology).map((name) => [name, this.providerStatus(name, snapshot)]));
-    return { routes, providers };
+    const regions = new Map(regionsOf(this.topology).map((name) => [name, this.regionStatus(name, snapshot)]));
+    return { routes, providers, regions };
   }
 }

@@ -52,6 +52,25 @@ async function getJson(path) {
   return response.json();
 }
 
+/**
+ * The target rows, grouped by region when the config declares regions: a heading row per region
+ * (its status and providers), its targets under it, targets of no region last.
+ */
+function groupedByRegion(overview, row) {
+  const regions = overview.regions ?? [];
+  if (regions.length === 0) return overview.targets.map(row);
+  const columns = document.getElementById('targets').tHead.rows[0].cells.length;
+  const rows = [];
+  const groups = [...regions.map((region) => ({ region, members: overview.targets.filter((target) => target.region === region.name) })), { region: null, members: overview.targets.filter((target) => !target.region) }];
+  for (const { region, members } of groups) {
+    if (members.length === 0) continue;
+    const heading = region ? [el('strong', {}, region.name), ' ', badge(region.status, 'region-status'), ` ${region.providers.join(', ')}`] : [el('strong', {}, 'no region')];
+    rows.push(el('tr', { class: 'region-row', dataset: { region: region ? region.name : '' } }, el('td', { colspan: columns }, ...heading)));
+    rows.push(...members.map(row));
+  }
+  return rows;
+}
+
 function renderOverview(overview) {
   const routesByTarget = new Map();
   for (const route of overview.routes) for (const target of route.targets) routesByTarget.set(target, [...(routesByTarget.get(target) ?? []), route.name]);
@@ -66,7 +85,7 @@ function renderOverview(overview) {
 
   fillBody(
     document.getElementById('targets'),
-    overview.targets.map((target) =>
+    groupedByRegion(overview, (target) =>
       el(
         'tr',
         { dataset: { target: target.id, state: target.state }, class: target.state === 'failing' ? 'alert' : undefined },

@@ -1,4 +1,4 @@
-// The public status page: renders /status.json (routes and providers, uptime, incidents) and
+// The public status page: renders /status.json (routes, regions and providers, uptime, incidents) and
 // refreshes it. Text only through textContent: nothing from the server is parsed as markup.
 const refreshMs = 15_000;
 const words = { healthy: 'Operational', degraded: 'Degraded', down: 'Down' };
@@ -59,6 +59,14 @@ function component(item) {
   return row;
 }
 
+/** A region: its own status and history, and the providers that run there. */
+function region(item) {
+  const row = component(item);
+  row.dataset.region = item.name;
+  row.insertBefore(el('div', 'muted providers', item.providers.join(', ')), row.children[1] ?? null);
+  return row;
+}
+
 function incident(item) {
   const row = el('li', `incident ${item.status}`);
   row.append(el('strong', '', item.summary));
@@ -79,6 +87,9 @@ async function refresh() {
     overall.textContent = headlines[status.status] ?? status.status;
     document.getElementById('routes').replaceChildren(...status.routes.map(component));
     document.getElementById('providers').replaceChildren(...status.providers.map(component));
+    const regions = status.regions ?? [];
+    document.getElementById('regions-section').hidden = regions.length === 0;
+    document.getElementById('regions').replaceChildren(...regions.map(region));
     const incidents = document.getElementById('incidents');
     incidents.replaceChildren(...(status.incidents.length > 0 ? status.incidents.map(incident) : [el('li', 'muted', 'No incidents.')]));
     document.getElementById('updated').textContent = when(status.updated_at);
