@@ -1,5 +1,6 @@
 import { toRuntimeSettings } from '../config/runtime.js';
 import { effectiveRegion, isWithinRegions } from '../core/regions.js';
+import { redactDatabaseUrl } from '../observability/request-log/database-url.js';
 import { loadConfigOrExit } from './load.js';
 
 export function runCheck(options: { config: string }): void {
@@ -15,4 +16,8 @@ export function runCheck(options: { config: string }): void {
     process.stdout.write(`  ${route.name}${route.kind === 'embeddings' ? ' (embeddings)' : ''}: ${shown}${route.regions ? ` [only ${route.regions.join(', ')}]` : ''}\n`);
     if (left.length > 0) process.stdout.write(`    left out (outside its regions): ${left.map((target) => `${target.name} (${target.region ?? 'no region'})`).join(', ')}\n`);
   }
+  const log = config.log;
+  // The database URL is shown without its password.
+  const where = !log.enabled ? 'off (log.enabled: false)' : log.url !== undefined ? redactDatabaseUrl(log.url) : log.path;
+  process.stdout.write(`  request log: ${where}\n`);
 }

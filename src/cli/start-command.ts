@@ -38,5 +38,5 @@ export async function runStart(options: { config: string; port?: number; host?: 
   });
   process.stdout.write(`listening on ${gateway.url}\n`);
   const requestLog = gateway.observability.requestLog;
-  process.stdout.write(requestLog ? `request log: ${requestLog.path}\n` : 'request log: off (log.enabled: false)\n');
+  process.stdout.write(requestLog ? `request log: ${requestLog.location}\n` : 'request log: off (log.enabled: false)\n');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPostgresUrl } from '../observability/request-log/database-url.js';
 
 /**
  * The observability part of the config: the request log, alert sinks, prices and SLOs.
@@ -13,6 +14,12 @@ export const requestLogSchema = z
     /** Record every request in an SQLite file. */
     enabled: z.boolean().default(true),
     path: z.string().min(1).default('./detour-requests.sqlite'),
+    /** A PostgreSQL database the instances of a cluster share (`postgres://user:password@host:5432/db`); the log lives there instead of `path`. */
+    url: z
+      .string()
+      // The message never repeats the value: it holds a password.
+      .refine((url) => isPostgresUrl(url), { message: 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)' })
+      .optional(),
     /** Store prompts and completions too. Off: they may hold personal data. */
     bodies: z.boolean().default(false),
     max_age_hours: z.number().int().positive().default(168),

@@ -3,6 +3,7 @@ import type { DetourConfig } from '../config/schema.js';
 import type { RouteTable } from '../engine/route-table.js';
 import type { AlertSinkSettings, ObservabilitySettings } from '../observability/settings.js';
 import type { Topology } from '../observability/topology.js';
+import { databaseUrlSecrets } from '../observability/request-log/database-url.js';
 
 const hourMs = 3_600_000;
 
@@ -19,6 +20,7 @@ export function toObservabilitySettings(config: DetourConfig): ObservabilitySett
     requestLog: {
       isEnabled: log.enabled,
       path: log.path,
+      url: log.url,
       logBodies: log.bodies,
       maxAgeMs: log.max_age_hours * hourMs,
       maxSizeBytes: log.max_size_mb * 1024 * 1024,
@@ -57,6 +59,7 @@ export function secretsOf(config: DetourConfig): string[] {
   if (config.server.admin_token !== undefined) secrets.push(config.server.admin_token);
   if (config.auth.secret !== undefined) secrets.push(config.auth.secret);
   secrets.push(...config.auth.keys.map((entry) => entry.key));
+  if (config.log.url !== undefined) secrets.push(...databaseUrlSecrets(config.log.url));
   for (const sink of config.alerts.sinks) {
     secrets.push(sink.url);
     if (sink.type === 'webhook') secrets.push(...Object.values(sink.headers));

@@ -12,7 +12,8 @@ import { recordOutcomeMetrics, trackProbeAndMirrorMetrics, trackTargetMetrics } 
 import { DetourMetrics } from './metrics/metrics.js';
 import { OutcomePipeline } from './outcome-pipeline.js';
 import { RecentRequests } from './recent-requests.js';
-import { RequestLog, type BodySource } from './request-log/request-log.js';
+import { openRequestLog } from './request-log/open-request-log.js';
+import type { BodySource, RequestLogStore } from './request-log/request-log-store.js';
 import { logRequests } from './request-logging.js';
 import type { ObservabilitySettings } from './settings.js';
 import { alertTypes } from './settings.js';
@@ -58,7 +59,7 @@ export class Observability {
   readonly incidents: IncidentManager;
   readonly slo: SloMonitor;
   readonly status: StatusBoard;
-  readonly requestLog: RequestLog | undefined;
+  readonly requestLog: RequestLogStore | undefined;
   private readonly delivery: AlertDelivery;
   private readonly pipeline: OutcomePipeline;
   private readonly detector: IncidentDetector;
@@ -76,7 +77,7 @@ export class Observability {
     const { events, clock, logger } = deps;
     this.metrics = new DetourMetrics({ processMetrics: deps.processMetrics });
     // First: it throws when another instance holds the file, and nothing else is subscribed yet.
-    this.requestLog = settings.requestLog.isEnabled ? new RequestLog(settings.requestLog, { clock, logger, metrics: this.metrics, bodies: deps.bodies }) : undefined;
+    this.requestLog = settings.requestLog.isEnabled ? openRequestLog(settings.requestLog, { clock, logger, metrics: this.metrics, bodies: deps.bodies }) : undefined;
     this.stats = new StatsTracker(clock);
     this.feed = new EventFeed(events, clock);
     this.targets = new TargetStateView(deps.topology, events, clock, deps.targetState);

@@ -9,6 +9,8 @@ export interface RequestLogSettings {
   isEnabled: boolean;
   /** The SQLite file; created with its folder if missing. */
   path: string;
+  /** A PostgreSQL URL (`postgres://…`): the log lives there, shared by every instance, and `path` is not used. */
+  url?: string | undefined;
   /** Store prompts and completions too (off unless the config asks). */
   logBodies: boolean;
   /** Records older than this are deleted. */

@@ -90,7 +90,7 @@ export class AdminApi {
       })),
       totals: { last_1m: brief(stats.summary('all', '*', statsWindows['1m'])), last_5m: brief(stats.summary('all', '*', statsWindows['5m'])) },
       incidents: incidents.incidents().map((incident) => incidentJson(incident, this.clock.now())),
-      request_log: { enabled: this.observability.requestLog !== undefined, available: this.observability.requestLog?.isAvailable ?? false },
+      request_log: { enabled: this.observability.requestLog !== undefined, available: this.observability.requestLog?.isAvailable ?? false, backend: this.observability.requestLog?.backend ?? null },
     });
   };
 
@@ -165,7 +165,11 @@ export class AdminApi {
       if (!log.isAvailable) return adminError(503, 'REQUEST_LOG_UNAVAILABLE', 'The request log could not be opened or stopped working; see the server log.');
       // Records still queued are part of the picture: the newest seconds must not look empty.
       await log.flush();
-      rows = await log.trafficByTarget(now - rangeMs - stepMs, stepMs);
+      try {
+        rows = await log.trafficByTarget(now - rangeMs - stepMs, stepMs);
+      } catch (error) {
+        return adminError(503, 'REQUEST_LOG_UNAVAILABLE', `The request log could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      }
       source = 'request_log';
     } else {
       if (rangeMs > statsWindows['1h']) return adminError(404, 'REQUEST_LOG_DISABLED', `range ${range} needs the request log (log.enabled: true); without it the last hour is kept in memory`);

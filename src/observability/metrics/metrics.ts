@@ -252,6 +252,12 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly requestLogUp = new Gauge({
+    name: 'detour_request_log_up',
+    help: 'Whether the request log can be written now (1) or not (0): a shared database unreachable, a file that could not be opened.',
+    registers: [this.registry],
+  });
+
   readonly requestLogQueue = new Gauge({
     name: 'detour_request_log_queue_depth',
     help: 'Records waiting to be written to the request log.',

@@ -5,21 +5,16 @@ import type { Logger } from '../logger.js';
 import type { DetourMetrics } from '../metrics/metrics.js';
 import type { RequestOutcome } from '../outcome.js';
 import type { RequestLogSettings } from '../settings.js';
-import { attemptsQuery, buildPageQuery, encodeCursor, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type LoggedRequest, type RequestFilter } from './log-query.js';
+import type { RequestFilter } from './log-query.js';
+import { readPage } from './log-page.js';
 import type { TrafficRow } from '../traffic-series.js';
-import { trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql, type LoggedBodies } from './log-schema.js';
+import { trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql } from './log-schema.js';
 import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
-import type { StatusHistoryStore, StatusMinuteRow } from '../status/status-history.js';
+import type { StatusMinuteRow } from '../status/status-history.js';
 import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
+import type { BodySource, RequestLogPage, RequestLogStore } from './request-log-store.js';
 
-export interface RequestLogPage {
-  data: LoggedRequest[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  next_cursor: string | null;
-}
-
-/** Supplies prompt and completion text for `log.bodies: true` in place of the engine's own (tests, custom redaction). */
-export type BodySource = (requestId: string) => LoggedBodies | undefined;
+export type { BodySource, RequestLogPage } from './request-log-store.js';
 
 const retentionEveryMs = 60_000;
 /** A loss is logged once per episode, and episodes at most this often. */
@@ -37,7 +32,8 @@ type State = 'opening' | 'open' | 'unavailable' | 'closed';
  * request. When the queue is full or the disk fails, records are dropped, counted in
  * `detour_request_log_dropped_total`, and the failure is logged once (and its recovery once).
  */
-export class RequestLog implements StatusHistoryStore {
+export class RequestLog implements RequestLogStore {
+  readonly backend = 'sqlite' as const;
   private queue: ParentChildRecord[] = [];
   private state: State = 'opening';
   private worker: SqliteWorker | undefined;
@@ -71,6 +67,10 @@ export class RequestLog implements StatusHistoryStore {
   /** The file's absolute path. */
   get path(): string {
     return resolve(this.settings.path);
+  }
+
+  get location(): string {
+    return this.path;
   }
 
   /** Resolves once the file is open (or known to be unusable); never rejects. */
@@ -119,26 +119,7 @@ export class RequestLog implements StatusHistoryStore {
 
   async query(filter: RequestFilter): Promise<RequestLogPage> {
     const worker = this.requireWorker();
-    const page = buildPageQuery(filter);
-    const rows = (await worker.call({ op: 'all', ...page })) as Array<Record<string, unknown>>;
-    const hasMore = rows.length > filter.limit;
-    const shown = rows.slice(0, filter.limit);
-    const seqs = shown.map((row) => Number(row.seq));
-    const attempts = new Map<number, LoggedAttempt[]>();
-    if (seqs.length > 0) {
-      const attemptRows = (await worker.call({ op: 'all', ...attemptsQuery(seqs) })) as Array<Record<string, unknown>>;
-      for (const row of attemptRows) {
-        const seq = Number(row.request_seq);
-        const list = attempts.get(seq) ?? [];
-        list.push(toLoggedAttempt(row));
-        attempts.set(seq, list);
-      }
-    }
-    const last = seqs[seqs.length - 1];
-    return {
-      data: shown.map((row, index) => toLoggedRequest(row, attempts.get(seqs[index] ?? -1) ?? [])),
-      next_cursor: hasMore && last !== undefined ? encodeCursor(last) : null,
-    };
+    return await readPage(filter, async (sql, params) => (await worker.call({ op: 'all', sql, params })) as Array<Record<string, unknown>>);
   }
 
   /** Adds finished status minutes to the history (once a minute, off the request path); a failure is logged, not thrown. */
@@ -211,6 +192,7 @@ export class RequestLog implements StatusHistoryStore {
     }
     if (this.state !== 'opening') return;
     this.state = 'open';
+    this.deps.metrics.requestLogUp.set(1);
     this.retentionTimer = setInterval(() => void this.applyRetention(), retentionEveryMs).unref();
     void this.applyRetention();
     void this.flush();
@@ -270,6 +252,7 @@ export class RequestLog implements StatusHistoryStore {
   private fail(message: string, error: unknown): void {
     if (this.state === 'closed' || this.state === 'unavailable') return;
     this.state = 'unavailable';
+    this.deps.metrics.requestLogUp.set(0);
     this.lose(this.queue.length, 'unavailable');
     this.queue = [];
     this.deps.metrics.requestLogQueue.set(0);
