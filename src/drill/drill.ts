@@ -34,12 +34,13 @@ export class DrillSetupError extends Error {
   }
 }
 
-/** The route a drill tests: the one asked for, or the config's first. */
+/** The route a drill tests: the one asked for, or the config's first chat route (a drill's load is chat). */
 export function routeUnderTest(config: DetourConfig, requested: string | undefined): string {
   const names = Object.keys(config.models);
-  const route = requested ?? names[0];
-  if (route === undefined) throw new DrillSetupError('the config has no route to drill');
+  const route = requested ?? names.find((name) => config.models[name]?.kind !== 'embeddings');
+  if (route === undefined) throw new DrillSetupError(names.length === 0 ? 'the config has no route to drill' : 'the config has no chat route to drill (a drill sends chat load)');
   if (!config.models[route]) throw new DrillSetupError(`unknown route "${route}" (routes: ${names.join(', ')})`);
+  if (config.models[route].kind === 'embeddings') throw new DrillSetupError(`"${route}" is an embeddings route: a drill sends chat load, so drill a chat route`);
   return route;
 }
 

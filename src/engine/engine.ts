@@ -197,6 +197,12 @@ export class Engine {
       }
     }
     this.homeRegion = options.region;
+    const embeddingsTargets = new Set(
+      this.routes
+        .all()
+        .filter((route) => route.settings.kind === 'embeddings')
+        .flatMap((route) => route.groups.flatMap((group) => group.targets.map((target) => target.id))),
+    );
     this.prober = new HealthProber({
       resilience: this.resilience,
       http,
@@ -206,6 +212,7 @@ export class Engine {
       targets,
       isRouteDown: (target) => this.isRouteDown(target),
       isHome: (target) => target.region !== undefined && target.region === this.homeRegion,
+      isEmbeddings: (target) => embeddingsTargets.has(target.id),
     });
     if (options.healthChecks !== false) this.prober.start();
   }

@@ -1,8 +1,10 @@
 import { adapterKeyOf } from '../providers/registry.js';
+import { checkEmbeddingsAnswer, embeddingsUpstream } from './embeddings-call.js';
+import type { EmbeddingsRequest } from '../providers/embeddings/index.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { HealthCheckSettings, Target } from '../core/settings.js';
-import type { ProviderAdapter, UpstreamRequest } from '../providers/types.js';
+import type { ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/shared/json.js';
 import type { Resilience } from './resilience.js';
 import { decodedBody, readBoundedBody } from './upstream-body.js';
@@ -20,6 +22,8 @@ export interface HealthProberOptions {
   isRouteDown?: ((target: Target) => boolean) | undefined;
   /** Whether the target runs in this instance's region: `nearest` routes want it back as soon as it answers. */
   isHome?: ((target: Target) => boolean) | undefined;
+  /** Whether the target serves an embeddings route: its `completion` check embeds one word instead of chatting. */
+  isEmbeddings?: ((target: Target) => boolean) | undefined;
 }
 
 /** One probed provider: its settings, its targets, and whether this instance holds its lease. */
@@ -137,8 +141,11 @@ export class HealthProber {
   private async probe(target: Target, settings: HealthCheckSettings): Promise<{ isHealthy: boolean; error?: string }> {
     const adapter = this.options.adapters[adapterKeyOf(target.provider)];
     if (!adapter) return { isHealthy: false, error: `no adapter for ${target.provider.type}` };
-    const request: UpstreamRequest =
-      settings.mode === 'completion'
+    // An embedding model cannot chat: its `completion` check embeds one word.
+    const ping = settings.mode === 'completion' && this.options.isEmbeddings?.(target) ? pingEmbeddings(target) : undefined;
+    const request: UpstreamRequest = ping
+      ? embeddingsUpstream(ping, target)
+      : settings.mode === 'completion'
         ? adapter.buildRequest({ model: target.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }, target, { stream: false, wantStreamUsage: false })
         : adapter.buildProbe(target);
     const startedAt = this.options.clock.now();
@@ -161,9 +168,23 @@ export class HealthProber {
       mode: settings.mode,
       isHealthy,
       durationMs: this.options.clock.now() - startedAt,
-      usage: settings.mode === 'completion' && isHealthy ? adapter.readUsage(tryParseJson(text)) : undefined,
+      usage: settings.mode === 'completion' && isHealthy ? (ping ? embeddingsUsage(ping, text, target) : adapter.readUsage(tryParseJson(text))) : undefined,
       error,
     });
     return error === undefined ? { isHealthy } : { isHealthy, error };
+  }
+}
+
+/** A health check's embeddings call: one word, in floats. */
+function pingEmbeddings(target: Target): EmbeddingsRequest {
+  return { route: target.model, inputs: ['ping'], encoding: 'float', body: { model: target.model, input: 'ping' } };
+}
+
+/** What an embeddings check spent, read from its answer (the probe's spend is counted like any other). */
+function embeddingsUsage(ping: EmbeddingsRequest, text: string, target: Target): Usage | undefined {
+  try {
+    return checkEmbeddingsAnswer(ping, tryParseJson(text), target).usage;
+  } catch {
+    return undefined;
   }
 }

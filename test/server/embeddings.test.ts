@@ -99,7 +99,10 @@ describe('embeddings upstreams', () => {
     // The SDK asked for base64: Detour encoded Gemini's floats itself.
     expect(batch.data[0]?.embedding).toEqual(float32(simVector('gemini-embedding-001', 'alpha', 16)));
     expect(batch.data[1]?.embedding).toEqual(float32(simVector('gemini-embedding-001', 'beta', 16)));
-    const one = await client.embeddings.create({ model: 'embed', input: 'alpha', dimensions: 16, encoding_format: 'float' });
+    const { data: one, response } = await client.embeddings.create({ model: 'embed', input: 'alpha', dimensions: 16, encoding_format: 'float' }).withResponse();
+    // Gemini counts no tokens for embeddings: the usage is Detour's estimate, and says so.
+    expect(response.headers.get('x-detour-usage-estimated')).toBe('true');
+    expect(one.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });
     expect(sim.captured.at(-1)?.path).toBe('/v1beta/models/gemini-embedding-001:embedContent');
     expect(one.data[0]?.embedding).toEqual(batch.data[0]?.embedding);
   });
@@ -245,6 +248,21 @@ describe('embeddings refusals', () => {
     expect(sim.stats.requests).toBe(0);
     const served = await client('config-key-embedder-0123456').embeddings.create({ model: 'embed', input: 'x', dimensions: 4 });
     expect(served.data[0]?.embedding).toHaveLength(4);
+  });
+});
+
+describe('embeddings health checks', () => {
+  it('checks an embeddings target in completion mode by embedding one word, never by chatting', async () => {
+    const sim = cleanup.add(await startSim({ capture: 20 }));
+    const provider = { ...openAiProvider(sim), health_check: { mode: 'completion', interval_ms: 50, unhealthy_interval_ms: 50 } };
+    const gateway = cleanup.add(await startGateway({ providers: { primary: provider }, models: { embed: { kind: 'embeddings', targets: [{ provider: 'primary', model, dimensions: 4 }] } } }));
+    const probed: boolean[] = [];
+    gateway.engine.events.on('health.probed', (event) => probed.push(event.isHealthy));
+    for (let waited = 0; probed.length < 2 && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(probed.slice(0, 2)).toEqual([true, true]);
+    const paths = new Set(sim.captured.map((call) => call.path));
+    expect(paths).toEqual(new Set(['/v1/embeddings']));
+    expect(JSON.parse(sim.captured[0]?.body ?? '{}')).toMatchObject({ model, input: 'ping', dimensions: 4 });
   });
 });
 

@@ -43,13 +43,15 @@ function readInputs(input: unknown): EmbeddingInput[] {
   if (input.length > maxEmbeddingInputs && typeof input[0] !== 'number') throw invalidRequest(`input: at most ${maxEmbeddingInputs} inputs per request.`, 'input');
   // One array of tokens is one input; an array of strings or of token arrays is many.
   if (input.every(isToken)) return [input as number[]];
+  // Strings, or token arrays: the kind of the first item is every item's (OpenAI's schema has no mix).
+  const isText = typeof input[0] === 'string';
   return input.map((item: unknown, index) => {
-    if (typeof item === 'string') {
+    if (isText && typeof item === 'string') {
       if (item === '') throw invalidRequest(`input[${index}]: cannot be an empty string.`, `input[${index}]`);
       return item;
     }
-    if (Array.isArray(item) && item.length > 0 && item.every(isToken)) return item as number[];
-    throw invalidRequest(`input[${index}]: must be a non-empty string or a non-empty array of tokens (integers, 0 or more); every item of one kind.`, `input[${index}]`);
+    if (!isText && Array.isArray(item) && item.length > 0 && item.every(isToken)) return item as number[];
+    throw invalidRequest(`input[${index}]: must be ${isText ? 'a non-empty string, as input[0] is' : 'a non-empty array of tokens (integers, 0 or more)'}.`, `input[${index}]`);
   });
 }
 
