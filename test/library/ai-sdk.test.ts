@@ -95,11 +95,11 @@ describe('the AI SDK on a Detour route', () => {
     expect(primary.stats.clientClosedCount).toBe(1);
   });
 
-  it('offers language models only', async () => {
+  it('offers language and embedding models, no image models', async () => {
     const { gateway } = await twoSimGateway(cleanup);
     const detour = createDetour(gateway);
     expect(detour.languageModel('chat')).toMatchObject({ specificationVersion: 'v3', provider: 'detour', modelId: 'chat' });
-    expect(() => detour.embeddingModel('chat')).toThrow(/language models only/);
-    expect(() => detour.imageModel('chat')).toThrow(/language models only/);
+    expect(detour.embeddingModel('embed')).toMatchObject({ specificationVersion: 'v3', provider: 'detour', modelId: 'embed', maxEmbeddingsPerCall: 2048 });
+    expect(() => detour.imageModel('chat')).toThrow(/language and embedding models only/);
   });
 });

@@ -1,4 +1,6 @@
+import { APICallError, embed, embedMany } from 'ai';
 import OpenAI from 'openai';
+import { createDetour } from '../../src/ai-sdk/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/index.js';
 import { simVector } from '../../src/sim/embeddings.js';
@@ -35,5 +37,25 @@ describe('gateway.embeddings in process', () => {
     const client = new OpenAI({ apiKey: 'unused', baseURL: 'http://detour.local/v1', fetch: gateway.fetch, maxRetries: 0 });
     const viaFetch = await client.embeddings.create({ model: 'embed', input: 'in process' });
     expect(viaFetch.data[0]?.embedding).toEqual(simVector(model, 'in process', 8));
+  });
+
+  it('serves the AI SDK: embedMany and embed through createDetour(gateway).embeddingModel', async () => {
+    const sim = cleanup.add(await startSim());
+    const gateway = cleanup.add(
+      await startLibraryGateway({
+        providers: { primary: openAiProvider(sim) },
+        models: { embed: { kind: 'embeddings', targets: [{ provider: 'primary', model, dimensions: 8 }] }, chat: { targets: [{ provider: 'primary', model: 'gpt-4o-mini' }] } },
+      }),
+    );
+    const detour = createDetour(gateway);
+    const many = await embedMany({ model: detour.embeddingModel('embed'), values: ['one', 'two'], maxRetries: 0 });
+    expect(many.embeddings).toEqual([simVector(model, 'one', 8), simVector(model, 'two', 8)]);
+    expect(many.usage.tokens).toBe(2);
+    const one = await embed({ model: detour.embeddingModel('embed'), value: 'one', maxRetries: 0 });
+    expect(one.embedding).toEqual(many.embeddings[0]);
+    expect(one.providerMetadata?.detour).toMatchObject({ route: 'embed', target: 'primary/text-embedding-3-small', isFailover: false });
+    const refused = await embed({ model: detour.embeddingModel('chat'), value: 'one', maxRetries: 0 }).catch((error: unknown) => error);
+    expect(APICallError.isInstance(refused)).toBe(true);
+    expect((refused as APICallError).statusCode).toBe(400);
   });
 });
