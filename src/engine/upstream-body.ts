@@ -1,5 +1,5 @@
 import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { DetourError } from '../core/errors.js';
 import type { UpstreamResponse } from './upstream-http.js';
 
@@ -58,7 +58,42 @@ export function decodedBody(response: UpstreamResponse, target: string): AsyncIt
 }
 
 /** Reads a whole non-streaming body, refusing it once it passes `limit` bytes (decoded). */
-export async function readBoundedBody(body: AsyncIterable<Buffer>, limit: number, target: string): Promise<Buffer> {
+export function readBoundedBody(body: AsyncIterable<Buffer> | Readable, limit: number, target: string): Promise<Buffer> {
+  return body instanceof Readable ? readReadable(body, limit, target) : readIterable(body, limit, target);
+}
+
+/**
+ * A plain (not encoded) body, read by its events: an async iterator over a Readable costs a
+ * generator and a promise per chunk, and an answer is usually one or two chunks. `finished`
+ * settles it however the stream ends, also when that happened before this was called.
+ */
+function readReadable(body: Readable, limit: number, target: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let isRefused = false;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      isRefused = true;
+      body.off('data', onData);
+      body.destroy();
+      reject(badResponse(target, `sent a body larger than server.max_upstream_body_bytes (${limit} bytes)`));
+    };
+    body.on('data', onData);
+    finished(body, (error) => {
+      if (isRefused) return;
+      body.off('data', onData);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+  });
+}
+
+async function readIterable(body: AsyncIterable<Buffer>, limit: number, target: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

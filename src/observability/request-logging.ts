@@ -1,4 +1,4 @@
-import type { EventBus } from '../core/events.js';
+import type { EventBus, RequestFinishedEvent } from '../core/events.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -7,25 +7,23 @@ import type { Logger } from './logger.js';
  * `redact` (a provider may echo part of a key back).
  */
 export function logRequests(events: EventBus, logger: Logger, redact: (text: string) => string = (text) => text): () => void {
+  // The info line is written on a later turn of the event loop, a turn's lines together: `request.finished`
+  // comes before the answer is written, and serializing a line there would hold the answer back.
+  let pending: RequestFinishedEvent[] = [];
+  let isScheduled = false;
+  const writePending = (): void => {
+    isScheduled = false;
+    const batch = pending;
+    pending = [];
+    for (const event of batch) logger.info(lineOf(event), 'request finished');
+  };
   const offFinished = events.on('request.finished', (event) => {
     if (!logger.isLevelEnabled('info')) return;
-    logger.info(
-      {
-        requestId: event.requestId,
-        route: event.route,
-        status: event.status,
-        target: event.target,
-        attempts: event.attempts.length,
-        failover: event.isFailover,
-        degraded: event.isDegraded,
-        stream: event.stream,
-        format: event.format,
-        latencyMs: event.latencyMs,
-        ttftMs: event.ttftMs,
-        errorCode: event.errorCode,
-      },
-      'request finished',
-    );
+    pending.push(event);
+    if (!isScheduled) {
+      isScheduled = true;
+      setImmediate(writePending);
+    }
   });
   const offFailed = events.on('attempt.failed', (event) => {
     if (logger.isLevelEnabled('debug')) logger.debug({ requestId: event.requestId, route: event.route, ...event.record, message: redact(event.message) }, 'attempt failed');
@@ -38,8 +36,27 @@ export function logRequests(events: EventBus, logger: Logger, redact: (text: str
   });
   return () => {
     offFinished();
+    writePending();
     offFailed();
     offSucceeded();
     offFailover();
+  };
+}
+
+/** The request's info line: ids, codes and timings, never a body or a key. */
+function lineOf(event: RequestFinishedEvent): Record<string, unknown> {
+  return {
+    requestId: event.requestId,
+    route: event.route,
+    status: event.status,
+    target: event.target,
+    attempts: event.attempts.length,
+    failover: event.isFailover,
+    degraded: event.isDegraded,
+    stream: event.stream,
+    format: event.format,
+    latencyMs: event.latencyMs,
+    ttftMs: event.ttftMs,
+    errorCode: event.errorCode,
   };
 }

@@ -5,7 +5,7 @@ import { redactSecrets } from '../../src/providers/shared/redact.js';
 import { capturingLogger, failedAttempt } from './fixtures.js';
 
 describe('request logs', () => {
-  it('writes one info line per request and attempt details at debug, each with the request id and no key', () => {
+  it('writes one info line per request and attempt details at debug, each with the request id and no key', async () => {
     const events = new EventBus();
     const { logger, lines } = capturingLogger();
     logRequests(events, logger, (text) => redactSecrets(text, ['my-upstream-key-123']));
@@ -28,6 +28,9 @@ describe('request logs', () => {
       usage: () => undefined,
       bodies: () => ({}),
     });
+    // The info line is written on the next turn, off the request's own path.
+    expect(lines.map((line) => line.msg)).not.toContain('request finished');
+    await new Promise((resolve) => setImmediate(resolve));
     expect(lines.map((line) => [line.level, line.msg])).toEqual([
       [20, 'attempt failed'],
       [20, 'failover'],
