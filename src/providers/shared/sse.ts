@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { SseEvent } from '../types.js';
 
 /** Largest single event accepted by default (bytes of its text): far above any real provider's, far below what hurts. */
@@ -21,7 +22,10 @@ export class SseEventTooLarge extends Error {
  * cost the process its memory or its event loop.
  */
 export class SseParser {
-  private readonly decoder = new TextDecoder();
+  /** UTF-8 split across chunks is held back until whole; Node's StringDecoder does that for less than a streaming TextDecoder. */
+  private readonly decoder = new StringDecoder('utf8');
+  /** A byte-order mark opening the stream is not part of it (as a TextDecoder, and the SSE spec, drop it). */
+  private isAtStart = true;
   /** The pending (incomplete) event's text, in the order received. */
   private parts: string[] = [];
   private pendingLength = 0;
@@ -33,8 +37,13 @@ export class SseParser {
   constructor(private readonly maxEventBytes = defaultMaxEventBytes) {}
 
   feed(chunk: Uint8Array | string): SseEvent[] {
-    let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk as Buffer);
     if (text.length === 0) return [];
+    if (this.isAtStart) {
+      this.isAtStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.length === 0) return [];
+    }
     if (this.endsWithCarriageReturn && text.charCodeAt(0) === 10) text = text.slice(1);
     this.endsWithCarriageReturn = text.charCodeAt(text.length - 1) === 13;
     if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
