@@ -38,6 +38,9 @@ export function directRouteDefaults(defaults: Omit<RouteSettings, 'name' | 'targ
   return { ...defaults, ...resilience() };
 }
 
+/** A route's queue when it says nothing: a thousand requests, each for at most 30 s. */
+export const defaultQueue = { max: 1000, timeoutMs: 30_000 };
+
 export interface RuntimeSettings {
   providers: ProviderSettings[];
   routes: RouteSettings[];
@@ -51,7 +54,7 @@ export interface RuntimeSettings {
 
 /** Maps the YAML's snake_case config onto the engine's settings. */
 export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
-  const defaults = { ...timing(config.defaults, undefined), ...resilience() };
+  const defaults = { ...timing(config.defaults, undefined), ...resilience(), queue: { ...defaultQueue } };
   const providers: ProviderSettings[] = Object.entries(config.providers).map(([name, provider]) => ({
     name,
     type: provider.type,
@@ -70,6 +73,7 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
     breaker: breakerOverride(provider.breaker),
     maxConnections: provider.max_connections,
     region: provider.region,
+    limits: provider.limits,
   }));
   const routes: RouteSettings[] = Object.entries(config.models).map(([name, route]) => ({
     name,
@@ -82,11 +86,13 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       dimensions: target.dimensions,
       capabilities: capabilitiesOf({ ...target.capabilities, ...definedOnly({ vision: target.vision, tools: target.tools, json: target.json, context_window: target.context_window }) }),
       region: target.region,
+      limits: target.limits,
     })),
     regions: route.regions,
     ...timing(route, defaults),
     ...resilience(route),
     breaker: breakerOverride(route.breaker),
+    queue: { max: route.queue.max, timeoutMs: route.queue.timeout_ms },
   }));
   const breaker = config.breaker;
   // A probe's verdict comes when its response starts, which its attempt timeout bounds; a longer

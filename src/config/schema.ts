@@ -5,6 +5,7 @@ import { authSchema } from './auth-schema.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { stateSchema } from './state-schema.js';
 import { regionNameSchema, routeRegionsSchema } from './region-schema.js';
+import { limitsSchema, queueSchema } from './capacity-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -47,6 +48,8 @@ export const targetSchema = z
     embedding_model: z.string().min(1).optional(),
     /** Where this target's upstream runs, over its provider's `region`. */
     region: regionNameSchema.optional(),
+    /** Rate limits of this target's keys, over its provider's `limits`. */
+    limits: limitsSchema.optional(),
   })
   .strict();
 
@@ -61,6 +64,8 @@ export const routeSchema = z
     slo: sloSchema.optional(),
     /** Data residency: the only regions this route's requests may reach. */
     regions: routeRegionsSchema.optional(),
+    /** Where requests wait when every target is at its rate limit (or down), instead of failing. */
+    queue: queueSchema.prefault({}),
   })
   .strict();
 
@@ -93,6 +98,8 @@ export const providerSchema = z
     max_connections: z.number().int().positive().max(65_536).default(256),
     /** Where this provider's upstream runs (`us-east`, `eu-west`). */
     region: regionNameSchema.optional(),
+    /** Rate limits of each of this provider's keys: `{ rpm, tpm }`; Detour paces below them and learns the rest from the provider's headers. */
+    limits: limitsSchema.optional(),
   })
   .strict()
   .refine((provider) => !(provider.api_key !== undefined && provider.api_keys !== undefined), {

@@ -47,6 +47,12 @@ export type DetourErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'BUDGET_EXCEEDED'
+  /** A target at its rate limit (declared, or learned from its headers): skipped before the provider would answer 429. Internal: never answered. */
+  | 'TARGET_AT_LIMIT'
+  /** Every target was at its limit and the route's queue was full: 429 with retry-after. */
+  | 'QUEUE_FULL'
+  /** Every target stayed at its limit for the route's whole `queue.timeout_ms`: 429 with retry-after. */
+  | 'QUEUE_TIMEOUT'
   // the request as a whole
   | 'DEADLINE_EXCEEDED'
   | 'ALL_TARGETS_FAILED'

@@ -2,6 +2,7 @@ import type { BreakerOpenReason } from './breaker.js';
 import type { DetourErrorCode, ErrorKind } from './errors.js';
 import type { HealthStatus } from './health.js';
 import type { TraceContext } from './trace-context.js';
+import type { Priority } from './wait-queue.js';
 
 /** The wire formats Detour speaks, to clients and upstreams. */
 export type WireFormat = 'openai' | 'responses' | 'anthropic' | 'gemini';
@@ -68,6 +69,10 @@ export interface RequestFinishedEvent {
   continuations?: number | undefined;
   /** An embeddings call (`POST /v1/embeddings`), not a chat one. */
   isEmbeddings?: boolean | undefined;
+  /** The priority the client asked for (`x-detour-priority`); absent: normal. */
+  priority?: Priority | undefined;
+  /** How long it waited in its route's queue for room under the targets' rate limits (ms); absent when it never waited. */
+  queueWaitMs?: number | undefined;
   /** The request's trace context, when it has one (the client sent a `traceparent`, or Detour records spans). */
   trace?: TraceContext | undefined;
   /** The client's validated body as a value (not a copy), read lazily: tracing reads its parameters (`max_tokens`), never its content. */

@@ -3,6 +3,7 @@ import type { BreakerSettings } from './breaker.js';
 import type { HealthSettings } from './health.js';
 import type { HedgeSettings } from './hedge.js';
 import type { ModelCapabilities } from './model-catalog.js';
+import type { RateLimitSpec } from './rate-limits.js';
 import type { RetryBudgetSettings } from './retry-budget.js';
 import type { StrategyName } from './strategies.js';
 
@@ -35,6 +36,8 @@ export interface ProviderSettings {
   maxConnections?: number | undefined;
   /** Where this provider's upstream runs (`us-east`); a route entry may say otherwise for its target. */
   region?: string | undefined;
+  /** Rate limits of each of this provider's keys (per model: each target counts its own), declared in the config. */
+  limits?: RateLimitSpec | undefined;
 }
 
 /** How a provider's targets are probed. */
@@ -57,6 +60,16 @@ export interface TargetSettings {
   capabilities?: Partial<ModelCapabilities> | undefined;
   /** Where this target's upstream runs, over its provider's region. */
   region?: string | undefined;
+  /** Rate limits over the provider's, for this target's keys. */
+  limits?: RateLimitSpec | undefined;
+}
+
+/** A route's queue for requests that find every target at its rate limit (or every target down). */
+export interface QueueSettings {
+  /** Most requests waiting at once; one more is answered 429 at once. */
+  max: number;
+  /** Longest a request waits before it is answered 429 (also bounded by the route's deadline). */
+  timeoutMs: number;
 }
 
 /** A shadow target that sees a sample of a route's requests; its answers are only compared. */
@@ -106,6 +119,8 @@ export interface RouteSettings {
    * route leaves them). Undefined: every region.
    */
   regions?: readonly string[] | undefined;
+  /** Where requests wait when every target is at its limit. */
+  queue: QueueSettings;
 }
 
 /** A concrete upstream: provider + model + key. The unit breakers and statistics are kept for. */

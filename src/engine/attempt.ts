@@ -34,6 +34,8 @@ export interface AttemptInput {
   watch?: StreamWatch | undefined;
   /** An embeddings call: the answer is checked as its vectors, not as a chat answer. */
   embeddings?: EmbeddingsRequest | undefined;
+  /** Hears the upstream's status and headers as soon as they arrive (the rate-limit headers are learnt from them). */
+  onResponse?: ((status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => void) | undefined;
 }
 
 export type AttemptSuccess =
@@ -211,6 +213,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
   let response: UpstreamResponse | undefined;
   try {
     response = await input.http.send(input.upstream, guard.signal);
+    input.onResponse?.(response.statusCode, response.headers);
     const limits = input.http.limits;
     if (response.statusCode >= 400) {
       const text = (await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id)).toString('utf8');

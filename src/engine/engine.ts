@@ -12,11 +12,13 @@ import { requestNeeds, type NeedsSource } from '../core/request-needs.js';
 import { isWithinRegions } from '../core/regions.js';
 import type { TraceContext } from '../core/trace-context.js';
 import type { ProviderSettings, RouteSettings, Target } from '../core/settings.js';
+import type { Priority } from '../core/wait-queue.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
 import type { ChatRequest, ForwardedParts, ProviderAdapter, WireFormat } from '../providers/types.js';
 import type { EmbeddingsRequest } from '../providers/embeddings/index.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/state-store.js';
+import { CapacityQueues, type QueueDepth } from './capacity-queue.js';
 import { HealthProber } from './health-prober.js';
 import { Mirror } from './mirror.js';
 import { Planner } from './plan.js';
@@ -26,6 +28,7 @@ import { Resilience } from './resilience.js';
 import type { EngineResult } from './result.js';
 import { RouteTable, type ResolvedRoute, type RouteDefaults } from './route-table.js';
 import type { RunOutcome } from './run-state.js';
+import { TargetLimiter } from './target-limits.js';
 import { targetSnapshot, type TargetSnapshot } from './target-snapshot.js';
 import { connectionCaps, UpstreamHttp, type UpstreamLimits } from './upstream-http.js';
 
@@ -100,6 +103,8 @@ export interface EngineRequest {
    * `kind: embeddings`, through each target's embeddings face. Absent: a chat request.
    */
   embeddings?: EmbeddingsRequest | undefined;
+  /** `x-detour-priority`: the order this request leaves the route's queue in; `normal` when absent. */
+  priority?: Priority | undefined;
 }
 
 /** Everything a request run needs from the engine; shared by all runs. */
@@ -116,6 +121,10 @@ export interface EngineContext {
   readonly captureStreamBodies: boolean;
   /** Requests waiting for a down route to recover. */
   readonly recoveryWaiters: RecoveryWaiters;
+  /** Per-target rate limits, declared and learned. */
+  readonly limiter: TargetLimiter;
+  /** Each route's queue of requests waiting for room under its targets' limits. */
+  readonly queues: CapacityQueues;
   needsOf(source: NeedsSource): RequestNeeds;
 }
 
@@ -135,6 +144,7 @@ export class Engine {
   private readonly mirrors = new Map<string, Mirror>();
   /** This instance's region, if declared. */
   readonly homeRegion: string | undefined;
+  private readonly offFreed: () => void;
 
   constructor(options: EngineOptions) {
     // A reloaded engine speaks on its predecessor's bus, so that every listener (observability) carries over.
@@ -173,6 +183,10 @@ export class Engine {
     const http = options.http ?? new UpstreamHttp({ limits: options.upstreamLimits, maxConnectionsByOrigin: connectionCaps(options.providers) });
     const adapters = options.adapters ?? builtInAdapters;
     const timers = options.timers ?? systemTimers;
+    const limiter = new TargetLimiter({ store, clock });
+    for (const target of targets) limiter.declare(target, target.settings.limits || target.provider.limits ? { ...target.provider.limits, ...target.settings.limits } : undefined);
+    const queues = new CapacityQueues();
+    this.offFreed = limiter.onFreed((targetId) => queues.wakeFor(targetId));
     this.context = {
       clock,
       random,
@@ -186,6 +200,8 @@ export class Engine {
       needsOf: requestNeeds,
       captureStreamBodies: options.captureStreamBodies ?? false,
       recoveryWaiters: new RecoveryWaiters(store, timers),
+      limiter,
+      queues,
     };
     for (const route of this.routes.all()) {
       const mirror = route.settings.mirror;
@@ -254,10 +270,15 @@ export class Engine {
     return new Map(this.distinctTargets().map((target) => [target.id, target]));
   }
 
-  /** Every target's live state: circuit, cooldown, health, latency, success rate, in-flight. */
+  /** Every target's live state: circuit, cooldown, health, latency, success rate, in-flight, rate-limit headroom. */
   targets(): TargetSnapshot[] {
     const now = this.context.clock.now();
-    return this.distinctTargets().map((target) => targetSnapshot(target, this.resilience.store, now));
+    return this.distinctTargets().map((target) => targetSnapshot(target, this.resilience.store, now, this.context.limiter.headroom(target.id)));
+  }
+
+  /** Every route's queue now: requests waiting by priority, and waiting for recovery. */
+  queueDepths(): Array<{ route: string; max: number; depth: QueueDepth }> {
+    return this.context.queues.all().map((queue) => ({ route: queue.route, max: queue.settings.max, depth: queue.depth() }));
   }
 
   /** The connection pools this engine calls upstreams through (shared with its successor on a reload). */
@@ -270,11 +291,13 @@ export class Engine {
    * store and connection pools it may share with a successor: a reloaded-away engine.
    */
   async retire(): Promise<void> {
+    this.offFreed();
     await this.prober.stop();
     this.resilience.dispose();
   }
 
   async close(): Promise<void> {
+    this.offFreed();
     await this.prober.stop();
     this.context.recoveryWaiters.dispose();
     this.resilience.dispose();

@@ -1,5 +1,5 @@
 import { DetourError } from '../core/errors.js';
-import type { RouteSettings } from '../core/settings.js';
+import type { RouteSettings, Target } from '../core/settings.js';
 import type { ErrorPayload } from '../providers/types.js';
 import type { AttemptRecord } from '../core/events.js';
 import type { Plan } from './plan.js';
@@ -17,6 +17,15 @@ export interface AllFailed {
  */
 export function allFailedError(route: RouteSettings, attempts: readonly AttemptRecord[], lastError: DetourError | undefined, isDeadline: boolean): AllFailed {
   const summary = attempts.map((attempt) => `${attempt.target}: ${attempt.status ?? '-'} ${attempt.code ?? ''}`.trim()).join('; ');
+  if (lastError?.code === 'TARGET_AT_LIMIT' && !isDeadline) {
+    // No target had room (and no wait was possible): the client comes back when the first may have.
+    const seconds = Math.max(1, Math.ceil((lastError.retryAfterMs ?? 1000) / 1000));
+    return {
+      status: 429,
+      headers: { 'retry-after': String(seconds) },
+      error: new DetourError({ kind: 'retryable', code: 'RATE_LIMITED', message: `every target of route "${route.name}" is at its rate limit; retry after ${seconds} s${summary ? ` (${summary})` : ''}` }),
+    };
+  }
   if (attempts.length === 0 && lastError) {
     return { status: lastError.kind === 'fatal' ? (lastError.status ?? 400) : 400, error: lastError, headers: {} };
   }
@@ -66,4 +75,19 @@ export function noTargetAvailable(route: RouteSettings, plan: Plan, now: number)
       message: `every target of route "${route.name}" is unavailable (circuit open: ${plan.openTargets.map((target) => target.id).join(', ')}); retry after ${seconds} s`,
     }),
   };
+}
+
+/** A target skipped because its rate limit has no room now (`reason`); room may open in `freeInMs`. */
+export function atLimitError(target: Target, reason: string, freeInMs: number): DetourError {
+  return new DetourError({ kind: 'retryable', code: 'TARGET_AT_LIMIT', status: 429, target: target.id, retryAfterMs: Math.max(0, freeInMs), message: `${target.id} is ${reason}` });
+}
+
+/** The route's queue could not hold the request (`full`) or held it for its whole timeout: 429, with when room may open. */
+export function queueRefusal(route: RouteSettings, reason: 'full' | 'timeout', freeAt: number, now: number, waitedMs: number): AllFailed {
+  const seconds = Math.max(1, Math.ceil(((Number.isFinite(freeAt) ? freeAt : now + 1000) - now) / 1000));
+  const message =
+    reason === 'full'
+      ? `every target of route "${route.name}" is at its rate limit and the route's queue is full (${route.queue.max} waiting); retry after ${seconds} s`
+      : `every target of route "${route.name}" stayed at its rate limit for the ${waitedMs} ms this request waited in the queue (queue.timeout_ms: ${route.queue.timeoutMs}); retry after ${seconds} s`;
+  return { status: 429, headers: { 'retry-after': String(seconds) }, error: new DetourError({ kind: 'retryable', code: reason === 'full' ? 'QUEUE_FULL' : 'QUEUE_TIMEOUT', status: 429, message }) };
 }

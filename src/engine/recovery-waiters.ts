@@ -7,7 +7,8 @@ interface Waiter {
 }
 
 /**
- * The requests waiting for a down route to recover. A circuit that moves anywhere in the cluster
+ * The requests waiting for a down route to recover, or for room under its targets' rate limits
+ * (`engine/capacity-queue.ts` orders those and wakes them through `wait`'s handle). A circuit that moves anywhere in the cluster
  * (its probe was taken, failed, or succeeded, here or on another instance) wakes every request
  * waiting on that target at once, so the first success releases them all without polling.
  */
@@ -33,12 +34,14 @@ export class RecoveryWaiters {
 
   /**
    * Resolves after `ms`, or as soon as the circuit of one of `targets` changes; rejects with the
-   * signal's reason when the client leaves.
+   * signal's reason when the client leaves. `onWaiting` receives a function that ends this wait
+   * early: the capacity queue wakes its next request with it (room opened, or its turn came).
    */
-  async wait(targets: ReadonlySet<string>, ms: number, signal: AbortSignal): Promise<void> {
+  async wait(targets: ReadonlySet<string>, ms: number, signal: AbortSignal, onWaiting?: (wake: () => void) => void): Promise<void> {
     const woken = new AbortController();
     const waiter: Waiter = { targets, wake: () => woken.abort() };
     this.waiters.add(waiter);
+    onWaiting?.(waiter.wake);
     try {
       await waitOn(this.timers, ms, AbortSignal.any([signal, woken.signal]));
     } catch (error) {

@@ -9,11 +9,13 @@ import { recoveryStep, recoveryWaitUntil } from '../core/recovery.js';
 import type { NeedsSource } from '../core/request-needs.js';
 import type { Target } from '../core/settings.js';
 import { upstreamTraceHeaders, type TraceContext } from '../core/trace-context.js';
+import { reserveTokens } from '../core/token-reservation.js';
 import type { ChatRequest, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
 import { abortReason, runAttempt, type AttemptSuccess } from './attempt.js';
 import { AttemptCancel } from './attempt-abort.js';
 import type { EngineContext, EngineRequest } from './engine.js';
-import { allFailedError, noCapableTargetError, noTargetAvailable } from './failure.js';
+import { waitForCapacity, type CapacityLook } from './capacity-queue.js';
+import { allFailedError, atLimitError, noCapableTargetError, noTargetAvailable, queueRefusal } from './failure.js';
 import { hedgeRace, type Contender } from './hedge-race.js';
 import type { Plan } from './plan.js';
 import type { ResolvedRoute } from './route-table.js';
@@ -23,6 +25,7 @@ import { PassThroughProcessor, TranslatingProcessor, type StreamProcessor } from
 import { StreamWatch } from './stream-watch.js';
 import { newSpanId } from './trace-ids.js';
 import { embeddingsNeedsSource, embeddingsUpstream } from './embeddings-call.js';
+import type { LimitTicket } from './target-limits.js';
 
 export interface RunOptions {
   isDegraded: boolean;
@@ -47,6 +50,8 @@ interface Turn {
   isRecoveryProbe: boolean;
   /** A continuation brings its own processor (it writes into a stream already under way). */
   processor?: StreamProcessor | undefined;
+  /** Its hold on the target's rate limits. */
+  ticket?: LimitTicket | undefined;
 }
 
 /** A stream is continued at most this often; a backup that breaks twice more is not worth a fourth try. */
@@ -65,6 +70,8 @@ interface WalkExhausted {
   isDeadline: boolean;
 }
 
+
+
 /** What the walk has learnt so far, as a value: the last failure and who failed last. */
 interface Trail {
   lastError?: DetourError | undefined;
@@ -80,6 +87,11 @@ interface Trail {
 export class RequestRun {
   private readonly deadline: Deadline;
   private readonly state: RunState;
+  /** Set while the request waits in its route's queue: called once a target's limit admits it. */
+  private onAdmitted: (() => void) | undefined;
+  private tokenEstimate: number | undefined;
+  /** The earliest a target skipped for its limit in the current walk may have room again (epoch ms). */
+  private limitFreeAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly context: EngineContext,
@@ -107,6 +119,7 @@ export class RequestRun {
     const result = await this.walk(plan.candidates);
     if (!isExhausted(result)) return result;
     if (result.isDeadline) return this.finish(result);
+    if (this.isAtLimit(result)) return this.queueForCapacity(result);
     // Every candidate failed: the route is down for this request, so it waits for a target to come back.
     return this.recover(this.plan(), result.lastError);
   }
@@ -145,10 +158,20 @@ export class RequestRun {
     };
     let plan = first;
     let lastError = failure;
-    const queue = (): void => {
-      if (isQueued) return;
+    // A request waiting for recovery holds a place in the route's queue: a full queue answers 429 at once.
+    const capacity = this.context.queues.of(settings, watched);
+    let holdsPlace = false;
+    const leaveRecovery = (): void => {
+      if (holdsPlace) capacity.leaveRecovery();
+      holdsPlace = false;
+    };
+    const queue = (): boolean => {
+      if (isQueued) return true;
+      if (!capacity.enterRecovery()) return false;
+      holdsPlace = true;
       isQueued = true;
       events.emit('recovery.queued', { ...base, targets: [...watched] });
+      return true;
     };
     const sleep = async (ms: number): Promise<void> => {
       try {
@@ -158,60 +181,70 @@ export class RequestRun {
         throw abortReason(this.request.signal);
       }
     };
-    for (;;) {
-      if (plan.candidates.length > 0) {
-        if (lastError !== undefined) {
-          // These targets failed this request, and their circuits have not opened (yet): look again one
-          // probe interval later, each look a retry out of the route's budget, so an outage is not amplified.
-          const now = clock.now();
-          if (now >= waitUntil || !budgets.retry.tryAcquire()) {
-            release('gave_up');
-            return this.giveUp(lastError, isDeadlineBound && now >= waitUntil, plan);
+    try {
+      for (;;) {
+        if (plan.candidates.length > 0) {
+          if (lastError !== undefined) {
+            // These targets failed this request, and their circuits have not opened (yet): look again one
+            // probe interval later, each look a retry out of the route's budget, so an outage is not amplified.
+            const now = clock.now();
+            if (now >= waitUntil || !budgets.retry.tryAcquire()) {
+              release('gave_up');
+              return this.giveUp(lastError, isDeadlineBound && now >= waitUntil, plan);
+            }
+            queue();
+            await sleep(Math.min(resilience.breakerSettingsFor((plan.candidates[0] as Target).id).recoveryProbeMs, waitUntil - now));
+            plan = this.plan();
+            if (plan.candidates.length === 0) continue;
           }
-          queue();
-          await sleep(Math.min(resilience.breakerSettingsFor((plan.candidates[0] as Target).id).recoveryProbeMs, waitUntil - now));
+          const result = await this.walk(plan.candidates);
+          if (!isExhausted(result) || result.isDeadline) {
+            release(isExhausted(result) ? 'gave_up' : 'recovered');
+            return this.finish(result);
+          }
+          if (this.isAtLimit(result)) {
+            // Back up, but every target is at its rate limit: the wait goes on in the capacity queue.
+            release('recovered');
+            leaveRecovery();
+            return this.queueForCapacity(result);
+          }
+          lastError = result.lastError ?? lastError;
           plan = this.plan();
-          if (plan.candidates.length === 0) continue;
+          continue;
         }
-        const result = await this.walk(plan.candidates);
-        if (!isExhausted(result) || result.isDeadline) {
-          release(isExhausted(result) ? 'gave_up' : 'recovered');
-          return this.finish(result);
+        const now = clock.now();
+        const probeAts = plan.openTargets.map((target) => ({ target, at: resilience.breakers.recoveryProbeAt(target.id) }));
+        const due = probeAts.filter((entry): entry is { target: Target; at: number } => entry.at !== undefined);
+        const nextProbeAt = due.length > 0 ? Math.min(...due.map((entry) => entry.at)) : undefined;
+        // No probe out, and none due before the wait ends (a provider asked for a longer retry-after): waiting cannot help.
+        const isHopeless = due.length === plan.openTargets.length && nextProbeAt !== undefined && nextProbeAt > waitUntil;
+        const step = isHopeless ? ({ step: 'give_up' } as const) : recoveryStep({ now, waitUntil, nextProbeAt });
+        if (step.step === 'give_up') {
+          release('gave_up');
+          if (this.state.attempts.length > 0) return this.giveUp(lastError, isDeadlineBound && now >= waitUntil, plan);
+          return this.state.allFailed(noTargetAvailable(settings, plan, now), !this.options.mayDegrade);
         }
-        lastError = result.lastError ?? lastError;
+        if (!queue()) return this.refuseQueued('full', nextProbeAt ?? now + 1000, 0);
+        let sleepMs = step.step === 'wait' ? step.ms : 0;
+        if (step.step === 'probe') {
+          const probed = await this.probeOne(due.filter((entry) => entry.at <= now).map((entry) => entry.target));
+          if (probed && !isExhausted(probed)) {
+            release('recovered');
+            return probed;
+          }
+          // After a probe of its own the request looks again at once; a probe another request won is looked at again shortly (or when it settles).
+          if (probed) lastError = probed.lastError ?? lastError;
+          else sleepMs = minAttemptMs;
+        }
+        if (sleepMs > 0) await sleep(sleepMs);
+        if (this.request.signal.aborted) {
+          release('client_gone');
+          throw abortReason(this.request.signal);
+        }
         plan = this.plan();
-        continue;
       }
-      const now = clock.now();
-      const probeAts = plan.openTargets.map((target) => ({ target, at: resilience.breakers.recoveryProbeAt(target.id) }));
-      const due = probeAts.filter((entry): entry is { target: Target; at: number } => entry.at !== undefined);
-      const nextProbeAt = due.length > 0 ? Math.min(...due.map((entry) => entry.at)) : undefined;
-      // No probe out, and none due before the wait ends (a provider asked for a longer retry-after): waiting cannot help.
-      const isHopeless = due.length === plan.openTargets.length && nextProbeAt !== undefined && nextProbeAt > waitUntil;
-      const step = isHopeless ? ({ step: 'give_up' } as const) : recoveryStep({ now, waitUntil, nextProbeAt });
-      if (step.step === 'give_up') {
-        release('gave_up');
-        if (this.state.attempts.length > 0) return this.giveUp(lastError, isDeadlineBound && now >= waitUntil, plan);
-        return this.state.allFailed(noTargetAvailable(settings, plan, now), !this.options.mayDegrade);
-      }
-      queue();
-      let sleepMs = step.step === 'wait' ? step.ms : 0;
-      if (step.step === 'probe') {
-        const probed = await this.probeOne(due.filter((entry) => entry.at <= now).map((entry) => entry.target));
-        if (probed && !isExhausted(probed)) {
-          release('recovered');
-          return probed;
-        }
-        // After a probe of its own the request looks again at once; a probe another request won is looked at again shortly (or when it settles).
-        if (probed) lastError = probed.lastError ?? lastError;
-        else sleepMs = minAttemptMs;
-      }
-      if (sleepMs > 0) await sleep(sleepMs);
-      if (this.request.signal.aborted) {
-        release('client_gone');
-        throw abortReason(this.request.signal);
-      }
-      plan = this.plan();
+    } finally {
+      leaveRecovery();
     }
   }
 
@@ -230,6 +263,7 @@ export class RequestRun {
 
   /** Walks `candidates` in order until one answers, moving its cursor by each attempt's `NextStep`. */
   private async walk(candidates: readonly Target[], recoveryProbeId?: string): Promise<RunOutcome | WalkExhausted> {
+    this.limitFreeAt = Number.POSITIVE_INFINITY;
     let cursor = walkStart;
     let trail: Trail = {};
     for (;;) {
@@ -280,7 +314,77 @@ export class RequestRun {
     }
     const probeRequestId = recoveryProbeId ?? (await this.admit(target));
     if (probeRequestId === false) return { type: 'skip' };
-    return { type: 'turn', turn: { target, adapter, upstream, probeRequestId, isRecoveryProbe: recoveryProbeId !== undefined } };
+    const limiter = this.context.limiter;
+    const admitted = limiter.admit(target, limiter.needsTokens(target) ? this.tokens() : 0);
+    const limit = admitted instanceof Promise ? await admitted : admitted;
+    if (!limit.isAdmitted) {
+      this.releaseProbe(target, probeRequestId);
+      this.limitFreeAt = Math.min(this.limitFreeAt, limit.freeAt);
+      return { type: 'skip', error: atLimitError(target, limit.reason, limit.freeAt - this.context.clock.now()) };
+    }
+    this.onAdmitted?.();
+    return { type: 'turn', turn: { target, adapter, upstream, probeRequestId, isRecoveryProbe: recoveryProbeId !== undefined, ticket: limit.ticket } };
+  }
+
+  /** The request's worst case in tokens (input estimate + its output limit), counted once, only for targets with token limits. */
+  private tokens(): number {
+    if (this.tokenEstimate === undefined) {
+      const reserved = reserveTokens(this.request.body);
+      this.tokenEstimate = reserved.input + reserved.output;
+    }
+    return this.tokenEstimate;
+  }
+
+  /** Whether the walk ended because every target left was at its rate limit (not failed, not out of time). */
+  private isAtLimit(result: WalkExhausted): boolean {
+    return !result.isDeadline && result.lastError?.code === 'TARGET_AT_LIMIT' && Number.isFinite(this.limitFreeAt);
+  }
+
+  /**
+   * Every target is at its rate limit: wait in the route's queue (by priority, first come first
+   * served) until one has room, bounded by the queue's timeout and the deadline; a full queue or
+   * the timeout is a 429 with retry-after. A route that degrades answers from there at once.
+   */
+  private async queueForCapacity(exhausted: WalkExhausted): Promise<RunOutcome> {
+    const { clock, minAttemptMs, queues, recoveryWaiters } = this.context;
+    const settings = this.route.settings;
+    const targets = new Set(this.route.groups.flatMap((group) => group.targets.map((target) => target.id)));
+    const firstFreeAt = this.limitFreeAt;
+    if (this.options.mayDegrade || settings.queue.max === 0) return this.refuseQueued('full', firstFreeAt, 0);
+    const ended = await waitForCapacity<RunOutcome | WalkExhausted>({
+      queue: queues.of(settings, targets),
+      waiters: recoveryWaiters,
+      clock,
+      priority: this.request.priority ?? 'normal',
+      targets,
+      signal: this.request.signal,
+      until: Math.min(clock.now() + settings.queue.timeoutMs, this.deadline.expiresAt - minAttemptMs),
+      freeAt: firstFreeAt,
+      look: async (leaveQueue): Promise<CapacityLook<RunOutcome | WalkExhausted>> => {
+        this.onAdmitted = leaveQueue;
+        try {
+          const result = await this.walk(this.plan().candidates);
+          if (isExhausted(result) && this.isAtLimit(result)) return { type: 'at_limit', freeAt: this.limitFreeAt };
+          return { type: 'done', value: result };
+        } finally {
+          this.onAdmitted = undefined;
+        }
+      },
+    }).catch((error: unknown) => {
+      if (this.request.signal.aborted) throw abortReason(this.request.signal);
+      throw error;
+    });
+    if (ended.type === 'full') return this.refuseQueued('full', firstFreeAt, 0);
+    this.state.queueWaitMs += ended.waitedMs;
+    if (ended.type === 'timeout') return this.refuseQueued('timeout', ended.freeAt, ended.waitedMs);
+    const result = ended.value;
+    if (!isExhausted(result) || result.isDeadline) return this.finish(result);
+    // Room opened, and the targets failed for another reason: the route is down for this request.
+    return this.recover(this.plan(), result.lastError ?? exhausted.lastError);
+  }
+
+  private refuseQueued(reason: 'full' | 'timeout', freeAt: number, waitedMs: number): RunOutcome {
+    return this.state.allFailed(queueRefusal(this.route.settings, reason, freeAt, this.context.clock.now(), waitedMs), !this.options.mayDegrade);
   }
 
   /** Attempts one target until it answers or a step moves the walk elsewhere. */
@@ -294,8 +398,19 @@ export class RequestRun {
       if (before) {
         // A probe taken but never sent must be handed back, or the circuit would wait out the probe's lease.
         if (cursor.attempts === 0) this.releaseProbe(target, turn.probeRequestId);
+        if (cursor.attempts === 0 && turn.ticket) this.context.limiter.settle(turn.ticket, undefined);
         if (before.step === 'client_gone') throw abortReason(this.request.signal);
         return { type: 'moved', step: before, failure: undefined };
+      }
+      if (cursor.attempts > 0 && turn.ticket) {
+        // A retry is one more request against the target's limits: without room, the walk moves on.
+        const admitted = this.context.limiter.admit(target, turn.ticket.tokens);
+        const limit = admitted instanceof Promise ? await admitted : admitted;
+        if (!limit.isAdmitted) {
+          this.limitFreeAt = Math.min(this.limitFreeAt, limit.freeAt);
+          return { type: 'moved', step: { step: 'failover' }, failure: atLimitError(target, limit.reason, limit.freeAt - this.context.clock.now()) };
+        }
+        turn = { ...turn, ticket: limit.ticket };
       }
       const result = await this.attempt(turn, cursor, next);
       if (result.ok) return { type: 'outcome', outcome: this.succeed(result.started) };
@@ -353,7 +468,7 @@ export class RequestRun {
 
   /** Starts one upstream call, accounted for in statistics, breakers and the attempt records. */
   private start(turn: Turn, remainingMs: number, role?: AttemptRecord['role']): Contender<Started> {
-    const { target, adapter, upstream, probeRequestId } = turn;
+    const { target, adapter, upstream, probeRequestId, ticket } = turn;
     const resilience = this.context.resilience;
     const settings = this.route.settings;
     const recordRole = role ?? (turn.isRecoveryProbe ? 'probe' : undefined);
@@ -382,8 +497,11 @@ export class RequestRun {
       createProcessor: () => turn.processor ?? this.createProcessor(adapter, target),
       watch: this.watchFor(turn),
       embeddings: this.request.embeddings,
+      onResponse: ticket && ((status, headers) => this.context.limiter.observe(ticket, status, headers)),
     }).then(
       (success) => {
+        // Only a declared token limit has anything to settle: no timer for the rest.
+        if (ticket?.tpmCounter) this.state.limitTickets.push(ticket);
         const durationMs = this.context.clock.now() - startedAt;
         this.state.record(target, startedAt, undefined, recordRole, span);
         resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId, isBackupServing });
@@ -391,6 +509,8 @@ export class RequestRun {
         return { success, target, adapter };
       },
       (error: unknown) => {
+        // A failed attempt spent no tokens the provider counts (a 429, a refused connection): its reservation goes back.
+        if (ticket) this.context.limiter.settle(ticket, undefined);
         let failure = asDetourError(error, target);
         if (failure.code === 'CLIENT_CLOSED' && !this.request.signal.aborted) {
           failure = new DetourError({ kind: 'fatal', code: 'CANCELLED', target: target.id, message: `${target.id}: called off, the other side of the hedge answered first` });

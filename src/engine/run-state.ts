@@ -4,6 +4,7 @@ import type { Target } from '../core/settings.js';
 import type { ChatRequest, ErrorPayload, ProviderAdapter, Usage } from '../providers/types.js';
 import { failurePiece, type StreamPiece } from './stream-processor.js';
 import { clientClosedError, type AttemptSuccess, type LiveStream } from './attempt.js';
+import type { LimitTicket } from './target-limits.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { errorPayload, type AllFailed } from './failure.js';
 import type { BodyResult, EngineResult, ServedMeta, StreamResult } from './result.js';
@@ -26,6 +27,10 @@ export interface RunOutcome {
 export class RunState {
   readonly attempts: AttemptRecord[];
   firstTarget: Target | undefined;
+  /** How long the request waited in its route's queue for room under the targets' limits (ms). */
+  queueWaitMs = 0;
+  /** Served attempts' holds on their targets' limits, settled to the actual usage when the request finishes. */
+  readonly limitTickets: LimitTicket[] = [];
   private canonicalRequest: ChatRequest | undefined;
 
   constructor(
@@ -206,6 +211,7 @@ export class RunState {
     continuations?: number,
     answer?: () => AnswerFacts | undefined,
   ): void {
+    if (this.limitTickets.length > 0) this.settleLimits(usage);
     const events = this.context.events;
     if (!events.hasListeners('request.finished')) return;
     const now = this.context.clock.now();
@@ -233,6 +239,19 @@ export class RunState {
       trace: this.request.trace,
       requestBody: () => this.request.body,
       answer,
+      ...(this.request.priority ? { priority: this.request.priority } : {}),
+      ...(this.queueWaitMs > 0 ? { queueWaitMs: this.queueWaitMs } : {}),
+    });
+  }
+
+  /** Settles the served attempts' token reservations to what the request used, off the request path (usage may parse a body). */
+  private settleLimits(usage: (() => Usage | undefined) | undefined): void {
+    const tickets = this.limitTickets.splice(0);
+    setImmediate(() => {
+      const used = usage?.();
+      const total = used ? used.prompt_tokens + used.completion_tokens : undefined;
+      // The last served attempt carries the answer's usage; an earlier one (a broken stream that was continued) keeps its reservation.
+      tickets.forEach((ticket, index) => this.context.limiter.settle(ticket, index === tickets.length - 1 && total !== undefined ? total : ticket.tokens));
     });
   }
 }

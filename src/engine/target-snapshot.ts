@@ -1,5 +1,6 @@
 import type { Target } from '../core/settings.js';
 import type { StateStore } from '../state/state-store.js';
+import type { LimitHeadroom } from './target-limits.js';
 
 /** One target's live state, for `/admin/api/targets`, the dashboard and `gateway.targets()`. Never holds a key. */
 export interface TargetSnapshot {
@@ -19,9 +20,11 @@ export interface TargetSnapshot {
   /** EWMA success rate in [0, 1]. */
   successRate: number;
   inFlight: number;
+  /** Its rate limits (declared in the config, or learned from the provider's headers) and what is left of each now. */
+  limits: LimitHeadroom[];
 }
 
-export function targetSnapshot(target: Target, store: StateStore, now: number): TargetSnapshot {
+export function targetSnapshot(target: Target, store: StateStore, now: number, limits: LimitHeadroom[] = []): TargetSnapshot {
   const breaker = store.breakerView(target.id);
   const stats = store.statsView(target.id);
   const isCooling = breaker.status === 'open' && breaker.until > now;
@@ -38,5 +41,6 @@ export function targetSnapshot(target: Target, store: StateStore, now: number): 
     ttftMs: stats.ttftMs === null ? null : Math.round(stats.ttftMs * 10) / 10,
     successRate: Math.round(stats.successRate * 1000) / 1000,
     inFlight: stats.inFlight,
+    limits,
   };
 }

@@ -11,6 +11,7 @@ import { checkJsonDepth, checkModelName, checkValueDepth, decodeUtf8, defaultMax
 import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse, type Handler, type RequestBody } from './http.js';
+import { priorityOf } from './priority.js';
 import { requestIdOf } from './request-id.js';
 import { traceContextOf, type TraceRecording } from './trace-context.js';
 
@@ -46,6 +47,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
       const identity = await requireKey(options, request, codec, refusal);
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
+      const priority = priorityOf(request);
       const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth ?? defaultMaxJsonDepth);
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
       checkModelName(route);
@@ -68,6 +70,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
         trace,
+        priority,
       });
       const response = encodeResult(result, codec, wantsUsage);
       // An error answer may carry what an upstream echoed back: every configured secret goes, in every encoding.

@@ -49,6 +49,14 @@ export const faultSchema = z
     reset: z.boolean().optional(),
     /** Refuse connections: the simulator stops listening while this fault is active (timeline only). */
     down: z.boolean().optional(),
+    /**
+     * A rate-limit ceiling per key: at most this many requests per minute, enforced in slices of
+     * `rate_limit_window_ms` (a sixth per 10 s by default), every answer carrying the provider's
+     * rate-limit headers and a request beyond it answered 429 with `retry-after`. Such a fault
+     * only sets the ceiling: list other misbehaviour as faults of their own.
+     */
+    rate_limit_rpm: z.number().int().positive().max(10_000_000).optional(),
+    rate_limit_window_ms: z.number().int().min(100).max(60_000).optional(),
   })
   .strict();
 
@@ -106,7 +114,7 @@ function matches(fault: Fault, context: FaultContext): boolean {
  */
 export function pickFault(candidates: readonly Fault[], context: FaultContext, remaining: Map<Fault, number>): Fault | undefined {
   for (const fault of candidates) {
-    if (!matches(fault, context)) continue;
+    if (fault.rate_limit_rpm !== undefined || !matches(fault, context)) continue;
     if (fault.times !== undefined && (remaining.get(fault) ?? fault.times) <= 0) continue;
     if (fault.probability < 1 && context.random() >= fault.probability) continue;
     if (fault.times !== undefined) remaining.set(fault, (remaining.get(fault) ?? fault.times) - 1);
@@ -132,4 +140,9 @@ export function drawLatency(latency: Fault['latency_ms'], random: () => number):
   const u2 = random();
   const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   return Math.exp(mu + sigma * normal);
+}
+
+/** The rate-limit ceiling that applies to a request: the first matching `rate_limit_rpm` fault. */
+export function pickCeiling(candidates: readonly Fault[], context: FaultContext): Fault | undefined {
+  return candidates.find((fault) => fault.rate_limit_rpm !== undefined && matches(fault, context));
 }

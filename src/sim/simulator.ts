@@ -6,7 +6,8 @@ import { answer, defaultAnswerStyle, estimateTokens, toChunks, toResponse, type 
 import type { IngressCodec } from '../providers/types.js';
 import { simEndpoints, type SimEndpoint } from './endpoints.js';
 import { simEmbeddingsFaces, type SimEmbeddingsFace } from './embeddings.js';
-import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
+import { activeTimeline, drawLatency, faultPlanSchema, faultSchema, pickCeiling, pickFault, toMs, type Fault, type FaultInput, type FaultPlan } from './faults.js';
+import { RateCeiling } from './rate-ceiling.js';
 import { frameReplayEvents, type Replay } from './replay.js';
 import { SimStats } from './stats.js';
 
@@ -50,6 +51,7 @@ export class Simulator {
   private readonly random: () => number;
   private plan: FaultPlan = { faults: [], timeline: [] };
   private remaining = new Map<Fault, number>();
+  private readonly ceiling = new RateCeiling();
   private timelineStartedAt = Date.now();
   private timelineTimers: NodeJS.Timeout[] = [];
   private readonly sockets = new Set<Socket>();
@@ -220,7 +222,7 @@ export class Simulator {
     request: IncomingMessage,
     response: ServerResponse,
     query: URLSearchParams,
-  ): Promise<{ body: unknown; model: string; apiKey: string; call: ReturnType<SimStats['begin']>; fault: Fault | undefined } | undefined> {
+  ): Promise<{ body: unknown; model: string; apiKey: string; call: ReturnType<SimStats['begin']>; fault: Fault | undefined; extraHeaders: Record<string, string> } | undefined> {
     const raw = await readAll(request);
     this.keep(request, query, raw);
     const apiKey = endpoint.apiKey(request, query);
@@ -238,6 +240,13 @@ export class Simulator {
     const call = this.stats.begin(model, apiKey);
     response.on('close', () => this.stats.end(call, response.writableFinished ? 'completed' : 'client_closed'));
 
+    const limited = this.ceilingFor(endpoint, model, apiKey);
+    if (limited && !limited.isAllowed) {
+      this.stats.setStatus(call, 429);
+      this.sendError(endpoint, response, 429, 'Rate limit reached for requests (simulated ceiling).', undefined, apiKey, undefined, limited.headers);
+      return undefined;
+    }
+    const extraHeaders = limited?.headers ?? {};
     const fault = this.faultFor(request, model, apiKey);
     if (fault?.reset) {
       this.stats.setStatus(call, 0);
@@ -252,13 +261,13 @@ export class Simulator {
       this.sendError(endpoint, response, fault.status, fault.error_message, fault.error_code, apiKey, fault);
       return undefined;
     }
-    return { body, model, apiKey, call, fault };
+    return { body, model, apiKey, call, fault, extraHeaders };
   }
 
   private async chat(endpoint: SimEndpoint, matched: { model?: string; stream?: boolean }, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
     const started = await this.begin(endpoint, matched, request, response, query);
     if (!started) return;
-    const { body, model, apiKey, call, fault } = started;
+    const { body, model, apiKey, call, fault, extraHeaders } = started;
     let inspection: { stream: boolean; wantsUsage: boolean };
     let canonical: ReturnType<SimEndpoint['codec']['toCanonical']>;
     let codec = endpoint.codec;
@@ -275,10 +284,10 @@ export class Simulator {
     if (replay && (inspection.stream ? replay.events : replay.json) !== undefined) return this.playBack(endpoint, response, replay, inspection.stream);
     const simAnswer = answer(canonical, this.style);
     if (!inspection.stream) {
-      json(response, 200, codec.encodeResponse(toResponse(simAnswer)), requestIdHeaders());
+      json(response, 200, codec.encodeResponse(toResponse(simAnswer)), { ...requestIdHeaders(), ...extraHeaders });
       return;
     }
-    await this.stream(codec, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault);
+    await this.stream(codec, response, toChunks(simAnswer, this.style.chunks), inspection.wantsUsage, fault, extraHeaders);
   }
 
   /** An embeddings call: deterministic vectors from (model, input), faults as for chat. */
@@ -291,7 +300,7 @@ export class Simulator {
       return this.sendError(face.endpoint, response, 400, answered.error, undefined, started.apiKey);
     }
     this.stats.setStatus(started.call, 200);
-    json(response, 200, answered.json, requestIdHeaders());
+    json(response, 200, answered.json, { ...requestIdHeaders(), ...started.extraHeaders });
   }
 
   private async playBack(endpoint: SimEndpoint, response: ServerResponse, replay: Replay, isStream: boolean): Promise<void> {
@@ -308,8 +317,8 @@ export class Simulator {
     response.end();
   }
 
-  private async stream(codec: IngressCodec, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined): Promise<void> {
-    response.writeHead(200, { 'content-type': codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders() });
+  private async stream(codec: IngressCodec, response: ServerResponse, chunks: ReturnType<typeof toChunks>, wantsUsage: boolean, fault: Fault | undefined, extraHeaders: Record<string, string>): Promise<void> {
+    response.writeHead(200, { 'content-type': codec.streamContentType, 'cache-control': 'no-cache', ...requestIdHeaders(), ...extraHeaders });
     // Real providers send a stream's headers at once, before the first token.
     response.flushHeaders();
     const encoder = codec.createStreamEncoder({ wantsUsage, route: 'sim' });
@@ -363,8 +372,16 @@ export class Simulator {
     return pickFault(timeline, context, this.remaining) ?? pickFault(this.plan.faults, context, this.remaining);
   }
 
-  private sendError(endpoint: SimEndpoint, response: ServerResponse, status: number, message: string | undefined, code: string | undefined, apiKey: string, fault?: Fault): void {
-    const headers: Record<string, string> = requestIdHeaders();
+  /** The rate-limit ceiling's verdict on this request, when a `rate_limit_rpm` fault applies to it. */
+  private ceilingFor(endpoint: SimEndpoint, model: string, apiKey: string): ReturnType<RateCeiling['check']> | undefined {
+    const context = { model, apiKey, elapsedMs: Date.now() - this.timelineStartedAt, random: this.random };
+    const fault = pickCeiling(activeTimeline(this.plan.timeline, context.elapsedMs), context) ?? pickCeiling(this.plan.faults, context);
+    if (fault?.rate_limit_rpm === undefined) return undefined;
+    return this.ceiling.check(apiKey, fault.rate_limit_rpm, fault.rate_limit_window_ms ?? 10_000, endpoint.format, Date.now());
+  }
+
+  private sendError(endpoint: SimEndpoint, response: ServerResponse, status: number, message: string | undefined, code: string | undefined, apiKey: string, fault?: Fault, extraHeaders: Record<string, string> = {}): void {
+    const headers: Record<string, string> = { ...requestIdHeaders(), ...extraHeaders };
     if (fault?.retry_after_ms !== undefined) headers['retry-after-ms'] = String(fault.retry_after_ms);
     if (fault?.retry_after_s !== undefined) headers['retry-after'] = String(fault.retry_after_s);
     const body = endpoint.codec.encodeError({

@@ -7,6 +7,7 @@ import type { ChatRequest } from '../../providers/types.js';
 import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
 import { encodeResult } from '../encode-result.js';
 import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayRequest, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
+import { priorityOf } from '../priority.js';
 import { requestIdOf } from '../request-id.js';
 import { traceContextOf } from '../trace-context.js';
 import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse } from './conversations.js';
@@ -27,6 +28,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const identity = await requireKey(options, request, responsesIngress, refusal);
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
+      const priority = priorityOf(request);
       const { body: parsed, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       responsesIngress.inspectRequest(parsed);
       const body = parsed as Record<string, unknown>;
@@ -60,6 +62,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
         trace,
+        priority,
       });
       const response = encodeResult(result, codec, true);
       if (result.status !== 200) return response;
