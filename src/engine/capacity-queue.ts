@@ -3,6 +3,9 @@ import type { QueueSettings, RouteSettings } from '../core/settings.js';
 import { WaitQueue, type Priority } from '../core/wait-queue.js';
 import type { RecoveryWaiters } from './recovery-waiters.js';
 
+/** How many of the last waits a queue keeps for its percentiles. */
+const recentWaitCount = 500;
+
 /** How many requests of a route wait now: for room by priority, and for a down route to recover. */
 export type QueueDepth = Record<Priority, number> & { recovery: number };
 
@@ -22,6 +25,8 @@ export class CapacityQueue {
   private readonly queue: WaitQueue<QueueEntry>;
   /** Requests of this route waiting for recovery (`RequestRun.recover`): they count against `max` and in the depth. */
   private recovering = 0;
+  /** The last waits of requests that left the queue (ms), newest last, for the dashboard. */
+  private readonly recentWaits: number[] = [];
 
   constructor(
     readonly route: string,
@@ -65,6 +70,19 @@ export class CapacityQueue {
   /** How many wait now, by priority, and for recovery. */
   depth(): QueueDepth {
     return { ...this.queue.depthBy(), recovery: this.recovering };
+  }
+
+  /** A request left the queue after `ms` (served, timed out or gone). */
+  recordWait(ms: number): void {
+    this.recentWaits.push(ms);
+    if (this.recentWaits.length > recentWaitCount) this.recentWaits.shift();
+  }
+
+  /** The median and 95th percentile (nearest rank) of the last waits, and how many they are. */
+  waits(): { count: number; p50Ms: number | null; p95Ms: number | null } {
+    const sorted = [...this.recentWaits].sort((a, b) => a - b);
+    const rank = (quantile: number): number | null => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)] as number));
+    return { count: sorted.length, p50Ms: rank(0.5), p95Ms: rank(0.95) };
   }
 }
 
@@ -162,5 +180,6 @@ export async function waitForCapacity<T>(input: CapacityWait<T>): Promise<Capaci
     }
   } finally {
     leave();
+    queue.recordWait(clock.now() - startedAt);
   }
 }

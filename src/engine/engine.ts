@@ -107,6 +107,15 @@ export interface EngineRequest {
   priority?: Priority | undefined;
 }
 
+/** One route's queue now: its bounds, who waits, and how long the last ones waited. */
+export interface QueueState {
+  route: string;
+  max: number;
+  timeoutMs: number;
+  depth: QueueDepth;
+  waits: { count: number; p50Ms: number | null; p95Ms: number | null };
+}
+
 /** Everything a request run needs from the engine; shared by all runs. */
 export interface EngineContext {
   readonly clock: Clock;
@@ -277,8 +286,8 @@ export class Engine {
   }
 
   /** Every route's queue now: requests waiting by priority, and waiting for recovery. */
-  queueDepths(): Array<{ route: string; max: number; depth: QueueDepth }> {
-    return this.context.queues.all().map((queue) => ({ route: queue.route, max: queue.settings.max, depth: queue.depth() }));
+  queueDepths(): QueueState[] {
+    return this.context.queues.all().map((queue) => ({ route: queue.route, max: queue.settings.max, timeoutMs: queue.settings.timeoutMs, depth: queue.depth(), waits: queue.waits() }));
   }
 
   /** The connection pools this engine calls upstreams through (shared with its successor on a reload). */

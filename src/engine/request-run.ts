@@ -351,6 +351,7 @@ export class RequestRun {
     const targets = new Set(this.route.groups.flatMap((group) => group.targets.map((target) => target.id)));
     const firstFreeAt = this.limitFreeAt;
     if (this.options.mayDegrade || settings.queue.max === 0) return this.refuseQueued('full', firstFreeAt, 0);
+    const queuedAt = clock.now();
     const ended = await waitForCapacity<RunOutcome | WalkExhausted>({
       queue: queues.of(settings, targets),
       waiters: recoveryWaiters,
@@ -361,7 +362,11 @@ export class RequestRun {
       until: Math.min(clock.now() + settings.queue.timeoutMs, this.deadline.expiresAt - minAttemptMs),
       freeAt: firstFreeAt,
       look: async (leaveQueue): Promise<CapacityLook<RunOutcome | WalkExhausted>> => {
-        this.onAdmitted = leaveQueue;
+        // The wait is known when a target admits the request, before its answer (and `request.finished`) comes.
+        this.onAdmitted = () => {
+          this.state.queueWaitMs = clock.now() - queuedAt;
+          leaveQueue();
+        };
         try {
           const result = await this.walk(this.plan().candidates);
           if (isExhausted(result) && this.isAtLimit(result)) return { type: 'at_limit', freeAt: this.limitFreeAt };
@@ -375,8 +380,10 @@ export class RequestRun {
       throw error;
     });
     if (ended.type === 'full') return this.refuseQueued('full', firstFreeAt, 0);
-    this.state.queueWaitMs += ended.waitedMs;
-    if (ended.type === 'timeout') return this.refuseQueued('timeout', ended.freeAt, ended.waitedMs);
+    if (ended.type === 'timeout') {
+      this.state.queueWaitMs = ended.waitedMs;
+      return this.refuseQueued('timeout', ended.freeAt, ended.waitedMs);
+    }
     const result = ended.value;
     if (!isExhausted(result) || result.isDeadline) return this.finish(result);
     // Room opened, and the targets failed for another reason: the route is down for this request.

@@ -183,7 +183,10 @@ async function wireObservability(config: DetourConfig, core: GatewayCore, wiring
     const status = stateStatus();
     for (const mode of storeModes) observability.metrics.stateStoreMode.set({ mode }, status.mode === mode ? 1 : 0);
     observability.metrics.stateStoreFallbacks.set(status.fallbacks);
+    for (const queue of core.engine.queueDepths()) {
+      for (const [priority, depth] of Object.entries(queue.depth)) observability.metrics.queueDepth.set({ route: queue.route, priority }, depth);
+    }
   });
-  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock, frontDoor: wiring.frontDoor, reload: wiring.reload });
+  const admin = addAdminRoutes(core.routes, { observability, topology, adminToken: config.server.admin_token, stateStatus, clock: wiring.clock, frontDoor: wiring.frontDoor, reload: wiring.reload, queues: () => core.engine.queueDepths() });
   return { observability, close: () => admin.close() };
 }

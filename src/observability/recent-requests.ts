@@ -41,6 +41,8 @@ export function fromOutcome(outcome: RequestOutcome): LoggedRequest {
     usage: outcome.tokens ? { input_tokens: outcome.tokens.input, output_tokens: outcome.tokens.output, cached_tokens: outcome.tokens.cachedInput } : null,
     cost_usd: outcome.cost.successUsd ?? null,
     extra_cost_usd: { failed: outcome.cost.failedUsd, hedge: outcome.cost.hedgeUsd, mirror: outcome.cost.mirrorUsd },
+    priority: outcome.priority ?? null,
+    queue_wait_ms: outcome.queueWaitMs === undefined ? null : Math.round(outcome.queueWaitMs),
     attempts: outcome.attempts.map((attempt) => ({
       target: attempt.target,
       provider: attempt.provider,

@@ -21,6 +21,18 @@ export interface EngineTargetState {
   /** EWMA of time to first token, ms. */
   ttftMs?: number | null | undefined;
   inFlight?: number | undefined;
+  /** Its rate limits and what is left of each now. */
+  limits?: readonly TargetLimitState[] | undefined;
+}
+
+/** One rate limit of a target: declared in the config (paced over its window) or learned from the provider's headers. */
+export interface TargetLimitState {
+  kind: 'requests' | 'tokens';
+  source: 'declared' | 'learned';
+  remaining: number;
+  limit?: number | undefined;
+  perMinute?: number | undefined;
+  resetAt?: number | undefined;
 }
 
 /**
@@ -63,6 +75,8 @@ export interface TargetSnapshot extends TargetInfo {
   inFlight: number | null;
   /** The engine's EWMA success rate, when it reports one. */
   successRate: number | null;
+  /** Its rate limits and their headroom now (empty: none known). */
+  limits: readonly TargetLimitState[];
 }
 
 /** Calls since the last failure before a target that failed is healthy again rather than recovering. */
@@ -164,6 +178,7 @@ export class TargetStateView {
         ttftMs: engine?.ttftMs ?? null,
         inFlight: engine?.inFlight ?? null,
         successRate: engine?.successRate ?? null,
+        limits: engine?.limits ?? [],
       };
     });
   }

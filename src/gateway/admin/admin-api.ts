@@ -1,3 +1,4 @@
+import type { QueueState } from '../../engine/engine.js';
 import type { Clock } from '../../core/clock.js';
 import type { Incident } from '../../observability/alerts/incident.js';
 import type { Observability } from '../../observability/observability.js';
@@ -61,6 +62,7 @@ export class AdminApi {
     /** Where circuit and health state lives now (memory, redis, local-fallback). */
     private readonly stateStatus: () => StoreStatus,
     private readonly clock: Clock,
+    private readonly queues: () => readonly QueueState[] = () => [],
   ) {
     this.startedAt = clock.now();
   }
@@ -70,6 +72,7 @@ export class AdminApi {
     const { stats, targets, incidents, status } = this.observability;
     const snapshot = targets.snapshot();
     const byId = new Map(snapshot.map((target) => [target.id, target]));
+    const queues = new Map(this.queues().map((queue) => [queue.route, queue]));
     return adminJson(200, {
       now: new Date(this.clock.now()).toISOString(),
       started_at: iso(this.startedAt),
@@ -80,6 +83,7 @@ export class AdminApi {
         primary: route.primary,
         last_1m: brief(stats.summary('route', route.name, statsWindows['1m'])),
         last_5m: brief(stats.summary('route', route.name, statsWindows['5m'])),
+        queue: queueJson(queues.get(route.name)),
       })),
       targets: snapshot.map((target) => this.targetJson(target)),
       regions: regionsOf(this.topology).map((name) => ({
@@ -125,6 +129,7 @@ export class AdminApi {
       ttft_ewma_ms: target.ttftMs,
       success_rate_ewma: target.successRate,
       in_flight: target.inFlight,
+      limits: target.limits.map((limit) => ({ kind: limit.kind, source: limit.source, remaining: limit.remaining, limit: limit.limit ?? null, per_minute: limit.perMinute ?? null, reset_at: iso(limit.resetAt ?? null) })),
       last_1m: brief(stats.summary('target', target.id, statsWindows['1m'])),
       last_5m: brief(stats.summary('target', target.id, statsWindows['5m'])),
     };
@@ -264,4 +269,11 @@ export class AdminApi {
 
 function isScope(value: string): value is StatsScope {
   return (statsScopes as readonly string[]).includes(value);
+}
+
+/** A route's queue for the dashboard: who waits now (by priority, and for recovery), and the last waits; null before anyone queued. */
+function queueJson(queue: QueueState | undefined): Record<string, unknown> | null {
+  if (!queue) return null;
+  const { high, normal, low, recovery } = queue.depth;
+  return { max: queue.max, timeout_ms: queue.timeoutMs, waiting: high + normal + low + recovery, by_priority: { high, normal, low }, recovery, recent_waits: queue.waits.count, wait_p50_ms: queue.waits.p50Ms, wait_p95_ms: queue.waits.p95Ms };
 }

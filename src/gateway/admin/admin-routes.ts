@@ -1,3 +1,4 @@
+import type { QueueState } from '../../engine/engine.js';
 import type { Clock } from '../../core/clock.js';
 import type { Observability } from '../../observability/observability.js';
 import type { StoreStatus } from '../../state/redis-status.js';
@@ -26,6 +27,8 @@ export interface AdminRoutesOptions {
   frontDoor?: FrontDoor | undefined;
   /** `POST /admin/api/reload`, when the gateway can reload its config. */
   reload?: (() => Promise<ReloadOutcome>) | undefined;
+  /** Each route's queue now (depth by priority, recent waits). */
+  queues?: (() => readonly QueueState[]) | undefined;
 }
 
 /** Code only, no data: served to anyone so that the sign-in page can be styled. */
@@ -76,7 +79,7 @@ export function addAdminRoutes(routes: Routes, options: AdminRoutesOptions): { c
     void door?.store?.audit({ at: clock.now(), actor: actorOf(request), action, details }).catch(() => undefined);
   };
   const guard = (handler: Handler): Handler => guarded(access, handler);
-  const api = new AdminApi(observability, options.topology, options.stateStatus, options.clock);
+  const api = new AdminApi(observability, options.topology, options.stateStatus, options.clock, options.queues);
   const streams = new Set<() => void>();
   const admin = (path: string, handler: Handler, isPage = false): void => void routes.get(path, guarded(access, handler, { isPage }));
 

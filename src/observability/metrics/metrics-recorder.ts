@@ -75,6 +75,10 @@ export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView
       const region = bounds.regionOf(target.id);
       for (const state of circuitStates) metrics.circuitState.set(withRegion({ target: target.id, state }, region), target.circuit === state ? 1 : 0);
       for (const state of healthStates) metrics.targetHealth.set(withRegion({ target: target.id, state }, region), target.health === state ? 1 : 0);
+      for (const limit of target.limits ?? []) {
+        metrics.targetLimitHeadroom.set({ target: target.id, limit: limit.kind, source: limit.source }, limit.remaining);
+        if (limit.limit !== undefined) metrics.targetLimit.set({ target: target.id, limit: limit.kind, source: limit.source }, limit.limit);
+      }
     }
   });
   const offs = [
@@ -87,6 +91,9 @@ export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView
     events.on('stream.not_continued', (event) => metrics.streamsNotContinued.inc({ route: bounds.route(event.route), target: bounds.target(event.target), reason: event.reason })),
     events.on('recovery.probed', (event) => metrics.recoveryProbes.inc({ route: bounds.route(event.route), target: bounds.target(event.target), outcome: event.isSuccess ? 'success' : 'failure' })),
     events.on('recovery.queued', (event) => metrics.recoveryWaiting.inc({ route: bounds.route(event.route) })),
+    events.on('request.finished', (event) => {
+      if (event.queueWaitMs !== undefined) metrics.queueWait.observe({ route: bounds.route(event.route), priority: event.priority ?? 'normal' }, event.queueWaitMs / 1000);
+    }),
     events.on('recovery.released', (event) => {
       metrics.recoveryWaiting.dec({ route: bounds.route(event.route) });
       metrics.recoveryWaits.inc({ route: bounds.route(event.route), outcome: event.outcome });

@@ -97,6 +97,35 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly queueDepth = new Gauge({
+    name: 'detour_queue_depth',
+    help: 'Requests waiting now in a route\'s queue, by route and priority (high, normal, low; recovery: waiting for a down route).',
+    labelNames: ['route', 'priority'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueWait = new Histogram({
+    name: 'detour_queue_wait_seconds',
+    help: 'Time a request waited in its route\'s queue for room under its targets\' rate limits (requests that waited), by route and priority.',
+    labelNames: ['route', 'priority'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly targetLimitHeadroom = new Gauge({
+    name: 'detour_target_limit_headroom',
+    help: 'What is left now of a target\'s rate limit, by target, limit (requests, tokens) and source (declared: of its pacing window\'s allowance; learned: as the provider\'s headers said, less what was sent since).',
+    labelNames: ['target', 'limit', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly targetLimit = new Gauge({
+    name: 'detour_target_limit',
+    help: 'A target\'s rate limit, by target, limit and source: the declared pacing window\'s allowance, or the limit the provider stated.',
+    labelNames: ['target', 'limit', 'source'] as const,
+    registers: [this.registry],
+  });
+
   readonly hedges = new Counter({
     name: 'detour_hedges_total',
     help: 'Hedged (raced) upstream calls, by route and target.',

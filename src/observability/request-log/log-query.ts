@@ -146,6 +146,10 @@ export interface LoggedRequest {
   usage: { input_tokens: number; output_tokens: number; cached_tokens: number } | null;
   cost_usd: number | null;
   extra_cost_usd: { failed: number; hedge: number; mirror: number };
+  /** `x-detour-priority` as the client sent it; null: normal. */
+  priority: string | null;
+  /** Time spent in the route's queue waiting for room under the targets' rate limits; null: it never waited. */
+  queue_wait_ms: number | null;
   attempts: LoggedAttempt[];
   request_body?: string;
   response_body?: string;
@@ -193,6 +197,8 @@ export function toLoggedRequest(row: Row, attempts: LoggedAttempt[]): LoggedRequ
     usage: input === null ? null : { input_tokens: input, output_tokens: num(row, 'output_tokens'), cached_tokens: num(row, 'cached_tokens') },
     cost_usd: numOrNull(row, 'cost_usd'),
     extra_cost_usd: { failed: num(row, 'failed_cost_usd'), hedge: num(row, 'hedge_cost_usd'), mirror: num(row, 'mirror_cost_usd') },
+    priority: strOrNull(row, 'priority'),
+    queue_wait_ms: numOrNull(row, 'queue_wait_ms'),
     attempts,
   };
   const requestBody = strOrNull(row, 'request_body');

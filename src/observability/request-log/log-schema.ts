@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS requests (
   hedge_cost_usd REAL NOT NULL,
   mirror_cost_usd REAL NOT NULL,
   request_body TEXT,
-  response_body TEXT
+  response_body TEXT,
+  priority TEXT,
+  queue_wait_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS requests_started_at ON requests (started_at);
 CREATE INDEX IF NOT EXISTS requests_route ON requests (route, seq);
@@ -89,10 +91,16 @@ export const statusRetentionMs = 91 * 86_400_000;
  */
 export const openPragmas = ['auto_vacuum = INCREMENTAL', 'journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'busy_timeout = 5000'];
 
+/** Columns added since the first schema, for databases created before them (name, SQL type). */
+export const addColumns = [
+  { table: 'requests', name: 'priority', type: 'TEXT' },
+  { table: 'requests', name: 'queue_wait_ms', type: 'INTEGER' },
+];
+
 const requestColumns = [
   'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code',
   'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
-  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body',
+  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
 ];
 const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
 
@@ -136,6 +144,8 @@ export function toRecord(outcome: RequestOutcome, bodies?: LoggedBodies): Parent
     outcome.cost.mirrorUsd,
     orNull(bodies?.request),
     orNull(bodies?.response),
+    orNull(outcome.priority),
+    outcome.queueWaitMs === undefined ? null : Math.round(outcome.queueWaitMs),
   ];
   const children = outcome.attempts.map((attempt, position): SqlValue[] => [
     position,

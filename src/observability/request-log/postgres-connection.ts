@@ -45,7 +45,7 @@ export async function ensurePostgresSchema(pool: Pool): Promise<void> {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [schemaLockKey]);
     for (const sql of postgresSchemaSql) await client.query(sql);
-    await client.query(`INSERT INTO detour_schema (component, version) VALUES ('request_log', $1) ON CONFLICT (component) DO NOTHING`, [requestLogSchemaVersion]);
+    await client.query(`INSERT INTO detour_schema (component, version) VALUES ('request_log', $1) ON CONFLICT (component) DO UPDATE SET version = GREATEST(detour_schema.version, excluded.version)`, [requestLogSchemaVersion]);
     const after = await client.query<{ version: number }>(`SELECT version FROM detour_schema WHERE component = 'request_log'`);
     const written = after.rows[0]?.version ?? requestLogSchemaVersion;
     if (written > requestLogSchemaVersion) throw new SchemaTooNewError(written);

@@ -7,7 +7,8 @@ import type { ParentChildRecord, SqlValue } from './sqlite-worker.js';
  * INTEGER 0/1 as in SQLite, so that one row mapping reads both). `seq` comes from one sequence
  * the whole cluster shares: it orders and pages every instance's records together.
  */
-export const requestLogSchemaVersion = 1;
+/** 2: `priority` and `queue_wait_ms` on requests (added to a version-1 database by `ALTER TABLE … IF NOT EXISTS`). */
+export const requestLogSchemaVersion = 2;
 
 /** Any number the instances agree on: schema creation is serialized by it, so that two instances starting at once do not race on CREATE TABLE. */
 export const schemaLockKey = 0x6465746f7572;
@@ -39,8 +40,13 @@ export const postgresSchemaSql = [
   hedge_cost_usd DOUBLE PRECISION NOT NULL,
   mirror_cost_usd DOUBLE PRECISION NOT NULL,
   request_body TEXT,
-  response_body TEXT
+  response_body TEXT,
+  priority TEXT,
+  queue_wait_ms BIGINT
 )`,
+  // Added after the first version of the table: a database created before them gets them here.
+  `ALTER TABLE requests ADD COLUMN IF NOT EXISTS priority TEXT`,
+  `ALTER TABLE requests ADD COLUMN IF NOT EXISTS queue_wait_ms BIGINT`,
   `CREATE INDEX IF NOT EXISTS requests_started_at ON requests (started_at)`,
   `CREATE INDEX IF NOT EXISTS requests_route ON requests (route, seq)`,
   `CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id)`,
@@ -72,7 +78,7 @@ export const postgresSchemaSql = [
 const requestColumns = [
   'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code',
   'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
-  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body',
+  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
 ];
 const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
 

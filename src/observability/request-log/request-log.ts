@@ -8,7 +8,7 @@ import type { RequestLogSettings } from '../settings.js';
 import type { RequestFilter } from './log-query.js';
 import { readPage } from './log-page.js';
 import type { TrafficRow } from '../traffic-series.js';
-import { trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql } from './log-schema.js';
+import { addColumns, trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql } from './log-schema.js';
 import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
 import type { StatusMinuteRow } from '../status/status-history.js';
 import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
@@ -185,7 +185,7 @@ export class RequestLog implements RequestLogStore {
     const path = this.path;
     try {
       this.worker = new SqliteWorker((error) => this.fail('the request log worker stopped', error));
-      await this.worker.call({ op: 'open', path, pragmas: openPragmas, schema: schemaSql });
+      await this.worker.call({ op: 'open', path, pragmas: openPragmas, schema: schemaSql, addColumns });
     } catch (error) {
       this.fail(`cannot open the request log at ${path}`, error);
       return;

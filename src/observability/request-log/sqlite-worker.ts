@@ -29,6 +29,11 @@ function handle(message) {
     db = new Database(message.path);
     for (const pragma of message.pragmas) db.pragma(pragma);
     db.exec(message.schema);
+    // Columns added after a database was created: ALTER TABLE once, on the first open by a newer Detour.
+    for (const column of message.addColumns ?? []) {
+      const known = db.prepare('SELECT name FROM pragma_table_info(?)').all(column.table).map((row) => row.name);
+      if (!known.includes(column.name)) db.exec('ALTER TABLE ' + column.table + ' ADD COLUMN ' + column.name + ' ' + column.type);
+    }
     return null;
   }
   if (!db) throw new Error('the database is not open');
@@ -71,7 +76,7 @@ export interface ParentChildRecord {
 }
 
 export type WorkerRequest =
-  | { op: 'open'; path: string; pragmas: string[]; schema: string }
+  | { op: 'open'; path: string; pragmas: string[]; schema: string; addColumns?: ReadonlyArray<{ table: string; name: string; type: string }> }
   | { op: 'write'; parentSql: string; childSql: string; records: ParentChildRecord[] }
   | { op: 'run'; sql: string; params: SqlValue[] }
   | { op: 'all'; sql: string; params: SqlValue[] }

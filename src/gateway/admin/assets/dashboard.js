@@ -100,6 +100,7 @@ function renderOverview(overview) {
         el('td', { class: 'num' }, `${ms(target.last_5m.p50_ms)} / ${ms(target.last_5m.p95_ms)}`),
         el('td', { class: 'num' }, ms(target.latency_ewma_ms)),
         el('td', { class: 'num' }, target.in_flight ?? '–'),
+        el('td', { class: 'small', dataset: { field: 'headroom' } }, headroom(target.limits)),
         el('td', { class: 'mono small' }, target.last_error_code ? `${target.last_error_code} · ${since(target.last_error_at)}` : '–'),
       ),
     ),
@@ -120,6 +121,7 @@ function renderOverview(overview) {
         el('td', { class: 'num' }, ms(route.last_5m.p95_ms)),
         el('td', { class: 'num' }, ms(route.last_5m.p99_ms)),
         el('td', { class: 'num' }, ms(route.last_5m.ttft_p95_ms)),
+        el('td', { class: 'small', dataset: { field: 'queue' } }, queueText(route.queue)),
       ),
     ),
     'no routes',
@@ -398,3 +400,19 @@ function listen() {
 window.addEventListener('resize', () => void refresh());
 listen();
 void refresh();
+
+/** A target's rate limits as "requests 3/10 · tokens 4000/16000 (learned)": what is left of each. */
+function headroom(limits) {
+  if (!limits || limits.length === 0) return '–';
+  return limits.map((limit) => `${limit.kind} ${Math.floor(limit.remaining)}${limit.limit === null ? '' : `/${Math.floor(limit.limit)}`}${limit.source === 'learned' ? ' (learned)' : ''}`).join(' · ');
+}
+
+/** A route's queue as "4 waiting (high 1, normal 2, low 1) · wait p50 120 ms, p95 900 ms". */
+function queueText(queue) {
+  if (!queue) return '–';
+  const parts = [`${queue.waiting} waiting`];
+  const { high, normal, low } = queue.by_priority;
+  if (queue.waiting > 0) parts[0] += ` (high ${high}, normal ${normal}, low ${low}${queue.recovery ? `, recovery ${queue.recovery}` : ''})`;
+  if (queue.recent_waits > 0) parts.push(`wait p50 ${ms(queue.wait_p50_ms)}, p95 ${ms(queue.wait_p95_ms)}`);
+  return parts.join(' · ');
+}
