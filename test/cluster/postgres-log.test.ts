@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { requestLogSchemaVersion } from '../../src/observability/request-log/postgres-schema.js';
 import type { RunningGateway } from '../../src/server/gateway-server.js';
 import type { Simulator } from '../../src/sim/simulator.js';
 import { Cleanup, openAiProvider, startGateway, startSim } from '../helpers/gateway.js';
@@ -191,7 +192,7 @@ describeWithPostgres('a request log in PostgreSQL (log.url), shared by a cluster
     const rows = await postgres.sql<{ count: number }>('SELECT count(*)::int AS count FROM requests', url.split('/').pop());
     expect(rows[0]?.count).toBe(5);
     const version = await postgres.sql<{ version: number }>(`SELECT version FROM detour_schema WHERE component = 'request_log'`, url.split('/').pop());
-    expect(version[0]?.version).toBe(1);
+    expect(version[0]?.version).toBe(requestLogSchemaVersion);
     for (const instance of [a, b]) expect(instance.output()).not.toContain(PostgresServer.password);
   }, 120_000);
 
