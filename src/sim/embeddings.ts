@@ -5,6 +5,7 @@ import { isRecord } from '../providers/shared/json.js';
 import type { SimEndpoint } from './endpoints.js';
 import { azureOpenAiEndpoint, geminiEndpoint, openAiEndpoint } from './endpoints.js';
 import { estimateTokens } from './answer.js';
+import { maxGeminiBatch } from '../providers/embeddings/gemini.js';
 
 /** One embeddings API the simulator imitates; errors and keys as its chat face of the same provider. */
 export interface SimEmbeddingsFace {
@@ -91,6 +92,7 @@ function geminiAnswer(body: unknown, model: string, isBatch: boolean): { json: u
     return typeof embedding === 'string' ? { error: embedding } : { json: { embedding } };
   }
   if (!Array.isArray(body.requests) || body.requests.length === 0) return { error: '* BatchEmbedContentsRequest.requests: must not be empty' };
+  if (body.requests.length > maxGeminiBatch) return { error: `* BatchEmbedContentsRequest.requests: at most ${maxGeminiBatch} requests can be in one batch` };
   const embeddings = [];
   for (const request of body.requests) {
     if (isRecord(request) && request.model !== `models/${model}`) return { error: `* BatchEmbedContentsRequest.requests[].model: must be models/${model}` };

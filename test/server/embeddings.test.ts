@@ -235,6 +235,19 @@ describe('embeddings refusals', () => {
     expect(sim.stats.requests).toBe(0);
   });
 
+  it('answers 400 for what no target of the route can take (tokens, or more than 100 inputs, for Gemini), with no upstream call', async () => {
+    const sim = cleanup.add(await startSim());
+    const gemini = { type: 'gemini', base_url: sim.url, api_key: 'gemini-key-000000001' };
+    const gateway = cleanup.add(await startGateway(embeddingsConfig({ gemini }, [{ provider: 'gemini', model: 'gemini-embedding-001' }])));
+    const tokens = await post(gateway.url, '/v1/embeddings', { model: 'embed', input: [[1, 2]] });
+    expect(tokens.status).toBe(400);
+    expect(tokens.json.error).toMatchObject({ code: 'UNSUPPORTED_FEATURE', message: expect.stringContaining('token inputs') });
+    const many = await post(gateway.url, '/v1/embeddings', { model: 'embed', input: Array.from({ length: 101 }, (_, index) => `text ${index}`) });
+    expect(many.status).toBe(400);
+    expect(many.json.error).toMatchObject({ code: 'UNSUPPORTED_FEATURE', message: expect.stringContaining('at most 100') });
+    expect(sim.stats.requests).toBe(0);
+  });
+
   it('admits virtual keys as the chat endpoint does: 401 without one, 403 outside its routes', async () => {
     const sim = cleanup.add(await startSim());
     const config = embeddingsConfig({ primary: openAiProvider(sim) }, [{ provider: 'primary', model }], {

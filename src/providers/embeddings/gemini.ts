@@ -5,6 +5,9 @@ import { isRecord } from '../shared/json.js';
 import type { EmbeddingsAdapter, EmbeddingsAnswer, EmbeddingsRequest, Vector } from './types.js';
 import { checkVectors, estimateUsage, requestedSize, usageOf } from './vectors.js';
 
+/** Gemini refuses a larger batch (`at most 100 requests can be in one batch`): such a call skips the target. */
+export const maxGeminiBatch = 100;
+
 /** Fields of an OpenAI embeddings body Gemini has an equivalent for, or that do not change the vectors (`user`). */
 const knownFields = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user']);
 
@@ -17,6 +20,7 @@ export const geminiEmbeddings: EmbeddingsAdapter = {
   buildRequest(request, target) {
     const unsupported = Object.keys(request.body).filter((key) => !knownFields.has(key) && request.body[key] !== undefined && request.body[key] !== null);
     if (unsupported.length > 0) throw cannotExpress(target, unsupported.map((key) => `"${key}"`).join(', '));
+    if (request.inputs.length > maxGeminiBatch) throw cannotExpress(target, `more than ${maxGeminiBatch} inputs in one call (it takes at most ${maxGeminiBatch})`);
     const texts = request.inputs.map((input) => {
       if (typeof input !== 'string') throw cannotExpress(target, 'token inputs (it takes text only)');
       return input;
