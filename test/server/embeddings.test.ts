@@ -151,6 +151,29 @@ describe('embeddings failover', () => {
     expect(finished.at(-1)?.attempts.map((attempt) => attempt.code ?? 'ok')).toEqual(['UPSTREAM_OVERLOADED', 'UPSTREAM_OVERLOADED', 'ok']);
   });
 
+  it('fails over from a hung primary after attempt_timeout_ms, and skips it once its circuit opens', async () => {
+    const primary = cleanup.add(await startSim({ plan: { faults: [{ hang: true }] } }));
+    const backup = cleanup.add(await startSim());
+    const config = embeddingsConfig({ primary: openAiProvider(primary), backup: openAiProvider(backup) }, [
+      { provider: 'primary', model, dimensions: 4 },
+      { provider: 'backup', model, dimensions: 4 },
+    ]);
+    const route = (config.models as Record<string, Record<string, unknown>>).embed as Record<string, unknown>;
+    Object.assign(route, { attempt_timeout_ms: 300, retry: { attempts: 1, backoff_ms: 1, max_backoff_ms: 1 } });
+    const gateway = cleanup.add(await startGateway({ ...config, breaker: { failure_threshold: 2, window_ms: 60_000, open_ms: 60_000 } }));
+    const opened: string[] = [];
+    gateway.engine.events.on('circuit.opened', (event) => opened.push(event.target));
+    const client = await openAiClient(gateway.url);
+    for (let call = 0; call < 2; call++) {
+      const { response } = await client.embeddings.create({ model: 'embed', input: 'slow' }).withResponse();
+      expect(response.headers.get('x-detour-provider')).toBe('backup');
+    }
+    expect(opened).toEqual(['primary/text-embedding-3-small']);
+    const { response } = await client.embeddings.create({ model: 'embed', input: 'slow' }).withResponse();
+    expect(response.headers.get('x-detour-attempts')).toBe('1');
+    expect(primary.stats.requests).toBe(2);
+  });
+
   it('takes an answer with the wrong number of vectors for a bad response, and fails over without retrying it', async () => {
     const liar = cleanup.add(
       await new BadUpstream((_request, response) => {
@@ -211,6 +234,9 @@ describe('embeddings refusals', () => {
     expect((embedError as Error).message).toContain('kind: embeddings');
     const responsesError = await post(gateway.url, '/v1/responses', { model: 'embed', input: 'hi' });
     expect(responsesError.status).toBe(400);
+    const anthropicError = await post(gateway.url, '/v1/messages', { model: 'embed', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    expect(anthropicError.status).toBe(400);
+    expect(anthropicError.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('embeddings route') } });
     const unknown = await client.embeddings.create({ model: 'nope', input: 'hi' }).catch((error: unknown) => error);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect(sim.stats.requests).toBe(0);
