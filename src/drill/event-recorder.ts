@@ -57,7 +57,10 @@ export class EventRecorder {
         if (event.route === this.route) this.failovers++;
       }),
       events.on('stream.continued', (event) => {
-        if (event.route === this.route) this.resilience.continuedStreams++;
+        if (event.route !== this.route) return;
+        this.resilience.continuedStreams++;
+        // The broken attempt failed, though its client never saw it: counted like any failed attempt.
+        this.countFailure(event.code);
       }),
       events.on('stream.not_continued', (event) => {
         if (event.route !== this.route) return;

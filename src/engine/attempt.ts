@@ -311,7 +311,9 @@ export class LiveStream {
       const { out, error } = this.feed(this.parse(next.value));
       if (error) throw error;
       // A processor may hold a short answer to its end (a continuation does): the end marker ends the head too.
-      if (!isEmptyPiece(out) || this.processor.isTerminal) return this.processor.isTerminal ? joinPieces(out, this.finish()) : out;
+      if (this.processor.isTerminal) return joinPieces(out, this.finish());
+      // A tool call held back has started the stream, though nothing goes out yet: its first token came.
+      if (!isEmptyPiece(out) || this.processor.isHolding) return out;
     }
   }
 

@@ -630,7 +630,7 @@ export class RequestRun {
           priorUsage = processor.usage;
         } else {
           const watch = broken.live.watch;
-          const partial = watch && partialAnswer(watch);
+          const partial = watch && partialAnswer(watch, processor.releasedEvents);
           if (!partial) return refuse('too_long');
           if (partial.hasToolCall) return refuse('tool_call');
           prefix = partial.text;
@@ -719,8 +719,9 @@ export class RequestRun {
   }
 
   private createProcessor(adapter: ProviderAdapter, target: Target): StreamProcessor {
-    if (this.isSameFormat(adapter)) return new PassThroughProcessor(adapter, target, this.request.wantsUsage);
-    return new TranslatingProcessor(adapter.createStreamDecoder(target), target);
+    const holdsToolCalls = this.route.settings.onStreamFailure === 'continue';
+    if (this.isSameFormat(adapter)) return new PassThroughProcessor(adapter, target, this.request.wantsUsage, holdsToolCalls);
+    return new TranslatingProcessor(adapter.createStreamDecoder(target), target, holdsToolCalls);
   }
 }
 

@@ -2,7 +2,7 @@ import { continuationInstruction, estimateTokens, mayStillOverlap, overlapLength
 import type { WireFormat } from '../core/events.js';
 import type { Target } from '../core/settings.js';
 import type { ChatChunk, ChatRequest, StreamDecoder, Usage } from '../providers/types.js';
-import { emptyPiece, interruptedError, type StreamPiece, type StreamProcessor } from './stream-processor.js';
+import { emptyPiece, interruptedError, maxHeldToolCallChars, type StreamPiece, type StreamProcessor } from './stream-processor.js';
 import type { StreamWatch } from './stream-watch.js';
 
 /**
@@ -12,21 +12,27 @@ import type { StreamWatch } from './stream-watch.js';
  * client already has so that it carries on inside the same message and content block.
  */
 
-/** What a broken stream had said before it broke, as canonical chunks. */
+/** What a broken stream had sent the client before it broke, as canonical chunks. */
 export interface PartialAnswer {
   text: string;
   chunks: ChatChunk[];
-  /** A tool call had begun: its arguments cannot be continued. */
+  /** A tool call had reached the client: its arguments cannot be continued. */
   hasToolCall: boolean;
+  /** The usage the broken attempt reported in what it sent, if any. */
   usage: Usage | undefined;
 }
 
-/** Decodes what a watched stream said; undefined when it cannot be known (too long to keep). */
-export function partialAnswer(watch: StreamWatch): PartialAnswer | undefined {
+/**
+ * Decodes what a watched stream sent the client: its first `releasedEvents` events (all of them
+ * when undefined; the rest were held back, a tool call not yet whole). Undefined when it cannot
+ * be known (too long to keep).
+ */
+export function partialAnswer(watch: StreamWatch, releasedEvents?: number): PartialAnswer | undefined {
   if (watch.isOverflowed) return undefined;
   const decoder = watch.adapter.createStreamDecoder(watch.target);
   const partial: PartialAnswer = { text: '', chunks: [], hasToolCall: false, usage: undefined };
-  for (const event of watch.events) {
+  const events = releasedEvents === undefined ? watch.events : watch.events.slice(0, releasedEvents);
+  for (const event of events) {
     let chunks: ChatChunk[];
     try {
       chunks = decoder.decode(event);
@@ -50,6 +56,8 @@ export function partialAnswer(watch: StreamWatch): PartialAnswer | undefined {
  * Gemini an assistant message with it and an instruction to continue exactly where it stopped.
  */
 export function continuationRequest(request: ChatRequest, prefix: string, format: WireFormat): ChatRequest {
+  // Nothing of the answer reached the client (a tool call was held back whole): the request is simply sent again.
+  if (prefix === '') return { ...request, stream: true, n: undefined };
   const messages = [...request.messages];
   if (format === 'anthropic') messages.push({ role: 'assistant', content: prefix.trimEnd() });
   else messages.push({ role: 'assistant', content: prefix }, { role: 'user', content: continuationInstruction });
@@ -69,17 +77,23 @@ export interface ContinuationMark {
  * Turns a continuation's upstream events into the rest of the client's stream, as canonical
  * chunks: decoded, the repetition of the prefix removed, role deltas dropped (the client has its
  * role), usage summed with the broken attempt's. Once the answer's finish reason has come, the
- * tail is held to the end, so that the end piece carries the mark into the final event.
+ * tail is held to the end, so that the end piece carries the mark into the final event; a tool
+ * call is held from its start (as by the other processors), so that a continuation that breaks
+ * inside one can be continued again.
  */
 export class ContinuationProcessor implements StreamProcessor {
-  /** The text this continuation added for the client. */
+  /** The text this continuation sent the client. */
   text = '';
+  /** A tool call of this continuation reached the client. */
   hasToolCall = false;
   private pending = '';
   private pendingChunk: ChatChunk | undefined;
   private isOverlapDecided = false;
   private isFinishSeen = false;
+  /** Chunks held back: a tool call not yet whole, or everything after the finish reason. */
   private tail: ChatChunk[] = [];
+  private isToolCallHeld = false;
+  private heldChars = 0;
   private ownUsage: Usage | undefined;
 
   constructor(
@@ -100,6 +114,10 @@ export class ContinuationProcessor implements StreamProcessor {
     return this.decoder.isTerminated;
   }
 
+  get isHolding(): boolean {
+    return this.isToolCallHeld;
+  }
+
   get usage(): Usage | undefined {
     return sumUsage(this.priorUsage, this.ownUsage);
   }
@@ -107,10 +125,6 @@ export class ContinuationProcessor implements StreamProcessor {
   process(events: Parameters<StreamProcessor['process']>[0]): StreamPiece {
     const out: ChatChunk[] = [];
     for (const event of events) for (const chunk of this.decoder.decode(event)) this.chunk(chunk, out);
-    if (this.isFinishSeen) {
-      this.tail.push(...out);
-      return emptyPiece;
-    }
     return out.length > 0 ? { text: '', chunks: out, isEnd: false } : emptyPiece;
   }
 
@@ -127,7 +141,6 @@ export class ContinuationProcessor implements StreamProcessor {
     const choice = chunk.choices[0];
     const delta = choice?.delta;
     const hasToolCalls = (delta?.tool_calls?.length ?? 0) > 0;
-    if (hasToolCalls) this.hasToolCall = true;
     const isMore = Boolean(choice?.finish_reason) || hasToolCalls || Boolean(chunk.usage);
     if (this.isOverlapDecided) return this.emit(chunk, out);
     if (choice && typeof delta?.content === 'string' && delta.content !== '') {
@@ -158,12 +171,30 @@ export class ContinuationProcessor implements StreamProcessor {
   private emit(chunk: ChatChunk, out: ChatChunk[]): void {
     const choice = chunk.choices[0];
     const delta = choice?.delta;
-    if (choice?.finish_reason) this.isFinishSeen = true;
-    const hasContent = (typeof delta?.content === 'string' && delta.content !== '') || (delta?.tool_calls?.length ?? 0) > 0 || Boolean(delta?.refusal);
+    const toolCalls = delta?.tool_calls ?? [];
+    const hasContent = (typeof delta?.content === 'string' && delta.content !== '') || toolCalls.length > 0 || Boolean(delta?.refusal);
     // A chunk left with nothing (a role the client already has) is not written at all.
     if (!hasContent && !choice?.finish_reason && !chunk.usage) return;
+    const written: ChatChunk = { ...chunk, usage: chunk.usage ? this.usage : chunk.usage, choices: choice && delta ? [{ ...choice, delta: { ...delta, role: undefined } }] : chunk.choices };
+    if (toolCalls.length > 0 && !this.hasToolCall) this.isToolCallHeld = true;
+    if (choice?.finish_reason) this.isFinishSeen = true;
+    if (this.isToolCallHeld || this.isFinishSeen) {
+      this.tail.push(written);
+      for (const call of toolCalls) this.heldChars += call.function?.arguments?.length ?? 0;
+      if (this.isFinishSeen || this.heldChars <= maxHeldToolCallChars) return;
+      // Past the bound a tool call flows as it comes; a break after this is not continued.
+      this.isToolCallHeld = false;
+      for (const held of this.tail.splice(0)) this.sent(held, out);
+      return;
+    }
+    this.sent(written, out);
+  }
+
+  private sent(chunk: ChatChunk, out: ChatChunk[]): void {
+    const delta = chunk.choices[0]?.delta;
     if (typeof delta?.content === 'string') this.text += delta.content;
-    out.push({ ...chunk, usage: chunk.usage ? this.usage : chunk.usage, choices: choice && delta ? [{ ...choice, delta: { ...delta, role: undefined } }] : chunk.choices });
+    if ((delta?.tool_calls?.length ?? 0) > 0) this.hasToolCall = true;
+    out.push(chunk);
   }
 }
 

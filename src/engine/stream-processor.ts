@@ -72,6 +72,30 @@ export interface StreamProcessor {
   readonly usage: Usage | undefined;
   /** The answer's id, model and finish reasons, when this processor saw them (a translated stream does; a passed-through one is not parsed). */
   readonly answer?: AnswerFacts | undefined;
+  /** Something arrived and is held back (a tool call not yet whole): the stream has started, though the client has nothing new. */
+  readonly isHolding: boolean;
+  /**
+   * How many of the events processed so far reached the client whole (the rest are held): what a
+   * continuation takes as the client's part. Undefined when nothing is ever held.
+   */
+  readonly releasedEvents?: number | undefined;
+}
+
+/**
+ * A stream that may be continued holds a tool call back until the answer's finish reason (or
+ * its clean end), so that a break inside the arguments has sent the client nothing of it and
+ * the answer can be continued from the text before it: arguments are never spliced. A tool call
+ * held past this many characters is let go (bounded memory; a client waiting on a long call
+ * sees it flow), and a break after that fails explicitly.
+ */
+export const maxHeldToolCallChars = 256 * 1024;
+
+function hasToolCalls(chunk: ChatChunk): boolean {
+  return (chunk.choices[0]?.delta.tool_calls?.length ?? 0) > 0;
+}
+
+function isFinishChunk(chunk: ChatChunk): boolean {
+  return Boolean(chunk.choices[0]?.finish_reason);
 }
 
 export function interruptedError(target: Target): DetourError {
@@ -85,17 +109,31 @@ export function interruptedError(target: Target): DetourError {
 
 export class PassThroughProcessor implements StreamProcessor {
   usage: Usage | undefined;
+  releasedEvents: number | undefined;
   private isEndMarkerSeen = false;
   private isFinished = false;
   /** Kept (not parsed) for `answer`: the first event names the answer and its model, the finishing ones carry the finish reasons. */
   private firstEvent: SseEvent | undefined;
   private finishingEvents: SseEvent[] | undefined;
+  private processedEvents = 0;
+  /** Raw text held back since a tool call began; undefined while nothing is held. */
+  private held: string | undefined;
+  /** A tool call went out to the client: from then on nothing is held. */
+  private isToolCallSent = false;
 
   constructor(
     private readonly adapter: ProviderAdapter,
     private readonly target: Target,
     private readonly clientWantsUsage: boolean,
-  ) {}
+    /** Hold tool calls back until the answer is whole (a stream that may be continued). */
+    private readonly holdsToolCalls = false,
+  ) {
+    if (holdsToolCalls && adapter.isToolCallEvent) this.releasedEvents = 0;
+  }
+
+  get isHolding(): boolean {
+    return this.held !== undefined;
+  }
 
   get isDone(): boolean {
     return this.isEndMarkerSeen;
@@ -118,15 +156,41 @@ export class PassThroughProcessor implements StreamProcessor {
         if ((this.finishingEvents ??= []).length < 8) this.finishingEvents.push(event);
       }
       if (seen.done) this.isEndMarkerSeen = true;
-      if (seen.forward) out += `${event.raw}\n\n`;
+      if (this.releasedEvents === undefined) {
+        if (seen.forward) out += `${event.raw}\n\n`;
+        continue;
+      }
+      this.processedEvents++;
+      out += this.hold(event, seen.forward ? `${event.raw}\n\n` : '', Boolean(seen.finished || seen.done));
     }
     return out === '' ? emptyPiece : { text: out, chunks: noChunks, isEnd: false };
   }
 
+  /** What of one event goes out now: nothing while a tool call is held, everything held once the answer is whole. */
+  private hold(event: SseEvent, text: string, isWhole: boolean): string {
+    if (this.held === undefined && !this.isToolCallSent && this.adapter.isToolCallEvent?.(event)) this.held = '';
+    if (this.held === undefined) {
+      this.releasedEvents = this.processedEvents;
+      return text;
+    }
+    this.held += text;
+    if (!isWhole && this.held.length <= maxHeldToolCallChars) return '';
+    const out = this.held;
+    this.held = undefined;
+    this.isToolCallSent = true;
+    this.releasedEvents = this.processedEvents;
+    return out;
+  }
+
   end(): StreamPiece {
+    const held = this.held;
     if (this.isEndMarkerSeen) return emptyPiece;
     if (!this.isFinished) throw interruptedError(this.target);
     // The answer is whole but the upstream left out its end marker: the gateway adds the format's.
+    if (held) {
+      this.held = undefined;
+      return { text: held, chunks: noChunks, isEnd: true };
+    }
     return endPiece;
   }
 
@@ -158,11 +222,24 @@ export class TranslatingProcessor implements StreamProcessor {
   private answerId: string | undefined;
   private model: string | undefined;
   private finishReasons: string[] | undefined;
+  releasedEvents: number | undefined;
+  private processedEvents = 0;
+  /** Chunks held back since a tool call began (see `maxHeldToolCallChars`); undefined while nothing is held. */
+  private held: ChatChunk[] | undefined;
+  private heldChars = 0;
+  private isToolCallSent = false;
 
   constructor(
     private readonly decoder: StreamDecoder,
     private readonly target: Target,
-  ) {}
+    holdsToolCalls = false,
+  ) {
+    if (holdsToolCalls) this.releasedEvents = 0;
+  }
+
+  get isHolding(): boolean {
+    return this.held !== undefined;
+  }
 
   get isDone(): boolean {
     return this.decoder.isComplete;
@@ -175,20 +252,47 @@ export class TranslatingProcessor implements StreamProcessor {
   process(events: readonly SseEvent[]): StreamPiece {
     let chunks: ChatChunk[] | undefined;
     for (const event of events) {
-      for (const chunk of this.decoder.decode(event)) {
+      const decoded = this.decoder.decode(event);
+      for (const chunk of decoded) {
         if (chunk.usage) this.usage = chunk.usage;
         this.answerId ??= chunk.id || undefined;
         this.model ??= chunk.model || undefined;
         // One reason per choice as it finishes; bounded, whatever an upstream sends.
         for (const choice of chunk.choices) if (choice.finish_reason && (this.finishReasons ??= []).length < 64) this.finishReasons.push(choice.finish_reason);
-        (chunks ??= []).push(chunk);
       }
+      if (this.releasedEvents !== undefined) {
+        this.processedEvents++;
+        if (!this.hold(event, decoded)) continue;
+      }
+      if (decoded.length > 0) (chunks ??= []).push(...decoded);
     }
     return chunks ? { text: '', chunks, isEnd: false } : emptyPiece;
   }
 
+  /** Whether one event's chunks go out now; once the held tool call is let go, `decoded` carries everything held before it too. */
+  private hold(event: SseEvent, decoded: ChatChunk[]): boolean {
+    if (this.held === undefined && !this.isToolCallSent && decoded.some(hasToolCalls)) this.held = [];
+    if (this.held === undefined) {
+      this.releasedEvents = this.processedEvents;
+      return true;
+    }
+    this.held.push(...decoded);
+    this.heldChars += event.raw.length;
+    if (!decoded.some(isFinishChunk) && !this.decoder.isComplete && this.heldChars <= maxHeldToolCallChars) return false;
+    decoded.splice(0, decoded.length, ...this.held);
+    this.held = undefined;
+    this.isToolCallSent = true;
+    this.releasedEvents = this.processedEvents;
+    return true;
+  }
+
   end(): StreamPiece {
     if (!this.decoder.isComplete) throw interruptedError(this.target);
+    const held = this.held;
+    if (held) {
+      this.held = undefined;
+      return { text: '', chunks: held, isEnd: true };
+    }
     return endPiece;
   }
 

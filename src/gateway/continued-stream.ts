@@ -7,14 +7,17 @@ import type { ChatChunk, StreamEncoder } from '../providers/types.js';
  */
 
 /**
- * Writes the part the client already has through a fresh encoder and throws the text away: the
- * encoder now stands where the client's passed-through stream stands (inside its message and its
- * text block), so what it writes next continues that stream.
+ * Writes the part the client already has through a fresh encoder and returns that text, for the
+ * caller to throw away: the encoder now stands where the client's passed-through stream stands
+ * (inside its message and its text block), so what it writes next continues that stream. When
+ * the client has nothing yet (its first events were a tool call, held back whole), the caller
+ * sends the text instead: the opening of the message.
  */
-export function primeEncoder(encoder: StreamEncoder, prefix: string): void {
+export function primeEncoder(encoder: StreamEncoder, prefix: string): string {
   const chunk = (delta: ChatChunk['choices'][number]['delta']): ChatChunk => ({ id: 'continued', object: 'chat.completion.chunk', created: 0, model: '', choices: [{ index: 0, delta, finish_reason: null }] });
-  encoder.encode(chunk({ role: 'assistant', content: '' }));
-  if (prefix) encoder.encode(chunk({ content: prefix }));
+  let text = encoder.encode(chunk({ role: 'assistant', content: '' }));
+  if (prefix) text += encoder.encode(chunk({ content: prefix }));
+  return text;
 }
 
 /**

@@ -55,6 +55,8 @@ class StreamEncoding {
   private encoder: StreamEncoder | undefined;
   /** The engine continued the stream on another target: from then on it is translated, whatever it was before. */
   private isContinued = false;
+  /** Whether any text has gone to the client yet. */
+  private hasWritten = false;
 
   constructor(
     private readonly result: StreamResult,
@@ -65,8 +67,12 @@ class StreamEncoding {
   encode(piece: StreamPiece): string {
     let text = piece.comment ?? '';
     if (piece.prime !== undefined) {
-      // A passed-through stream had no encoder: a fresh one starts where the client's stream stands.
-      if (!this.encoder) primeEncoder(this.streamEncoder(), piece.prime);
+      // A passed-through stream had no encoder: a fresh one starts where the client's stream stands,
+      // or, when the client has nothing yet (a tool call was held back), writes the message's opening.
+      if (!this.encoder) {
+        const primed = primeEncoder(this.streamEncoder(), piece.prime);
+        if (!this.hasWritten) text += primed;
+      }
       this.isContinued = true;
     }
     text += piece.text;
@@ -74,6 +80,7 @@ class StreamEncoding {
     if (piece.isEnd) text += this.result.isPassThrough && !this.isContinued ? this.codec.streamEndMarker : this.streamEncoder().end();
     if (piece.failure) text += this.streamEncoder().error(piece.failure);
     if (piece.mark) text = markLastDataEvent(text, piece.mark);
+    if (text !== '' && text !== piece.comment) this.hasWritten = true;
     this.result.captured?.push(text);
     return text;
   }

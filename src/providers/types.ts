@@ -195,6 +195,12 @@ export interface ProviderAdapter {
   createStreamDecoder(target: Target): StreamDecoder;
   /** Watches one event of a stream that is passed through untranslated. */
   inspectEvent(event: SseEvent, clientWantsUsage: boolean, target: Target): StreamInspection;
+  /**
+   * Whether a passed-through event begins or carries a tool call (a cheap look, no parse): a
+   * stream that may be continued holds tool calls back until the answer is whole. Absent, a
+   * passed-through stream of this format holds nothing back.
+   */
+  isToolCallEvent?(event: SseEvent): boolean;
   /** Reads usage out of a non-streaming response body in this format. */
   readUsage(body: unknown): Usage | undefined;
   classifyError(status: number, headers: Record<string, string | string[] | undefined>, bodyText: string, target: Target, now: number): DetourError;

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvents, RequestFinishedEvent } from '../../src/core/events.js';
@@ -10,14 +11,18 @@ import { openAiProvider, startGateway, startSim } from '../helpers/gateway.js';
 
 /**
  * A stream that breaks after it reached the client is continued on the backup: for every ingress
- * (OpenAI, Anthropic) × every upstream format of the broken stream, with a backup of another
- * format, the client's text is the whole answer exactly once, even from a backup that repeats the
- * end of the prefix (`continuationOverlap`).
+ * (OpenAI Chat, Anthropic, Responses, Gemini) × every upstream format of the broken stream
+ * (OpenAI Chat, Anthropic, Gemini, Responses), with a backup of another format, the client's
+ * text is the whole answer exactly once, even from a backup that repeats the end of the prefix
+ * (`continuationOverlap`). Where ingress and upstream formats match, the broken stream was
+ * passed through untouched, and the continuation is written by a primed encoder.
  */
 const full = defaultAnswerStyle.text;
-const formats = ['openai', 'anthropic', 'gemini'] as const;
+const formats = ['openai', 'anthropic', 'gemini', 'responses'] as const;
 type Format = (typeof formats)[number];
-const backupOf: Record<Format, Format> = { openai: 'anthropic', anthropic: 'gemini', gemini: 'openai' };
+const backupOf: Record<Format, Format> = { openai: 'anthropic', anthropic: 'gemini', gemini: 'responses', responses: 'openai' };
+const ingresses = ['openai', 'anthropic', 'responses', 'gemini'] as const;
+type Ingress = (typeof ingresses)[number];
 
 let broken: Simulator;
 let repeating: Simulator;
@@ -29,10 +34,11 @@ const notContinued: Array<EngineEvents['stream.not_continued']> = [];
 
 function provider(format: Format, sim: Simulator, key: string): Record<string, unknown> {
   if (format === 'openai') return openAiProvider(sim, `sk-${key}-0000000000000001`);
+  if (format === 'responses') return { ...openAiProvider(sim, `sk-${key}-0000000000000001`), api: 'responses' };
   if (format === 'anthropic') return anthropicProvider(sim.url, `sk-ant-${key}-000000000001`);
   return { type: 'gemini', base_url: sim.url, api_key: `AIzaSy-${key}-00000000000000001` };
 }
-const model: Record<Format, string> = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5', gemini: 'gemini-2.5-flash' };
+const model: Record<Format, string> = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5', gemini: 'gemini-2.5-flash', responses: 'gpt-4.1-mini' };
 
 beforeAll(async () => {
   // The broken primary drops every stream after three chunks: after bytes reached the client.
@@ -50,6 +56,8 @@ beforeAll(async () => {
     models[`${format}-then-exact`] = { targets: [{ provider: `broken-${format}`, model: model[format] }, { provider: `exact-${backup}`, model: model[backup] }] };
     models[`${format}-error`] = { on_stream_failure: 'error', targets: [{ provider: `broken-${format}`, model: model[format] }, { provider: `exact-${backup}`, model: model[backup] }] };
   }
+  // A model with a window wide enough for a tool of 600 KB.
+  models['openai-wide'] = { targets: [{ provider: 'broken-openai', model: 'gpt-4.1' }, { provider: 'exact-anthropic', model: model.anthropic }] };
   // Breakers that never open: every test here breaks the primary's streams on purpose.
   gateway = await startGateway({ breaker: { failure_threshold: 1000, minimum_requests: 1000 }, providers, models });
   gateway.engine.events.on('request.finished', (event) => finished.push(event));
@@ -63,62 +71,103 @@ afterAll(async () => {
 
 const openAi = () => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 const anthropic = () => new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 });
+const gemini = () => new GoogleGenAI({ apiKey: 'AIzaSy-detour-client-key', httpOptions: { baseUrl: gateway.url } });
 
-async function openAiText(route: string): Promise<{ text: string; finish: string | null; usage: OpenAI.CompletionUsage | undefined; requestId: string | null }> {
+/** What a client made of a stream: its text, how it said it ended, its output tokens and the request id. */
+interface Seen {
+  text: string;
+  finish: string | null | undefined;
+  outputTokens: number;
+  requestId: string | null | undefined;
+}
+
+const normalFinish: Record<Ingress, string> = { openai: 'stop', anthropic: 'end_turn', responses: 'completed', gemini: 'STOP' };
+
+async function openAiText(route: string): Promise<Seen> {
   const { data, response } = await openAi()
     .chat.completions.create({ model: route, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hello' }] })
     .withResponse();
-  let text = '';
-  let finish: string | null = null;
-  let usage: OpenAI.CompletionUsage | undefined;
+  const seen: Seen = { text: '', finish: null, outputTokens: 0, requestId: response.headers.get('x-request-id') };
   for await (const chunk of data) {
-    text += chunk.choices[0]?.delta.content ?? '';
-    finish = chunk.choices[0]?.finish_reason ?? finish;
-    usage = chunk.usage ?? usage;
+    seen.text += chunk.choices[0]?.delta.content ?? '';
+    seen.finish = chunk.choices[0]?.finish_reason ?? seen.finish;
+    seen.outputTokens = chunk.usage?.completion_tokens ?? seen.outputTokens;
   }
-  return { text, finish, usage, requestId: response.headers.get('x-request-id') };
+  return seen;
 }
 
-async function anthropicText(route: string): Promise<{ text: string; stop: string | null; outputTokens: number; requestId: string | null }> {
+async function anthropicText(route: string): Promise<Seen> {
   const { data, response } = await anthropic().messages.create({ model: route, max_tokens: 256, stream: true, messages: [{ role: 'user', content: 'Hello' }] }).withResponse();
-  let text = '';
-  let stop: string | null = null;
-  let outputTokens = 0;
+  const seen: Seen = { text: '', finish: null, outputTokens: 0, requestId: response.headers.get('x-request-id') };
   const blocks = new Set<number>();
   for await (const event of data) {
     if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
-      text += event.delta.text;
+      seen.text += event.delta.text;
       blocks.add(event.index);
     }
     if (event.type === 'message_delta') {
-      stop = event.delta.stop_reason;
-      outputTokens = event.usage.output_tokens;
+      seen.finish = event.delta.stop_reason;
+      seen.outputTokens = event.usage.output_tokens;
     }
   }
   // One message, one text block: the continuation was written into the block the client had open.
   expect([...blocks]).toEqual([0]);
-  return { text, stop, outputTokens, requestId: response.headers.get('x-request-id') };
+  return seen;
+}
+
+async function responsesText(route: string): Promise<Seen> {
+  const stream = openAi().responses.stream({ model: route, input: 'Hello' });
+  const seen: Seen = { text: '', finish: null, outputTokens: 0, requestId: undefined };
+  const items = new Set<string>();
+  for await (const event of stream) {
+    if (event.type === 'response.output_text.delta') {
+      seen.text += event.delta;
+      items.add(`${event.output_index}/${event.content_index}`);
+    }
+    if (event.type === 'response.completed') {
+      seen.finish = event.response.status;
+      seen.outputTokens = event.response.usage?.output_tokens ?? 0;
+    }
+  }
+  const final = await stream.finalResponse();
+  // The SDK's own assembly agrees: one message, one text part, the whole answer.
+  expect(final.output_text).toBe(seen.text);
+  expect([...items]).toEqual(['0/0']);
+  return seen;
+}
+
+async function geminiText(route: string): Promise<Seen> {
+  const seen: Seen = { text: '', finish: undefined, outputTokens: 0, requestId: undefined };
+  for await (const chunk of await gemini().models.generateContentStream({ model: route, contents: 'Hello' })) {
+    seen.text += chunk.text ?? '';
+    seen.finish = chunk.candidates?.[0]?.finishReason ?? seen.finish;
+    seen.outputTokens = chunk.usageMetadata?.candidatesTokenCount ?? seen.outputTokens;
+  }
+  return seen;
+}
+
+const readers: Record<Ingress, (route: string) => Promise<Seen>> = { openai: openAiText, anthropic: anthropicText, responses: responsesText, gemini: geminiText };
+
+/** The request.finished event of a stream a client read, by its request id or, lacking one, as the last for its route. */
+function finishedFor(seen: Seen, route: string): RequestFinishedEvent | undefined {
+  if (seen.requestId) return finished.find((candidate) => candidate.requestId === seen.requestId);
+  return finished.filter((candidate) => candidate.route === route).at(-1);
 }
 
 describe.each(formats)('a %s stream that breaks after it started', (format) => {
-  it.each(['repeating', 'exact'] as const)('reaches an OpenAI client whole, exactly once, continued on a %s backup', async (backup) => {
-    const seen = await openAiText(`${format}-then-${backup}`);
-    expect(seen.text).toBe(full);
-    expect(seen.finish).toBe('stop');
-    // Usage is both attempts': at least the whole answer's tokens.
-    expect(seen.usage?.completion_tokens).toBeGreaterThanOrEqual(Math.ceil(full.length / 4) - 2);
-    const event = finished.find((candidate) => candidate.requestId === seen.requestId);
-    expect(event).toMatchObject({ status: 200, continuations: 1 });
-    expect(event?.attempts.map((attempt) => attempt.role)).toEqual([undefined, 'continuation']);
-    expect(continued.find((candidate) => candidate.requestId === seen.requestId)).toMatchObject({ count: 1, to: expect.stringContaining(backupOf[format]) });
-  });
-
-  it.each(['repeating', 'exact'] as const)('reaches an Anthropic client whole, exactly once, continued on a %s backup', async (backup) => {
-    const seen = await anthropicText(`${format}-then-${backup}`);
-    expect(seen.text).toBe(full);
-    expect(seen.stop).toBe('end_turn');
-    expect(seen.outputTokens).toBeGreaterThanOrEqual(Math.ceil(full.length / 4) - 2);
-    expect(finished.find((candidate) => candidate.requestId === seen.requestId)).toMatchObject({ status: 200, continuations: 1 });
+  describe.each(ingresses)('read by a %s client', (ingress) => {
+    it.each(['repeating', 'exact'] as const)('reaches it whole, exactly once, continued on a %s backup', async (backup) => {
+      const route = `${format}-then-${backup}`;
+      const seen = await readers[ingress](route);
+      expect(seen.text).toBe(full);
+      expect(seen.finish).toBe(normalFinish[ingress]);
+      // Usage is both attempts': at least the whole answer's tokens.
+      expect(seen.outputTokens).toBeGreaterThanOrEqual(Math.ceil(full.length / 4) - 2);
+      await expect.poll(() => finishedFor(seen, route)).toMatchObject({ status: 200, continuations: 1 });
+      const event = finishedFor(seen, route);
+      expect(event?.attempts.map((attempt) => attempt.role)).toEqual([undefined, 'continuation']);
+      expect(continued.find((candidate) => candidate.requestId === event?.requestId)).toMatchObject({ count: 1, from: `broken-${format}/${model[format]}`, to: `${backup}-${backupOf[format]}/${model[backupOf[format]]}` });
+    });
   });
 
   it('ends with the explicit error event when the route says on_stream_failure: error', async () => {
@@ -143,20 +192,55 @@ describe('how a continued stream is marked', () => {
   });
 });
 
+const weather: OpenAI.Chat.Completions.ChatCompletionTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+
 describe('a tool call', () => {
-  it('broken inside its arguments is never continued: the stream fails explicitly', async () => {
+  it.each(formats)('broken inside its arguments from a %s upstream reaches an OpenAI client whole, once: nothing of it had gone out, so the request went again', async (format) => {
+    const { data, response } = await openAi()
+      .chat.completions.create({ model: `${format}-then-exact`, stream: true, tools: [weather], messages: [{ role: 'user', content: 'Weather in Paris?' }] })
+      .withResponse();
+    const calls = new Map<number, { id: string; name: string; arguments: string }>();
+    let finish: string | null = null;
+    for await (const chunk of data) {
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        const known = calls.get(call.index) ?? { id: '', name: '', arguments: '' };
+        known.id += call.id ?? '';
+        known.name += call.function?.name ?? '';
+        known.arguments += call.function?.arguments ?? '';
+        calls.set(call.index, known);
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([...calls.values()]).toEqual([{ id: expect.stringMatching(/.+/), name: 'get_weather', arguments: expect.any(String) }]);
+    expect(JSON.parse(calls.get(0)?.arguments ?? '')).toEqual({ city: 'Paris' });
+    expect(finish).toBe('tool_calls');
+    const event = finished.find((candidate) => candidate.requestId === response.headers.get('x-request-id'));
+    // Gemini sends a function call whole, in one event, so that stream breaks after it instead, and is whole.
+    expect(event).toMatchObject({ status: 200, ...(format === 'gemini' ? {} : { continuations: 1 }) });
+  });
+
+  it('broken inside its arguments reaches an Anthropic client as one whole tool_use block', async () => {
+    const before = continued.length;
+    const message = await anthropic()
+      .messages.stream({ model: 'anthropic-then-exact', max_tokens: 256, tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }], messages: [{ role: 'user', content: 'Weather in Paris?' }] })
+      .finalMessage();
+    expect(message.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/.+/), name: 'get_weather', input: { city: 'Paris' } }]);
+    expect(message.stop_reason).toBe('tool_use');
+    expect(continued.slice(before)).toEqual([expect.objectContaining({ from: 'broken-anthropic/claude-haiku-4-5', keptChars: 0 })]);
+  });
+
+  it('already flowing to the client (held past its bound) is never continued: the stream fails explicitly', async () => {
+    // Arguments of 600 KB: past the 256 KiB a held tool call may grow to, so the first half went out before the break.
+    const huge: OpenAI.Chat.Completions.ChatCompletionTool = { type: 'function', function: { name: 'write_file', parameters: { type: 'object', properties: { text: { type: 'string', const: 'x'.repeat(600_000) } } } } };
     const before = exact.stats.requests;
-    const stream = await openAi().chat.completions.create({
-      model: 'openai-then-exact',
-      stream: true,
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
-      messages: [{ role: 'user', content: 'Weather in Paris?' }],
-    });
+    const stream = await openAi().chat.completions.create({ model: 'openai-wide', stream: true, tools: [huge], messages: [{ role: 'user', content: 'Write it.' }] });
+    let received = 0;
     const error = await (async () => {
-      for await (const _chunk of stream);
+      for await (const chunk of stream) received += chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments?.length ?? 0;
     })().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect(notContinued.at(-1)).toMatchObject({ reason: 'tool_call', target: 'broken-openai/gpt-4o-mini' });
+    expect(received).toBeGreaterThan(256 * 1024);
+    expect(notContinued.at(-1)).toMatchObject({ reason: 'tool_call', target: 'broken-openai/gpt-4.1' });
     expect(exact.stats.requests).toBe(before);
   });
 });

@@ -3,7 +3,7 @@ import { classifyAnthropicError } from './errors.js';
 import { anthropicProbe, messagesRequest } from './http.js';
 import { toAnthropicBody } from './request.js';
 import { parseAnthropicResponse, readAnthropicUsage } from './response.js';
-import { AnthropicStreamDecoder, inspectAnthropicEvent } from './stream.js';
+import { AnthropicStreamDecoder, inspectAnthropicEvent, isAnthropicToolCallEvent } from './stream.js';
 
 /** The upstream face of the Anthropic Messages API (provider `type: anthropic`). */
 export const anthropicAdapter: ProviderAdapter = {
@@ -13,6 +13,7 @@ export const anthropicAdapter: ProviderAdapter = {
   parseResponse: parseAnthropicResponse,
   createStreamDecoder: (target) => new AnthropicStreamDecoder(target),
   inspectEvent: inspectAnthropicEvent,
+  isToolCallEvent: isAnthropicToolCallEvent,
   readUsage: readAnthropicUsage,
   classifyError: classifyAnthropicError,
   buildProbe: anthropicProbe,

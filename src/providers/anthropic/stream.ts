@@ -155,6 +155,12 @@ function badEvent(target: Target): DetourError {
  * the stream (content deltas) is forwarded untouched. Every event goes to the client: an
  * Anthropic stream always carries usage, the client did not have to ask for it.
  */
+/** The start of a `tool_use` block (also `server_tool_use`, `mcp_tool_use`): its input follows in `input_json_delta`s. */
+export function isAnthropicToolCallEvent(event: SseEvent): boolean {
+  const isBlockStart = event.event === undefined ? event.data.includes('"content_block_start"') : event.event === 'content_block_start';
+  return isBlockStart && event.data.includes('tool_use"');
+}
+
 export function inspectAnthropicEvent(event: SseEvent, _clientWantsUsage: boolean, target: Target): StreamInspection {
   const name = event.event ?? stringField(tryParseJson(event.data), 'type');
   switch (name) {

@@ -2,7 +2,7 @@ import type { ProviderAdapter } from '../types.js';
 import { classifyGeminiError } from './errors.js';
 import { buildGeminiPassThroughRequest, buildGeminiRequest, canonicalToGeminiBody } from './request.js';
 import { parseGeminiResponse } from './response.js';
-import { GeminiStreamDecoder, inspectGeminiEvent } from './stream.js';
+import { GeminiStreamDecoder, inspectGeminiEvent, isGeminiToolCallEvent } from './stream.js';
 import { geminiHeaders, geminiModelsUrl } from './url.js';
 import { readGeminiUsage } from './usage.js';
 
@@ -14,6 +14,7 @@ export const geminiAdapter: ProviderAdapter = {
   parseResponse: parseGeminiResponse,
   createStreamDecoder: (target) => new GeminiStreamDecoder(target),
   inspectEvent: inspectGeminiEvent,
+  isToolCallEvent: isGeminiToolCallEvent,
   readUsage: readGeminiUsage,
   classifyError: classifyGeminiError,
   buildProbe: (target) => ({ url: geminiModelsUrl(target), method: 'GET', headers: geminiHeaders(target) }),

@@ -147,6 +147,11 @@ function promptOnly(usage: Usage): Usage {
 }
 
 /** Watches a Gemini stream passed through to a Gemini client: errors, the finish, and usage (every event carries it). */
+/** A chunk with a function call part (whole, or the first of its streamed `partialArgs`). */
+export function isGeminiToolCallEvent(event: SseEvent): boolean {
+  return event.data.includes('"functionCall"');
+}
+
 export function inspectGeminiEvent(event: SseEvent, _clientWantsUsage: boolean, target: Target): StreamInspection {
   const payload = tryParseJson(event.data);
   if (!isRecord(payload)) return { forward: true };

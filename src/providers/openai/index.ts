@@ -2,7 +2,7 @@ import type { ProviderAdapter } from '../types.js';
 import { classifyOpenAiError } from './errors.js';
 import { azureOpenAiDialect, buildOpenAiRequest, canonicalToOpenAiBody, openAiDialect, type OpenAiDialect } from './request.js';
 import { parseOpenAiResponse, readOpenAiUsage } from './response.js';
-import { inspectOpenAiEvent, OpenAiStreamDecoder } from './stream.js';
+import { inspectOpenAiEvent, isOpenAiToolCallEvent, OpenAiStreamDecoder } from './stream.js';
 
 function createOpenAiAdapter(dialect: OpenAiDialect): ProviderAdapter {
   return {
@@ -12,6 +12,7 @@ function createOpenAiAdapter(dialect: OpenAiDialect): ProviderAdapter {
     parseResponse: parseOpenAiResponse,
     createStreamDecoder: (target) => new OpenAiStreamDecoder(target),
     inspectEvent: inspectOpenAiEvent,
+    isToolCallEvent: isOpenAiToolCallEvent,
     readUsage: readOpenAiUsage,
     classifyError: classifyOpenAiError,
     buildProbe: (target) => ({ url: dialect.modelsUrl(target), method: 'GET', headers: { ...target.provider.headers, ...dialect.authHeaders(target) } }),

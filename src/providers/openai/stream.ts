@@ -69,6 +69,22 @@ function skipWhitespace(data: string, from: number): number {
 
 const quote = 34;
 const brace = 123;
+const bracket = 91;
+
+/** A chunk with a tool call delta (or the legacy `function_call`); `"tool_calls":null` or `[]` is none. */
+export function isOpenAiToolCallEvent(event: SseEvent): boolean {
+  const data = event.data;
+  if (hasValueOpening(data, '"function_call"', brace)) return true;
+  const key = '"tool_calls"';
+  for (let at = data.indexOf(key); at !== -1; at = data.indexOf(key, at + key.length)) {
+    let index = skipWhitespace(data, at + key.length);
+    if (data.charCodeAt(index) !== 58) continue;
+    index = skipWhitespace(data, index + 1);
+    if (data.charCodeAt(index) !== bracket) continue;
+    if (data.charCodeAt(skipWhitespace(data, index + 1)) === brace) return true;
+  }
+  return false;
+}
 
 /**
  * Watches a passed-through event without parsing every one: only events that can carry an

@@ -2,7 +2,7 @@ import { classifyOpenAiError } from '../openai/errors.js';
 import type { ProviderAdapter } from '../types.js';
 import { azureResponsesDialect, buildResponsesRequest, canonicalToResponsesBody, openAiResponsesDialect, type ResponsesDialect } from './request.js';
 import { parseResponsesResponse, readResponsesUsage } from './response.js';
-import { inspectResponsesEvent, ResponsesStreamDecoder } from './stream.js';
+import { inspectResponsesEvent, isResponsesToolCallEvent, ResponsesStreamDecoder } from './stream.js';
 
 /** An OpenAI or Azure OpenAI account that speaks the Responses API (`api: responses`). */
 function createResponsesAdapter(dialect: ResponsesDialect): ProviderAdapter {
@@ -13,6 +13,7 @@ function createResponsesAdapter(dialect: ResponsesDialect): ProviderAdapter {
     parseResponse: parseResponsesResponse,
     createStreamDecoder: (target) => new ResponsesStreamDecoder(target),
     inspectEvent: inspectResponsesEvent,
+    isToolCallEvent: isResponsesToolCallEvent,
     readUsage: readResponsesUsage,
     classifyError: classifyOpenAiError,
     buildProbe: (target) => ({ url: dialect.modelsUrl(target), method: 'GET', headers: { ...target.provider.headers, ...dialect.authHeaders(target) } }),

@@ -92,6 +92,13 @@ function streamError(payload: Record<string, unknown>, target: Target): DetourEr
  * Watches a passed-through Responses stream. Only the events that end it, or report an error,
  * are parsed: every delta is forwarded untouched.
  */
+/** A function call output item begins (or its arguments stream): `response.output_item.added` of a `function_call`. */
+export function isResponsesToolCallEvent(event: SseEvent): boolean {
+  const name = event.event ?? typeOf(event.data);
+  if (name === 'response.output_item.added') return event.data.includes('_call"');
+  return name !== undefined && name.startsWith('response.function_call_arguments.');
+}
+
 export function inspectResponsesEvent(event: SseEvent, _clientWantsUsage: boolean, target: Target): StreamInspection {
   const name = event.event ?? typeOf(event.data);
   if (name === 'response.completed' || name === 'response.incomplete') {
