@@ -84,6 +84,7 @@ ${figure('attempts per request (incl. refused)', scenario.attemptsPerRequest?.to
 ${figure('time to detect', formatDetect(scenario.timeToDetectMs))}
 ${figure(`recovery (limit ${compactMs(scenario.recovery.withinMs)})`, formatRecover(scenario.recovery.ms, scenario.recovery.observedMs))}
 ${figure('back on the primary', formatRecover(scenario.timeToPrimaryMs, scenario.recovery.observedMs))}
+${figure('first answer after the incident', formatRecover(scenario.firstAnswerAfterMs, scenario.recovery.observedMs))}
 ${figure(`cost${scenario.unpricedRequests > 0 ? ` (${scenario.unpricedRequests} unpriced)` : ''}`, formatUsd(scenario.costUsd))}
 ${figure('requests sent', String(requests.sent), 'sent')}
 ${figure('failed: errors / cut streams / hung / broken', `${requests.errors} / ${requests.cutStreams} / ${requests.hung} / ${requests.broken}`, 'failed')}

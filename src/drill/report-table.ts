@@ -69,6 +69,8 @@ export function renderTable(report: DrillReport): string {
         `  streams continued: ${resilience.continuedStreams} (not continued: ${resilience.streamsNotContinued}${resilience.streamsNotContinued > 0 ? `: ${Object.entries(resilience.notContinuedReasons).map(([reason, count]) => `${reason.replace('_', ' ')} ×${count}`).join(', ')}` : ''}); requests held for recovery: ${resilience.queuedForRecovery} (released: ${resilience.releasedByRecovery}); recovery probes: ${resilience.recoveryProbes} (${resilience.recoveryProbesSucceeded} succeeded)`,
       );
     }
+    if (scenario.firstAnswerAfterMs !== null) out.push(`  first answer after the incident: ${compactMs(scenario.firstAnswerAfterMs)}; back on the primary: ${formatRecover(scenario.timeToPrimaryMs, scenario.recovery.observedMs)}`);
+    if (scenario.p95Bound.outageWait) out.push(`  p95 bound includes the outage's wait (${compactMs(scenario.p95Bound.outageWait.ms)}): ${scenario.p95Bound.outageWait.reason}`);
     for (const warning of scenario.warnings) out.push(`  note: ${warning}`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);

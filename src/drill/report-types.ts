@@ -68,7 +68,16 @@ export interface ScenarioReport {
   /** The rate the success check judges against: the SLO, or the scenario's lowered bar with its reason. */
   successBar: { rate: number; basis: string; reason: string | null };
   /** The p95 latency bound: the calm p95 (successful requests sent outside the incidents) plus one failover's cost. */
-  p95Bound: { ms: number | null; baselineP95Ms: number | null; failoverCostMs: number | null };
+  p95Bound: {
+    ms: number | null;
+    baselineP95Ms: number | null;
+    failoverCostMs: number | null;
+    /**
+     * For a scenario that says so (`verdict.p95: { plus: outage_wait }`): the longest a request
+     * sent into the outage legitimately waits for the upstreams, with the scenario's reason.
+     */
+    outageWait?: { ms: number; reason: string } | undefined;
+  };
   /**
    * Last incident's end → success (of every request sent from then on) back at the SLO: `ms` null
    * when it never was within the `observedMs` left of the run; judged against `withinMs`.
@@ -99,6 +108,8 @@ export interface ScenarioReport {
   timeToRecoverMs: number | null;
   /** Last incident's end → the first request sent afterwards that a hit target served (traffic back on the primary). */
   timeToPrimaryMs: number | null;
+  /** Last incident's end → the first successful answer that ended after it (held requests released included); null when none did. */
+  firstAnswerAfterMs: number | null;
   costUsd: number;
   unpricedRequests: number;
   servedBy: Record<string, number>;

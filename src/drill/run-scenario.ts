@@ -12,7 +12,7 @@ import { buildScenarioReport } from './scenario-report.js';
 import type { Scenario } from './scenario-schema.js';
 import { placeIncidents } from './scenario-timing.js';
 import { SimFleet } from './sim-fleet.js';
-import { routeHealthIntervalMs } from './timing-scale.js';
+import { routeHealthIntervalMs, routeRecoveryProbeMs } from './timing-scale.js';
 
 /** What a progress display is told, a few times a second. */
 export interface LiveProgress {
@@ -91,6 +91,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       upstreamCallsByProvider: fleet.callsByProvider(),
       scaledTimings: drill.scaled,
       healthIntervalMs: routeHealthIntervalMs(drill.config, options.route),
+      recoveryProbeMs: routeRecoveryProbeMs(drill.config, options.route),
       rps: options.rps,
     });
     if (options.signal.aborted) report.warnings.push(`stopped early: ${load.records.length} of the ${Math.floor((timeline.runMs / 1000) * options.rps)} planned requests were sent`);

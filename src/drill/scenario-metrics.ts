@@ -48,6 +48,16 @@ const minRecoverySample = 5;
  * before the run ended. By send time, as the client's traffic is: a request sent during the
  * incident says nothing about whether Detour serves again.
  */
+/** Last incident's end → the first successful answer to end after it: how soon clients were served again. */
+export function firstAnswerAfter(timeline: ScenarioTimeline, records: readonly CallRecord[], runStartedAt: number): number | null {
+  const last = Math.max(...timeline.incidents.map((placed) => placed.span.endMs));
+  if (!Number.isFinite(last) || last >= timeline.runMs) return null;
+  const end = runStartedAt + last;
+  let first: number | null = null;
+  for (const record of records) if (record.outcome === 'success' && record.endedAt >= end && (first === null || record.endedAt < first)) first = record.endedAt;
+  return first === null ? null : first - end;
+}
+
 export function timeToRecover(timeline: ScenarioTimeline, records: readonly CallRecord[], runStartedAt: number, successRate: number): number | null {
   const last = Math.max(...timeline.incidents.map((placed) => placed.span.endMs));
   if (!Number.isFinite(last)) return null;

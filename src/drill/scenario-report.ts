@@ -6,13 +6,13 @@ import type { CallRecord } from './client-call.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { FaultPlans } from './fault-plan.js';
 import type { ScenarioReport } from './report-types.js';
-import { baselineLatency, countRequests, latencyFigures, shareOutsideIncidents, successRate, tally, timeToDetect, timeToPrimary, timeToRecover } from './scenario-metrics.js';
+import { baselineLatency, countRequests, firstAnswerAfter, latencyFigures, shareOutsideIncidents, successRate, tally, timeToDetect, timeToPrimary, timeToRecover } from './scenario-metrics.js';
 import type { Scenario } from './scenario-schema.js';
 import { describeRun, type ScenarioTimeline } from './scenario-timing.js';
 import type { ScaledTiming } from './timing-scale.js';
 import { formatMs } from './duration.js';
 import { buildTimeSeries } from './time-series.js';
-import { judge, p95BoundOf, sloOf, successBarOf } from './verdict.js';
+import { judge, outageWaitOf, p95BoundOf, sloOf, successBarOf } from './verdict.js';
 
 /** Everything one scenario's run observed, for its report. */
 export interface ScenarioObservations {
@@ -32,6 +32,8 @@ export interface ScenarioObservations {
   scaledTimings: ScaledTiming[];
   /** The longest health-check interval of the route's providers, as the run used it. */
   healthIntervalMs: number | undefined;
+  /** The longest recovery-probe interval of the route's targets, as the run used it. */
+  recoveryProbeMs: number;
   rps: number;
 }
 
@@ -77,7 +79,7 @@ export function buildScenarioReport(observed: ScenarioObservations): ScenarioRep
     ...latencyFigures(records),
     slo,
     successBar: successBarOf(slo, scenario.verdict.success_rate, shareOutsideIncidents(timeline, records, runStartedAt)),
-    p95Bound: p95BoundOf(baselineLatency(timeline, records, runStartedAt), route.settings),
+    p95Bound: p95BoundOf(baselineLatency(timeline, records, runStartedAt), route.settings, outageWaitOf(scenario, timeline, route.settings.waitForRecoveryMs, observed.recoveryProbeMs)),
     recovery: { ms: recoveryMs, withinMs: limit.ms, observedMs: Math.max(0, timeline.runMs - lastEndMs), basis: limit.basis },
   };
   const upstreamCalls = Object.values(observed.upstreamCallsByProvider).reduce((sum, count) => sum + count, 0);
@@ -104,6 +106,7 @@ export function buildScenarioReport(observed: ScenarioObservations): ScenarioRep
     timeToDetectMs: timeToDetect(timeline, recorder.stateEvents, faults.affectedTargets, runStartedAt),
     timeToRecoverMs: recoveryMs,
     timeToPrimaryMs: timeToPrimary(timeline, records, faults.affectedTargets, runStartedAt),
+    firstAnswerAfterMs: firstAnswerAfter(timeline, records, runStartedAt),
     costUsd: Math.round(cost.usd * 1e6) / 1e6,
     unpricedRequests: cost.unpriced,
     servedBy: tally(records.map((record) => (record.outcome === 'success' ? record.target : undefined))),

@@ -44,10 +44,25 @@ export const successBarSchema = z
   })
   .strict();
 
+/**
+ * Widens a scenario's p95 bound, which only a written reason may do. `outage_wait`: a request sent
+ * while every upstream is down is held until one is back (`wait_for_recovery_ms`), so the bound
+ * adds the longest such wait: the longest incident window, at most `wait_for_recovery_ms`, plus
+ * one recovery-probe interval.
+ */
+export const p95WideningSchema = z
+  .object({
+    plus: z.literal('outage_wait'),
+    reason: z.string().trim().min(10, 'say why this scenario`s clients may wait longer than one failover (at least a sentence)'),
+  })
+  .strict();
+
 export const verdictSchema = z
   .object({
     /** Absent: the route's SLO (99 % by default), as for any other traffic. */
     success_rate: successBarSchema.optional(),
+    /** Absent: the calm p95 plus one failover. */
+    p95: p95WideningSchema.optional(),
     /**
      * How soon after the incident's end success must be back at the SLO. Default: 2 s plus the
      * longest health-check interval of the route's providers; written for the scenario's natural
@@ -87,6 +102,7 @@ export const scenarioSchema = z
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type SuccessBar = z.infer<typeof successBarSchema>;
+export type P95Widening = z.infer<typeof p95WideningSchema>;
 export type Incident = z.infer<typeof incidentSchema>;
 export type IncidentFault = z.infer<typeof incidentFaultSchema>;
 export type IncidentScope = z.infer<typeof incidentScopeSchema>;

@@ -78,6 +78,17 @@ export function describeScaling(scaled: readonly ScaledTiming[], scale: number):
 }
 
 /** The longest health-check interval among a route's providers (after scaling), when any is probed. */
+/** The longest recovery-probe interval of the route's targets (route over provider over global breaker settings). */
+export function routeRecoveryProbeMs(config: DetourConfig, route: string): number {
+  const routeConfig = config.models[route];
+  let longest = 0;
+  for (const target of routeConfig?.targets ?? []) {
+    const ms = routeConfig?.breaker?.recovery_probe_ms ?? config.providers[target.provider]?.breaker?.recovery_probe_ms ?? config.breaker.recovery_probe_ms;
+    longest = Math.max(longest, ms);
+  }
+  return longest || config.breaker.recovery_probe_ms;
+}
+
 export function routeHealthIntervalMs(config: DetourConfig, route: string): number | undefined {
   const routeConfig = config.models[route];
   if (!routeConfig) return undefined;

@@ -2,7 +2,8 @@ import type { RouteConfig } from '../config/schema.js';
 import type { RouteSettings } from '../core/settings.js';
 import { formatMs } from './duration.js';
 import type { RequestCounts, ScenarioReport, VerdictCheck } from './report-types.js';
-import type { SuccessBar } from './scenario-schema.js';
+import type { Scenario, SuccessBar } from './scenario-schema.js';
+import type { ScenarioTimeline } from './scenario-timing.js';
 
 /** What a route must meet: its configured SLO success rate, or 99 %. */
 export function sloOf(route: RouteConfig): ScenarioReport['slo'] {
@@ -32,15 +33,28 @@ export function successBarOf(slo: ScenarioReport['slo'], bar: SuccessBar | undef
  * and that is cheaper. Waiting out an attempt timeout is not in it: a route that must wait its
  * `attempt_timeout_ms` to leave a slow target shows it here.
  */
-export function p95BoundOf(baseline: { p50: number | null; p95: number | null }, route: RouteSettings): ScenarioReport['p95Bound'] {
-  if (baseline.p95 === null || baseline.p50 === null) return { ms: null, baselineP95Ms: null, failoverCostMs: null };
+export function p95BoundOf(baseline: { p50: number | null; p95: number | null }, route: RouteSettings, outageWait?: { ms: number; reason: string }): ScenarioReport['p95Bound'] {
+  if (baseline.p95 === null || baseline.p50 === null) return { ms: null, baselineP95Ms: null, failoverCostMs: null, outageWait };
   const { attempts, backoffMs, maxBackoffMs } = route.retry;
   let backoffs = 0;
   for (let retry = 0; retry < attempts - 1; retry++) backoffs += Math.min(maxBackoffMs, backoffMs * 2 ** retry);
   const retryCost = attempts * baseline.p50 + backoffs;
   const hedgeAfter = route.hedge.isEnabled ? route.hedge.afterMs : undefined;
   const failoverCostMs = Math.round(hedgeAfter !== undefined ? Math.min(retryCost, hedgeAfter + baseline.p50) : retryCost);
-  return { ms: baseline.p95 + failoverCostMs, baselineP95Ms: baseline.p95, failoverCostMs };
+  return { ms: baseline.p95 + failoverCostMs + (outageWait?.ms ?? 0), baselineP95Ms: baseline.p95, failoverCostMs, outageWait };
+}
+
+/**
+ * The wait a scenario adds to its p95 bound (`verdict.p95: { plus: outage_wait }`): a request sent
+ * into a total outage is held until an upstream is back, at most `wait_for_recovery_ms`, and is
+ * released by the first recovery probe after that, so at most the longest incident window (or
+ * the wait limit) plus one probe interval. Undefined for a scenario that does not ask for it.
+ */
+export function outageWaitOf(scenario: Scenario, timeline: ScenarioTimeline, waitForRecoveryMs: number, recoveryProbeMs: number): { ms: number; reason: string } | undefined {
+  const widening = scenario.verdict.p95;
+  if (!widening) return undefined;
+  const longestWindow = Math.max(0, ...timeline.incidents.flatMap((placed) => placed.windows.map((window) => window.endMs - window.startMs)));
+  return { ms: Math.round(Math.min(longestWindow, waitForRecoveryMs) + recoveryProbeMs), reason: widening.reason };
 }
 
 type Judged = Pick<ScenarioReport, 'successRate' | 'latencyMs' | 'successBar' | 'p95Bound' | 'recovery' | 'slo'> & { requests: RequestCounts };
@@ -72,7 +86,9 @@ export function judge(figures: Judged, timeoutMs: number): ScenarioReport['verdi
         ? 'no successful request'
         : p95Bound.ms === null
           ? `${formatMs(p95)}, but no calm baseline was measured to judge it by`
-          : `${formatMs(p95)} (bound ≤ ${formatMs(p95Bound.ms)}: the calm p95 ${formatMs(p95Bound.baselineP95Ms ?? 0)} + one failover ${formatMs(p95Bound.failoverCostMs ?? 0)})`,
+          : `${formatMs(p95)} (bound ≤ ${formatMs(p95Bound.ms)}: the calm p95 ${formatMs(p95Bound.baselineP95Ms ?? 0)} + one failover ${formatMs(p95Bound.failoverCostMs ?? 0)}${
+              p95Bound.outageWait ? ` + the outage's wait ${formatMs(p95Bound.outageWait.ms)}, because ${p95Bound.outageWait.reason.replace(/\.$/, '')}` : ''
+            })`,
   });
   checks.push({
     name: 'recovery',

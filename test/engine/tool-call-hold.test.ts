@@ -15,7 +15,7 @@ const openAiTarget = { ...anthropicTarget(), id: 'openai/gpt-4o-mini', model: 'g
 
 function openAiEvent(delta: Record<string, unknown>, finish: string | null = null): SseEvent {
   const data = JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] });
-  return { data, raw: `data: ${data}` };
+  return { event: undefined, data, raw: `data: ${data}` };
 }
 
 function anthropicEvent(payload: { type: string } & Record<string, unknown>): SseEvent {
@@ -27,7 +27,7 @@ const text = openAiEvent({ role: 'assistant', content: 'Let me look. ' });
 const toolStart = openAiEvent({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '' } }] });
 const toolArgs = (piece: string) => openAiEvent({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
 const finish = openAiEvent({}, 'tool_calls');
-const done: SseEvent = { data: '[DONE]', raw: 'data: [DONE]' };
+const done: SseEvent = { event: undefined, data: '[DONE]', raw: 'data: [DONE]' };
 
 function written(pieces: StreamPiece[]): string {
   return pieces.map((piece) => piece.text).join('');
