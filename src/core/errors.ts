@@ -53,6 +53,10 @@ export type DetourErrorCode =
   | 'QUEUE_FULL'
   /** Every target stayed at its limit for the route's whole `queue.timeout_ms`: 429 with retry-after. */
   | 'QUEUE_TIMEOUT'
+  /** What Node's HTTP parser refuses: malformed HTTP (400), headers too large (431), a request too slow to arrive (408). */
+  | 'BAD_REQUEST'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   // the request as a whole
   | 'DEADLINE_EXCEEDED'
   | 'ALL_TARGETS_FAILED'

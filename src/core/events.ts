@@ -79,6 +79,19 @@ export interface RequestFinishedEvent {
   requestBody?: (() => Readonly<Record<string, unknown>>) | undefined;
   /** What the served answer said about itself, when it is known without reading a stream again. */
   answer?: (() => AnswerFacts | undefined) | undefined;
+  /** For a request refused at the door (before any route ran, or by its endpoint): where it came and who sent it. */
+  rejection?: RejectionDetails | undefined;
+}
+
+/** A refused request's door: bounded labels for metrics, the path and user agent (truncated) for logs. */
+export interface RejectionDetails {
+  /** The HTTP method, or `other` for one outside HTTP's own. */
+  method: string;
+  /** The path as sent, truncated: for logs, never a metric label. */
+  path: string;
+  /** The served path it came to as declared (`/v1/chat/completions`, `/v1beta/models/:action`), or `other`: a bounded label. */
+  endpoint: string;
+  userAgent?: string | undefined;
 }
 
 /** Facts of a served answer beyond its usage; never its content. */

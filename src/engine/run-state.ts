@@ -106,7 +106,7 @@ export class RunState {
         isEnded = true;
         stream.live.close();
         stream.onEnd(failure);
-        this.finished(status, stream.target, () => stream.live.processor.usage, ttftMs, failure?.code, captured && (() => captured.join('')), rescue?.count, () => stream.live.processor.answer);
+        this.finished(status, stream.target, () => stream.live.processor.usage, ttftMs, failure, captured && (() => captured.join('')), rescue?.count, () => stream.live.processor.answer);
       };
       const result: StreamResult = {
         type: 'stream',
@@ -189,7 +189,7 @@ export class RunState {
     const status = error.status ?? 400;
     const content: BodyResult['content'] = sameFormatTarget && error.upstreamBody !== undefined ? { kind: 'raw', bytes: JSON.stringify(error.upstreamBody) } : { kind: 'error', error: errorPayload(error, status) };
     const result: BodyResult = { type: 'body', status, content, headers: {}, meta: this.meta(undefined) };
-    this.finished(status, undefined, undefined, undefined, error.code);
+    this.finished(status, undefined, undefined, undefined, error);
     return { result, isAllFailed: false };
   }
 
@@ -197,7 +197,7 @@ export class RunState {
   allFailed(failure: AllFailed, announce: boolean): RunOutcome {
     const payload: ErrorPayload = errorPayload(failure.error, failure.status, { attempts: this.attempts });
     const result: BodyResult = { type: 'body', status: failure.status, content: { kind: 'error', error: payload }, headers: failure.headers, meta: this.meta(undefined) };
-    if (announce) this.finished(failure.status, undefined, undefined, undefined, failure.error.code);
+    if (announce) this.finished(failure.status, undefined, undefined, undefined, failure.error);
     return { result, isAllFailed: true };
   }
 
@@ -206,7 +206,7 @@ export class RunState {
     target: Target | undefined,
     usage: (() => Usage | undefined) | undefined,
     ttftMs: number | undefined,
-    errorCode?: DetourError['code'],
+    error?: Pick<DetourError, 'code' | 'message'>,
     response?: () => string,
     continuations?: number,
     answer?: () => AnswerFacts | undefined,
@@ -227,7 +227,8 @@ export class RunState {
       attempts: this.attempts,
       isFailover: target !== undefined && target !== this.firstTarget,
       isDegraded: this.isDegraded,
-      errorCode,
+      errorCode: error?.code,
+      errorMessage: error?.message,
       startedAt: this.request.receivedAt,
       latencyMs: now - this.request.receivedAt,
       ttftMs,

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { redactBody } from '../providers/shared/redact.js';
 import { DetourError, invalidRequest } from '../core/errors.js';
 import type { TraceContext } from '../core/trace-context.js';
+import type { RejectionDetails } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { checkJsonDepth, checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth } from '../providers/shared/input-checks.js';
@@ -14,6 +15,7 @@ import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse, type
 import { priorityOf } from './priority.js';
 import { requestIdOf } from './request-id.js';
 import { traceContextOf, type TraceRecording } from './trace-context.js';
+import { announceRejection, doorOf } from './rejections.js';
 
 export interface ChatEndpointOptions {
   engine: Engine;
@@ -41,7 +43,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
     const trace = traceContextOf(request, options.tracing);
-    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, clientKeyId: undefined, trace };
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, trace, door: doorOf(request, context.pattern) };
     try {
       // A wire request (server, `gateway.fetch`) shows its key before its body is read; an in-process call is the application's own.
       const identity = await requireKey(options, request, codec, refusal);
@@ -80,7 +82,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
       return response;
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      if (error.code === 'CLIENT_CLOSED') return clientGone(codec, error, refusal);
       const response = refuse(codec, error, refusal);
       response.body = redactBody(String(response.body), options.secrets);
       return response;
@@ -194,6 +196,8 @@ export interface Refusal {
   clientKeyId?: string | undefined;
   /** The request's trace context: a refused request is a span too. */
   trace?: TraceContext | undefined;
+  /** Where the request came (method, endpoint, user agent), for the refusal's log line and metric. */
+  door?: RejectionDetails | undefined;
 }
 
 /** A request refused before the engine, in the client's format. */
@@ -207,32 +211,14 @@ export function refuse(codec: IngressCodec, error: DetourError, refusal: Refusal
   return response;
 }
 
-/**
- * Tells observability about a request refused before the engine (bad JSON, an unknown route), so
- * the request log and the metrics count every request. The route is not named: a client's
- * invented model names must not become metric labels.
- */
 function announceRejected(codec: IngressCodec, status: number, code: DetourError['code'], message: string, refusal: Refusal): void {
-  const events = refusal.engine.events;
-  if (!events.hasListeners('request.finished')) return;
-  events.emit('request.finished', {
-    requestId: refusal.requestId,
-    route: '(rejected)',
-    format: codec.format,
-    stream: false,
-    status,
-    attempts: [],
-    isFailover: false,
-    isDegraded: false,
-    errorCode: code,
-    errorMessage: message,
-    startedAt: refusal.receivedAt,
-    latencyMs: refusal.clock.now() - refusal.receivedAt,
-    usage: () => undefined,
-    bodies: () => ({}),
-    clientKeyId: refusal.clientKeyId,
-    trace: refusal.trace,
-  });
+  announceRejection(refusal.engine.events, refusal.clock, { requestId: refusal.requestId, format: codec.format, status, code, message, receivedAt: refusal.receivedAt, door: refusal.door, clientKeyId: refusal.clientKeyId, trace: refusal.trace });
+}
+
+/** The client left before an answer existed (mid-upload, say): nobody to answer, but counted and logged like any request. */
+export function clientGone(codec: IngressCodec, error: DetourError, refusal: Refusal): GatewayResponse {
+  announceRejected(codec, 499, 'CLIENT_CLOSED', error.message, refusal);
+  return { status: 499, headers: {}, body: undefined, isClientGone: true };
 }
 
 /** A request body an in-process caller already holds. */

@@ -4,7 +4,8 @@ import { messagesRequest } from '../providers/anthropic/http.js';
 import { adapterKeyOf, adapters, ingressCodecs } from '../providers/registry.js';
 import { isRecord } from '../providers/shared/json.js';
 import type { IngressCodec } from '../providers/types.js';
-import { parsedBody, refuse, type ChatEndpointOptions } from './chat-endpoint.js';
+import { clientGone, parsedBody, refuse, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
+import { doorOf } from './rejections.js';
 import { headerOf, jsonResponse, type Handler } from './http.js';
 import { requestIdOf } from './request-id.js';
 
@@ -19,6 +20,7 @@ const anthropic = ingressCodecs.anthropic as IngressCodec;
 export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, door: doorOf(request, context.pattern) };
     try {
       const { body: parsed } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       if (!isRecord(parsed) || typeof parsed.model !== 'string' || parsed.model === '') throw invalidRequest('model: Field required (a non-empty string).', 'model');
@@ -35,14 +37,14 @@ export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
           if (breaker.status === 'open' && breaker.until > now) continue;
           const answer = await ask(target, parsed, forward, route.settings.attemptTimeoutMs, request.signal, now);
           if (answer.type === 'answer') return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id, ...(target.region !== undefined ? { 'x-detour-region': target.region } : {}) });
-          if (answer.error.kind === 'fatal') return refuse(anthropic, answer.error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+          if (answer.error.kind === 'fatal') return refuse(anthropic, answer.error, refusal);
         }
       }
       return jsonResponse(200, JSON.stringify({ input_tokens: estimateTokens(parsed) }), { 'x-request-id': requestId, 'x-detour-estimated': 'true' });
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
-      return refuse(anthropic, error, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+      if (error.code === 'CLIENT_CLOSED') return clientGone(anthropic, error, refusal);
+      return refuse(anthropic, error, refusal);
     }
   };
 }

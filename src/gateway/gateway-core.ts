@@ -1,14 +1,18 @@
 import type { Clock } from '../core/clock.js';
-import { DetourError } from '../core/errors.js';
+import { DetourError, type DetourErrorCode } from '../core/errors.js';
+import type { RejectionDetails } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { ingressCodecs } from '../providers/registry.js';
-import type { IngressCodec } from '../providers/types.js';
+import { isRecord, tryParseJson } from '../providers/shared/json.js';
+import type { IngressCodec, WireFormat } from '../providers/types.js';
 import { chatEndpoint } from './chat-endpoint.js';
 import { countTokensEndpoint } from './count-tokens-endpoint.js';
 import { embeddingsEndpoint } from './embeddings-endpoint.js';
 import { geminiCallEndpoint, geminiModelEndpoint, geminiModelsEndpoint } from './gemini-endpoints.js';
-import { gatewayError } from './error-format.js';
+import { errorCodecFor, gatewayError } from './error-format.js';
+import { announceRejection, doorOf, shown } from './rejections.js';
+import { requestIdOf } from './request-id.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse } from './http.js';
 import { modelsListBody } from './models-list.js';
 import { createResponseEndpoint, deleteResponseEndpoint, getResponseEndpoint, inputItemsEndpoint } from './responses/responses-endpoint.js';
@@ -104,30 +108,71 @@ export class GatewayCore {
 
   /** Answers one request. Never rejects: a fault in a handler is a 500 in the client's format. */
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const receivedAt = this.clock.now();
     const match = this.routes.match(request.method, request.path);
     const door = this.frontDoor;
     if (door && request.peer) {
       const verdict = httpPolicy(request, door, match.type === 'found');
-      if ('refusal' in verdict) return verdict.refusal;
+      if ('refusal' in verdict) {
+        // A CORS preflight answered is not a refusal; everything else the policy turns away is.
+        if (verdict.refusal.status >= 400) this.refused(request, match, verdict.refusal, receivedAt);
+        return verdict.refusal;
+      }
       if (verdict.cors) {
-        const response = await this.answer(request, match);
+        const response = await this.answer(request, match, receivedAt);
         Object.assign(response.headers, verdict.cors);
         return response;
       }
     }
-    return this.answer(request, match);
+    return this.answer(request, match, receivedAt);
   }
 
-  private async answer(request: GatewayRequest, match: RouteMatch): Promise<GatewayResponse> {
+  /**
+   * A request Node's HTTP parser refused (malformed, headers too large, too slow): answered by
+   * the transport, counted, logged and written to the request log here like any refusal.
+   */
+  refusedByTransport(refused: { method: string; path: string; userAgent?: string | undefined; status: number; code: 'BAD_REQUEST' | 'HEADERS_TOO_LARGE' | 'REQUEST_TIMEOUT'; message: string }): void {
+    const request = { method: refused.method, path: refused.path, headers: refused.userAgent === undefined ? {} : { 'user-agent': refused.userAgent } };
+    const match = refused.path === '' ? ({ type: 'not-found' } as const) : this.routes.match(refused.method, refused.path);
+    const pattern = match.type === 'not-found' ? undefined : match.pattern;
+    this.announce(requestIdOf(undefined), errorCodecFor(request as GatewayRequest).format, doorOf(request, pattern), refused.status, refused.code, refused.message, this.clock.now());
+  }
+
+  private async answer(request: GatewayRequest, match: RouteMatch, receivedAt: number): Promise<GatewayResponse> {
     if (match.type !== 'found') {
       const isWrongMethod = match.type === 'wrong-method';
-      return gatewayError(request, isWrongMethod ? 405 : 404, isWrongMethod ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', `${request.method} ${request.path} is not served here`);
+      const response = gatewayError(request, isWrongMethod ? 405 : 404, isWrongMethod ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', `${request.method} ${shown(request.path)} is not served here`);
+      this.refused(request, match, response, receivedAt);
+      return response;
     }
     try {
-      return await match.handler(request, { receivedAt: this.clock.now(), params: match.params });
+      return await match.handler(request, { receivedAt, params: match.params, pattern: match.pattern });
     } catch (error) {
       this.logger.error({ err: error instanceof DetourError ? error.message : error }, 'unhandled error in handler');
-      return gatewayError(request, 500, 'INTERNAL_ERROR', 'internal error');
+      const response = gatewayError(request, 500, 'INTERNAL_ERROR', 'internal error');
+      this.refused(request, match, response, receivedAt);
+      return response;
     }
   }
+
+  /** A request the core itself answered with an error (no route, wrong method, the HTTP rules, a fault): logged at info, counted, in the request log. */
+  private refused(request: GatewayRequest, match: RouteMatch, response: GatewayResponse, receivedAt: number): void {
+    const requestId = requestIdOf(headerOf(request, 'x-request-id'));
+    response.headers['x-request-id'] ??= requestId;
+    const code = (response.errorCode ?? 'NOT_FOUND') as DetourErrorCode;
+    const message = refusalMessage(response) ?? `${request.method} ${shown(request.path)} was refused`;
+    this.announce(requestId, errorCodecFor(request).format, doorOf(request, match.type === 'not-found' ? undefined : match.pattern), response.status, code, message, receivedAt);
+  }
+
+  private announce(requestId: string, format: WireFormat, door: RejectionDetails, status: number, code: DetourErrorCode, message: string, receivedAt: number): void {
+    announceRejection(this.current.events, this.clock, { requestId, format, status, code, message, receivedAt, door });
+  }
+}
+
+/** The message of an error answer the core wrote itself (its body is the client format's error JSON). */
+function refusalMessage(response: GatewayResponse): string | undefined {
+  if (typeof response.body !== 'string') return undefined;
+  const parsed = tryParseJson(response.body);
+  const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+  return typeof error?.message === 'string' ? error.message : undefined;
 }

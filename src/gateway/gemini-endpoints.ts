@@ -2,7 +2,8 @@ import { DetourError, invalidRequest } from '../core/errors.js';
 import { ingressCodecs } from '../providers/registry.js';
 import { isRecord } from '../providers/shared/json.js';
 import type { IngressCodec } from '../providers/types.js';
-import { chatEndpoint, parsedBody, refuse, type ChatEndpointOptions } from './chat-endpoint.js';
+import { chatEndpoint, clientGone, parsedBody, refuse, type ChatEndpointOptions } from './chat-endpoint.js';
+import { doorOf } from './rejections.js';
 import { headerOf, jsonResponse, type GatewayResponse, type Handler } from './http.js';
 import { requestIdOf } from './request-id.js';
 
@@ -18,7 +19,7 @@ export function geminiCallEndpoint(options: ChatEndpointOptions): Handler {
   const chat = chatEndpoint(gemini, options);
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
-    const refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock };
+    const refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, door: doorOf(request, context.pattern) };
     const action = context.params.action ?? '';
     const colon = action.lastIndexOf(':');
     const route = colon > 0 ? action.slice(0, colon) : '';
@@ -34,7 +35,7 @@ export function geminiCallEndpoint(options: ChatEndpointOptions): Handler {
       return await chat({ ...request, body: { type: 'parsed', value } }, context);
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      if (error.code === 'CLIENT_CLOSED') return clientGone(gemini, error, refusal);
       return refuse(gemini, error, refusal);
     }
   };

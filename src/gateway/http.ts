@@ -86,6 +86,8 @@ export interface RequestContext {
   readonly receivedAt: number;
   /** Path parameters of a pattern route (`/v1beta/models/:model`). */
   readonly params: Readonly<Record<string, string>>;
+  /** The route's path as declared (`/v1beta/models/:action`): refusals are counted under it. */
+  readonly pattern?: string | undefined;
 }
 
 export type Handler = (request: GatewayRequest, context: RequestContext) => Promise<GatewayResponse> | GatewayResponse;

@@ -3,11 +3,13 @@ import type { Handler } from './http.js';
 /** A route's path: exact (`/v1/models`), or with `:name` segments that match one path segment each. */
 interface PatternRoute {
   method: string;
+  path: string;
   segments: readonly string[];
   handler: Handler;
 }
 
-export type RouteMatch = { type: 'found'; handler: Handler; params: Readonly<Record<string, string>> } | { type: 'wrong-method' } | { type: 'not-found' };
+/** A match names the route's path as declared (`/v1beta/models/:action`): a bounded label, unlike the path sent. */
+export type RouteMatch = { type: 'found'; handler: Handler; params: Readonly<Record<string, string>>; pattern: string } | { type: 'wrong-method'; pattern: string } | { type: 'not-found' };
 
 const noParams: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -23,7 +25,7 @@ export class Routes {
 
   on(method: string, path: string, handler: Handler): this {
     if (path.includes('/:')) {
-      this.patterns.push({ method, segments: path.split('/'), handler });
+      this.patterns.push({ method, path, segments: path.split('/'), handler });
     } else {
       const key = `${method} ${path}`;
       if (this.exact.has(key)) throw new Error(`route ${key} is defined twice`);
@@ -43,18 +45,18 @@ export class Routes {
 
   match(method: string, path: string): RouteMatch {
     const handler = this.exact.get(`${method} ${path}`);
-    if (handler) return { type: 'found', handler, params: noParams };
-    let isKnownPath = this.exactPaths.has(path);
+    if (handler) return { type: 'found', handler, params: noParams, pattern: path };
+    let knownAs = this.exactPaths.has(path) ? path : undefined;
     if (this.patterns.length > 0) {
       const segments = path.split('/');
       for (const route of this.patterns) {
         const params = matchSegments(route.segments, segments);
         if (!params) continue;
-        if (route.method === method) return { type: 'found', handler: route.handler, params };
-        isKnownPath = true;
+        if (route.method === method) return { type: 'found', handler: route.handler, params, pattern: route.path };
+        knownAs ??= route.path;
       }
     }
-    return isKnownPath ? { type: 'wrong-method' } : { type: 'not-found' };
+    return knownAs !== undefined ? { type: 'wrong-method', pattern: knownAs } : { type: 'not-found' };
   }
 }
 

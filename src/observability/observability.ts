@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import { recordOutcomeMetrics, trackProbeAndMirrorMetrics, trackTargetMetrics } from './metrics/metrics-recorder.js';
 import { DetourMetrics } from './metrics/metrics.js';
 import { OutcomePipeline } from './outcome-pipeline.js';
+import type { RequestOutcome } from './outcome.js';
 import { RecentRequests } from './recent-requests.js';
 import { openRequestLog } from './request-log/open-request-log.js';
 import type { BodySource, RequestLogStore } from './request-log/request-log-store.js';
@@ -42,6 +43,12 @@ export interface ObservabilityDeps {
 }
 
 const sloEveryMs = 15_000;
+/** The longest error message kept per request: an upstream's error text can be long. */
+const maxMessageLength = 1000;
+
+function boundedMessage(message: string): string {
+  return message.length > maxMessageLength ? `${message.slice(0, maxMessageLength)}…` : message;
+}
 /** Status is sampled every tick: a 20 s outage must count as 20 s, not as one 10 s sample or three. */
 const statusEveryMs = 1000;
 
@@ -98,13 +105,15 @@ export class Observability {
       recordOutcomeMetrics(this.metrics, bounded, (target) => bounds.regionOf(target));
       this.stats.record(bounded);
     });
-    this.pipeline.add((outcome) => this.recent.record(outcome));
+    // What operators read of a failure's message (the dashboard, the request log) is redacted and bounded once.
+    const shown = (outcome: RequestOutcome): RequestOutcome => (outcome.errorMessage === undefined ? outcome : { ...outcome, errorMessage: boundedMessage(deps.redact(outcome.errorMessage)) });
+    this.pipeline.add((outcome) => this.recent.record(shown(outcome)));
     this.pipeline.add((outcome) => this.slo.record(outcome));
     this.pipeline.add((outcome) => this.detector.recordOutcome(outcome));
     this.pipeline.add((outcome) => this.feed.recordOutcome(outcome));
     if (this.requestLog) {
       const log = this.requestLog;
-      this.pipeline.add((outcome) => log.record(outcome));
+      this.pipeline.add((outcome) => log.record(shown(outcome)));
     }
     this.stops.push(trackTargetMetrics(this.metrics, this.targets, events, bounds), trackProbeAndMirrorMetrics(this.metrics, events, cost), logRequests(events, logger, deps.redact));
     if (deps.isTickerEnabled ?? true) this.ticker = setInterval(() => this.tick(), 1000).unref();

@@ -34,6 +34,7 @@ export function fromOutcome(outcome: RequestOutcome): LoggedRequest {
     model: outcome.model ?? null,
     status: outcome.status,
     error_code: outcome.errorCode ?? null,
+    error_message: outcome.errorMessage ?? null,
     failover: outcome.isFailover,
     degraded: outcome.isDegraded,
     latency_ms: Math.round(outcome.latencyMs),

@@ -2,7 +2,8 @@ import type { EventBus, RequestFinishedEvent } from '../core/events.js';
 import type { Logger } from './logger.js';
 
 /**
- * One line per request at info, each attempt at debug, every line with the request id.
+ * One line per request at info (`request refused` with the method, path and user agent for one
+ * refused at the door), each attempt at debug, every line with the request id.
  * Fed by engine events; never sees bodies or keys, and upstream error messages pass through
  * `redact` (a provider may echo part of a key back).
  */
@@ -15,7 +16,7 @@ export function logRequests(events: EventBus, logger: Logger, redact: (text: str
     isScheduled = false;
     const batch = pending;
     pending = [];
-    for (const event of batch) logger.info(lineOf(event), 'request finished');
+    for (const event of batch) logger.info(lineOf(event, redact), event.rejection ? 'request refused' : 'request finished');
   };
   const offFinished = events.on('request.finished', (event) => {
     if (!logger.isLevelEnabled('info')) return;
@@ -44,7 +45,7 @@ export function logRequests(events: EventBus, logger: Logger, redact: (text: str
 }
 
 /** The request's info line: ids, codes and timings, never a body or a key. */
-function lineOf(event: RequestFinishedEvent): Record<string, unknown> {
+function lineOf(event: RequestFinishedEvent, redact: (text: string) => string): Record<string, unknown> {
   return {
     requestId: event.requestId,
     route: event.route,
@@ -58,5 +59,8 @@ function lineOf(event: RequestFinishedEvent): Record<string, unknown> {
     latencyMs: event.latencyMs,
     ttftMs: event.ttftMs,
     errorCode: event.errorCode,
+    ...(event.errorMessage === undefined ? {} : { errorMessage: redact(event.errorMessage) }),
+    // A refused request says who asked for what: a client calling a path Detour does not serve must be visible.
+    ...(event.rejection ? { method: event.rejection.method, path: redact(event.rejection.path), userAgent: event.rejection.userAgent } : {}),
   };
 }

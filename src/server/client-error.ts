@@ -3,7 +3,20 @@ import { ingressCodecs } from '../providers/registry.js';
 import type { IngressCodec } from '../providers/types.js';
 
 /** Node's parser errors, in HTTP terms. */
-function statusOf(code: string | undefined): { status: number; code: string; reason: string; message: string } {
+type ParserRefusal = 'BAD_REQUEST' | 'HEADERS_TOO_LARGE' | 'REQUEST_TIMEOUT';
+
+/** A request the parser refused, as far as its bytes tell: for the log, the metrics and the request log. */
+export interface TransportRefusal {
+  method: string;
+  /** Empty when the request line never arrived. */
+  path: string;
+  userAgent?: string | undefined;
+  status: number;
+  code: ParserRefusal;
+  message: string;
+}
+
+function statusOf(code: string | undefined): { status: number; code: ParserRefusal; reason: string; message: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'HEADERS_TOO_LARGE', reason: 'Request Header Fields Too Large', message: 'The request headers are larger than this server accepts.' };
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'REQUEST_TIMEOUT', reason: 'Request Timeout', message: 'The request did not arrive in time.' };
   return { status: 400, code: 'BAD_REQUEST', reason: 'Bad Request', message: 'The request is not valid HTTP.' };
@@ -15,13 +28,16 @@ function statusOf(code: string | undefined): { status: number; code: string; rea
  * request never parsed, so the format is guessed from the bytes that did arrive: an Anthropic
  * path or header means Anthropic's shape, anything else OpenAI's.
  */
-export function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+export function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket, report?: (refused: TransportRefusal) => void): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const answer = statusOf(error.code);
   const head = error.rawPacket?.subarray(0, 4096).toString('latin1') ?? '';
+  const line = /^([A-Z]{1,20}) (\S+) HTTP\/\d/.exec(head);
+  const path = line?.[2]?.split('?')[0] ?? '';
+  report?.({ method: line?.[1] ?? '', path, userAgent: /\r\nuser-agent: *([^\r\n]*)/i.exec(head)?.[1], status: answer.status, code: answer.code, message: answer.message });
   const isAnthropic = head.includes('/v1/messages') || /\r\nanthropic-version:/i.test(head);
   const codec = ((isAnthropic ? ingressCodecs.anthropic : undefined) ?? ingressCodecs.openai) as IngressCodec;
   const body = codec.encodeError({ status: answer.status, code: answer.code, message: answer.message });

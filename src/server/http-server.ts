@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { DetourError } from '../core/errors.js';
 import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -40,7 +40,7 @@ export class DetourServer {
       { keepAliveTimeout: 65_000, headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))) },
       (request, response) => void this.serve(request, response),
     );
-    this.server.on('clientError', answerClientError);
+    this.server.on('clientError', (error: Error & { code?: string; rawPacket?: Buffer }, socket) => answerClientError(error, socket as Socket, (refused) => this.gateway.refusedByTransport(refused)));
   }
 
   async listen(port: number, host: string): Promise<{ host: string; port: number; url: string }> {

@@ -182,7 +182,8 @@ describe.skipIf(!hasChromium)('dashboard in a real browser (skipped without /usr
     const rejected = page.locator('#requests tbody tr[data-request]').filter({ hasText: '(rejected)' }).first();
     if ((await rejected.count()) > 0) {
       await rejected.click();
-      await expect.poll(() => detail.locator('[data-field="reason"]').textContent()).toMatch(/^INVALID_JSON: .*refused before any upstream was called/);
+      await expect.poll(() => detail.locator('[data-field="reason"]').textContent()).toMatch(/^INVALID_JSON: .*refused before any upstream was called — The request body is not valid JSON\./);
+      expect(await rejected.locator('[data-field="error-code"]').textContent()).toBe('INVALID_JSON');
       expect(await detail.locator('[data-field="no-attempts"]').count()).toBe(1);
     }
     expect(problems).toEqual([]);

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,5 +146,27 @@ describe('request log', () => {
     await log.flush();
     expect((await log.query(filter(''))).data).toHaveLength(10);
     expect(await counter(metrics, 'detour_request_log_written_total')).toBe(10);
+  });
+
+  it('keeps why a request failed, and adds that column to a file an older Detour created without losing its rows', async () => {
+    const path = join(tempFolder(), 'old.sqlite');
+    // The requests table as the first release wrote it: no error_message.
+    const old = new Database(path);
+    old.exec(`CREATE TABLE requests (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, started_at INTEGER NOT NULL, route TEXT NOT NULL, client_key_id TEXT, format TEXT NOT NULL,
+      stream INTEGER NOT NULL, target TEXT, provider TEXT, model TEXT, status INTEGER NOT NULL, error_code TEXT, is_failover INTEGER NOT NULL, is_degraded INTEGER NOT NULL,
+      latency_ms INTEGER NOT NULL, ttft_ms INTEGER, input_tokens INTEGER, output_tokens INTEGER, cached_tokens INTEGER, cost_usd REAL, failed_cost_usd REAL NOT NULL,
+      hedge_cost_usd REAL NOT NULL, mirror_cost_usd REAL NOT NULL, request_body TEXT, response_body TEXT)`);
+    old.prepare(`INSERT INTO requests (request_id, started_at, route, format, stream, status, error_code, is_failover, is_degraded, latency_ms, failed_cost_usd, hedge_cost_usd, mirror_cost_usd)
+      VALUES ('old-1', ?, 'chat', 'openai', 0, 503, 'ALL_TARGETS_FAILED', 0, 0, 12, 0, 0, 0)`).run(Date.UTC(2025, 0, 1, 11));
+    old.close();
+    const { log } = openLog({ path });
+    await log.ready();
+    log.record(outcome({ requestId: 'new-1', startedAt: Date.UTC(2025, 0, 1, 12), status: 404, route: '(rejected)', errorCode: 'NOT_FOUND', errorMessage: 'GET /v1/nope is not served here', attempts: [] }));
+    await log.flush();
+    const rows = (await log.query(filter(''))).data;
+    expect(rows.map((row) => [row.id, row.error_code, row.error_message])).toStrictEqual([
+      ['new-1', 'NOT_FOUND', 'GET /v1/nope is not served here'],
+      ['old-1', 'ALL_TARGETS_FAILED', null],
+    ]);
   });
 });

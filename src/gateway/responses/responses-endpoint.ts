@@ -4,7 +4,8 @@ import { responseContextFor, responsesCodec, responsesIngress } from '../../prov
 import { inputItems } from '../../providers/responses/input.js';
 import { isRecord, tryParseJson } from '../../providers/shared/json.js';
 import type { ChatRequest } from '../../providers/types.js';
-import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
+import { admitKey, clientGone, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
+import { doorOf } from '../rejections.js';
 import { encodeResult } from '../encode-result.js';
 import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayRequest, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
 import { priorityOf } from '../priority.js';
@@ -22,7 +23,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
     const trace = traceContextOf(request, options.tracing);
-    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, trace };
+    const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, trace, door: doorOf(request, context.pattern) };
     const store = options.engine.resilience.store;
     try {
       const identity = await requireKey(options, request, responsesIngress, refusal);
@@ -75,7 +76,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       return await finish(response, { id: responseContext.id, previousId: typeof previousId === 'string' ? previousId : null, isPassThrough, shouldStore, keep });
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
+      if (error.code === 'CLIENT_CLOSED') return clientGone(responsesIngress, error, refusal);
       return refuse(responsesIngress, error, refusal);
     }
   };
@@ -166,7 +167,7 @@ function finalResponseOf(text: string): Record<string, unknown> | undefined {
 function storedResponseHandler(options: ChatEndpointOptions, answer: (id: string, request: GatewayRequest, headers: Record<string, string>) => Promise<GatewayResponse>): Handler {
   return async (request, context) => {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
-    const identity = await requireKey(options, request, responsesIngress, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock });
+    const identity = await requireKey(options, request, responsesIngress, { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, door: doorOf(request, context.pattern) });
     if (identity && 'response' in identity) return identity.response;
     return answer(context.params.id ?? '', request, { 'x-request-id': requestId });
   };

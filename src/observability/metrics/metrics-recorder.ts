@@ -30,6 +30,9 @@ export function recordOutcomeMetrics(metrics: DetourMetrics, outcome: RequestOut
   recordAttempts(metrics, route, outcome.attempts, regionOf);
   recordUsage(metrics, outcome);
   if (outcome.clientKeyId !== undefined) metrics.clientKeyRequests.inc({ client_key: outcome.clientKeyId, outcome: outcome.outcome, code: outcome.errorCode ?? 'none' });
+  // Bounded by construction: HTTP's methods, the declared paths (or "other"), Detour's own codes.
+  const rejection = outcome.rejection;
+  if (rejection) metrics.rejectedRequests.inc({ method: rejection.method, path: rejection.endpoint, status: String(outcome.status), code: outcome.errorCode ?? 'none' });
 }
 
 function recordAttempts(metrics: DetourMetrics, route: string, attempts: readonly AttemptRecord[], regionOf: RegionOf): void {

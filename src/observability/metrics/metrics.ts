@@ -17,6 +17,13 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly rejectedRequests = new Counter({
+    name: 'detour_rejected_requests_total',
+    help: 'Requests refused before any upstream was called, by method, the served path they came to as declared ("other" for a path Detour does not serve), HTTP status and error code.',
+    labelNames: ['method', 'path', 'status', 'code'] as const,
+    registers: [this.registry],
+  });
+
   readonly requestDuration = new Histogram({
     name: 'detour_request_duration_seconds',
     help: 'Time from receiving a request to its last byte, by route and outcome (success, failure, client_error).',

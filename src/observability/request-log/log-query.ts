@@ -139,6 +139,8 @@ export interface LoggedRequest {
   model: string | null;
   status: number;
   error_code: string | null;
+  /** Why it failed or was refused, in words (redacted); null for a success. */
+  error_message: string | null;
   failover: boolean;
   degraded: boolean;
   latency_ms: number;
@@ -190,6 +192,7 @@ export function toLoggedRequest(row: Row, attempts: LoggedAttempt[]): LoggedRequ
     model: strOrNull(row, 'model'),
     status: num(row, 'status'),
     error_code: strOrNull(row, 'error_code'),
+    error_message: strOrNull(row, 'error_message'),
     failover: num(row, 'is_failover') === 1,
     degraded: num(row, 'is_degraded') === 1,
     latency_ms: num(row, 'latency_ms'),

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS requests (
   model TEXT,
   status INTEGER NOT NULL,
   error_code TEXT,
+  error_message TEXT,
   is_failover INTEGER NOT NULL,
   is_degraded INTEGER NOT NULL,
   latency_ms INTEGER NOT NULL,
@@ -95,10 +96,11 @@ export const openPragmas = ['auto_vacuum = INCREMENTAL', 'journal_mode = WAL', '
 export const addColumns = [
   { table: 'requests', name: 'priority', type: 'TEXT' },
   { table: 'requests', name: 'queue_wait_ms', type: 'INTEGER' },
+  { table: 'requests', name: 'error_message', type: 'TEXT' },
 ];
 
 const requestColumns = [
-  'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code',
+  'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code', 'error_message',
   'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
   'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
 ];
@@ -117,7 +119,7 @@ export interface LoggedBodies {
   response?: string | undefined;
 }
 
-/** An outcome as a row and its attempts' rows. Holds ids, codes and figures only: never a key or a message. */
+/** An outcome as a row and its attempts' rows: ids, codes, figures and why it failed (the message, redacted before it gets here), never a key. */
 export function toRecord(outcome: RequestOutcome, bodies?: LoggedBodies): ParentChildRecord {
   const row: SqlValue[] = [
     outcome.requestId,
@@ -131,6 +133,7 @@ export function toRecord(outcome: RequestOutcome, bodies?: LoggedBodies): Parent
     orNull(outcome.model),
     outcome.status,
     orNull(outcome.errorCode),
+    orNull(outcome.errorMessage),
     outcome.isFailover ? 1 : 0,
     outcome.isDegraded ? 1 : 0,
     Math.round(outcome.latencyMs),

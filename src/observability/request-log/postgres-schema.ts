@@ -7,8 +7,8 @@ import type { ParentChildRecord, SqlValue } from './sqlite-worker.js';
  * INTEGER 0/1 as in SQLite, so that one row mapping reads both). `seq` comes from one sequence
  * the whole cluster shares: it orders and pages every instance's records together.
  */
-/** 2: `priority` and `queue_wait_ms` on requests (added to a version-1 database by `ALTER TABLE … IF NOT EXISTS`). */
-export const requestLogSchemaVersion = 2;
+/** 2: `priority` and `queue_wait_ms` on requests; 3: `error_message` (each added to an older database by `ALTER TABLE … IF NOT EXISTS`). */
+export const requestLogSchemaVersion = 3;
 
 /** Any number the instances agree on: schema creation is serialized by it, so that two instances starting at once do not race on CREATE TABLE. */
 export const schemaLockKey = 0x6465746f7572;
@@ -28,6 +28,7 @@ export const postgresSchemaSql = [
   model TEXT,
   status INTEGER NOT NULL,
   error_code TEXT,
+  error_message TEXT,
   is_failover INTEGER NOT NULL,
   is_degraded INTEGER NOT NULL,
   latency_ms BIGINT NOT NULL,
@@ -47,6 +48,7 @@ export const postgresSchemaSql = [
   // Added after the first version of the table: a database created before them gets them here.
   `ALTER TABLE requests ADD COLUMN IF NOT EXISTS priority TEXT`,
   `ALTER TABLE requests ADD COLUMN IF NOT EXISTS queue_wait_ms BIGINT`,
+  `ALTER TABLE requests ADD COLUMN IF NOT EXISTS error_message TEXT`,
   `CREATE INDEX IF NOT EXISTS requests_started_at ON requests (started_at)`,
   `CREATE INDEX IF NOT EXISTS requests_route ON requests (route, seq)`,
   `CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id)`,
@@ -76,7 +78,7 @@ export const postgresSchemaSql = [
 ];
 
 const requestColumns = [
-  'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code',
+  'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code', 'error_message',
   'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
   'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
 ];

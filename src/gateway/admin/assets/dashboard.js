@@ -205,7 +205,8 @@ function reasonOf(request) {
   if (request.status < 400) return null;
   const code = request.error_code ?? `HTTP ${request.status}`;
   const words = reasons[request.error_code] ?? (request.attempts.length === 0 ? 'refused before any upstream was called' : 'the last attempt failed');
-  return `${code}: ${words}`;
+  // The request's own message says exactly why (the path not served, the field at fault, the limit reached).
+  return request.error_message ? `${code}: ${words} — ${request.error_message}` : `${code}: ${words}`;
 }
 
 let shownRequests = new Map();
@@ -259,7 +260,7 @@ function renderRecent(recent) {
         { dataset: { request: request.id }, class: `${request.status >= 400 ? 'alert ' : ''}clickable${request.id === selectedRequest ? ' selected' : ''}`, title: reasonOf(request) ?? 'show its attempts' },
         el('td', { class: 'num', title: request.id }, time(request.time)),
         el('td', { class: 'mono' }, request.route),
-        el('td', { class: 'num' }, request.status),
+        el('td', { class: 'num', dataset: { field: 'status' } }, request.status, request.error_code ? el('span', { class: 'tag mono', dataset: { field: 'error-code' } }, request.error_code) : null),
         el('td', { class: 'mono' }, request.target ?? '–', request.failover ? el('span', { class: 'tag' }, 'failover') : null, request.degraded ? el('span', { class: 'tag' }, 'degraded') : null),
         el('td', {}, attemptChips(request.attempts)),
         el('td', { class: 'num' }, ms(request.latency_ms)),
