@@ -2,7 +2,8 @@
 // `node bench/profile.mjs`: runs the pass-through row under load with the gateway started under
 // `--cpu-prof`, and prints where its CPU went: the top functions by self time, and the share of
 // samples by file (Detour's own files, node internals, dependencies). Build first (`npm run build`).
-//   node bench/profile.mjs [--connections 32] [--duration 10] [--stream] [--keep DIR] [--main path/to/dist/cli/main.js]
+//   node bench/profile.mjs [--connections 32] [--duration 10] [--stream] [--dead-primary] [--keep DIR] [--main path/to/dist/cli/main.js]
+// (`--dead-primary` loads the dead-primary row's config instead: a primary nothing listens on, a healthy backup.)
 // (`--main` profiles another build, e.g. an older checkout's, against the same load.)
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { passThroughConfig, writeConfig } from './lib/configs.mjs';
+import { deadPrimaryConfig, passThroughConfig, writeConfig } from './lib/configs.mjs';
 import { runLoad } from './lib/load.mjs';
-import { startProcess, stopAll, stopProcess } from './lib/processes.mjs';
+import { closedPort, startProcess, stopAll, stopProcess } from './lib/processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
-  options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' }, main: { type: 'string' } },
+  options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, 'dead-primary': { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' }, main: { type: 'string' } },
 });
 const mainJs = values.main ? resolve(values.main) : join(root, 'dist', 'cli', 'main.js');
 
@@ -52,7 +53,7 @@ async function main() {
   const directory = values.keep ?? mkdtempSync(join(tmpdir(), 'detour-profile-'));
   mkdirSync(directory, { recursive: true });
   const sim = await startProcess({ name: 'sim', mainJs, directory, args: ['sim', '--port', '0', '--host', '127.0.0.1', '--chunk-delay', '0'], readyPattern: /simulator listening on (http:\/\/\S+)/ });
-  const configPath = writeConfig(directory, 'profile', passThroughConfig(sim.url));
+  const configPath = writeConfig(directory, 'profile', values['dead-primary'] ? deadPrimaryConfig(sim.url, await closedPort()) : passThroughConfig(sim.url));
   const profileDirectory = join(directory, 'profile');
   const gateway = await startProcess({
     name: 'gateway',
@@ -72,7 +73,7 @@ async function main() {
   if (!file) throw new Error(`no profile written in ${profileDirectory}`);
   const summary = summarizeProfile(JSON.parse(readFileSync(join(profileDirectory, file), 'utf8')), Number(values.top));
   const lines = [
-    `pass-through${values.stream ? ' (stream)' : ''}, ${connections} connections, ${values.duration} s: ${Math.round(load.requestsPerSecond)} req/s, ${summary.samples} samples`,
+    `${values['dead-primary'] ? 'dead-primary' : 'pass-through'}${values.stream ? ' (stream)' : ''}, ${connections} connections, ${values.duration} s: ${Math.round(load.requestsPerSecond)} req/s, ${summary.samples} samples`,
     '',
     '| self % | function |',
     '|---|---|',
