@@ -134,6 +134,13 @@ export const serverSchema = z
     watch_config: z.boolean().default(false),
     /** On SIGTERM/SIGINT, how long requests and streams in flight may take to finish before they are ended with an error. */
     shutdown_grace_ms: z.number().int().min(0).default(30_000),
+    /**
+     * On SIGTERM/SIGINT, how long to keep accepting and serving while `/healthz` answers 503
+     * `draining`, before the server stops accepting: a load balancer's health check takes the
+     * instance out first, so no new request meets a closed port. Set it above the check's
+     * interval × failures to mark down.
+     */
+    shutdown_drain_ms: z.number().int().min(0).max(300_000).default(0),
     /** Longest a client may take to send its request headers (Node answers 408 past it, in the client's format). */
     headers_timeout_ms: z.number().int().positive().default(60_000),
     /** Longest a client may take to send its whole request, body included. */

@@ -50,6 +50,8 @@ export class GatewayCore {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly frontDoor: FrontDoor | undefined;
+  /** Set once a shutdown begins: `/healthz` answers 503 `draining` from then on. */
+  private isDraining = false;
 
   constructor(options: GatewayCoreOptions) {
     this.current = options.engine;
@@ -82,7 +84,8 @@ export class GatewayCore {
       .post('/v1/embeddings', embeddings)
       .post('/embeddings', embeddings)
       .get('/v1/models', (request) => jsonResponse(200, modelsListBody(this.current.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
-      .get('/healthz', () => jsonResponse(200, '{"status":"ok"}'));
+      // A load balancer's health check: 503 while draining before a shutdown, so that it sends new requests elsewhere while this instance still serves.
+      .get('/healthz', () => (this.isDraining ? jsonResponse(503, '{"status":"draining"}') : jsonResponse(200, '{"status":"ok"}')));
     this.routes
       .post('/v1beta/models/:action', geminiCallEndpoint(chat))
       .get('/v1beta/models', geminiModelsEndpoint(chat))
@@ -102,6 +105,11 @@ export class GatewayCore {
   }
 
   /** Serves every new request from `engine` (a reload); requests already running keep theirs. */
+  /** A shutdown has begun: health checks fail from now on, requests are still served. */
+  startDraining(): void {
+    this.isDraining = true;
+  }
+
   swapEngine(engine: Engine): void {
     this.current = engine;
   }

@@ -18,7 +18,8 @@ export function isPublicPath(path: string): boolean {
  * cross-site form or `text/plain` POST never reaches an upstream.
  */
 export function httpPolicy(request: GatewayRequest, door: FrontDoor, hasRoute: boolean): PolicyVerdict {
-  if (door.allowedHosts && !isAllowedHost(headerOf(request, 'host'), door.allowedHosts)) {
+  // A load balancer's health check sends whatever Host it likes (none with HTTP/1.0, a backend's address); /healthz tells a rebinding page nothing.
+  if (door.allowedHosts && request.path !== '/healthz' && !isAllowedHost(headerOf(request, 'host'), door.allowedHosts)) {
     return { refusal: refusal(request, 403, 'FORBIDDEN', `Host "${headerOf(request, 'host') ?? ''}" is not served here. Set server.allowed_hosts to the names clients use to reach Detour (or set server.admin_token).`) };
   }
   const isPublic = isPublicPath(request.path);

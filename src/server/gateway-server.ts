@@ -88,6 +88,14 @@ export async function startGatewayServer(config: DetourConfig, options: GatewayS
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
+        // /healthz fails at once; with a drain period the port stays open meanwhile, so a load balancer takes this instance out before anything meets a closed port.
+        built.core.startDraining();
+        const drainMs = config.server.shutdown_drain_ms;
+        if (drainMs > 0) {
+          server.startDraining();
+          logger.info({ drainMs }, 'shutting down: draining, /healthz answers 503 while requests are still served');
+          await new Promise((resolve) => setTimeout(resolve, drainMs));
+        }
         built.endStreams();
         const inFlight = server.inFlight;
         if (inFlight > 0) logger.info({ inFlight, graceMs: config.server.shutdown_grace_ms }, 'shutting down: letting requests in flight finish');

@@ -27,6 +27,8 @@ export class DetourServer {
   private readonly requests = new Set<AbortController>();
   private readonly onDrained: Array<() => void> = [];
   private isClosing = false;
+  /** Before closing: connections are not kept for another request, so that clients reconnect (through their load balancer) elsewhere. */
+  private isDraining = false;
   /** What the last shutdown found in flight, and how many of those it had to cut. */
   shutdown: { inFlight: number; cut: number } | undefined;
 
@@ -54,6 +56,11 @@ export class DetourServer {
     const address = this.server.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return { host: address.address, port: address.port, url: `http://${shownHost}:${address.port}` };
+  }
+
+  /** A shutdown is coming: still accepting and serving, but keeping no connection open after its answer. */
+  startDraining(): void {
+    this.isDraining = true;
   }
 
   /** Requests being answered now (streams until their last byte). */
@@ -107,7 +114,7 @@ export class DetourServer {
       // A body no handler read (a 404, a refused admin call) is drained so the connection stays usable.
       if (!request.complete && answer.headers.connection !== 'close') request.resume();
       // While shutting down, no connection is kept for another request: the client reconnects elsewhere.
-      if (this.isClosing) answer.headers.connection = 'close';
+      if (this.isClosing || this.isDraining) answer.headers.connection = 'close';
       await writeResponse(response, answer);
     } catch (error) {
       // Only writing can fail here (the core answers every fault itself): the connection is unusable.

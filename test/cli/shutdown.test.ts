@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,4 +137,46 @@ describe('graceful shutdown (SIGTERM, SIGINT)', () => {
     expect(statuses.every((status) => status === 502)).toBe(true);
     expect(sim.stats.clientClosedCount).toBe(20);
   }, 60_000);
+
+  it('with server.shutdown_drain_ms, /healthz answers 503 draining while requests are still served (connection: close), then the port closes', async () => {
+    const sim = cleanup.add(await startSim());
+    const detour = await startDetour(sim.url, 'shutdown_drain_ms: 3000');
+    // Whatever Host a load balancer's check sends (none, a backend address) is answered.
+    expect(await healthz(detour.url, 'evil.example')).toEqual({ status: 200, body: '{"status":"ok"}' });
+    detour.child.kill('SIGTERM');
+    await waitFor(async () => (await healthz(detour.url)).status === 503);
+    expect(await healthz(detour.url, '10.0.0.7:8787')).toEqual({ status: 503, body: '{"status":"draining"}' });
+    const during = await fetch(`${detour.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    expect(during.status).toBe(200);
+    expect(during.headers.get('connection')).toBe('close');
+    await during.text();
+    await waitFor(() => refusesConnections(detour.url));
+    expect(await detour.exited).toBe(0);
+    expect(loggedStatuses(detour.logPath)).toEqual([200]);
+  }, 60_000);
 });
+
+function healthz(url: string, host?: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/healthz', headers: host === undefined ? {} : { host }, agent: false }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > 30_000) throw new Error('condition not reached within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
