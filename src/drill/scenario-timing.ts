@@ -85,6 +85,7 @@ export function describeFault(fault: IncidentFault, flapMs?: number): string {
   if (fault.stall_after_chunks !== undefined) parts.push(`streams stall after ${fault.stall_after_chunks} chunks`);
   if (fault.reset_after_chunks !== undefined) parts.push(`streams cut after ${fault.reset_after_chunks} chunks`);
   if (fault.status === undefined && fault.latency_ms !== undefined) parts.push(`latency ${describeLatency(fault.latency_ms)}`);
+  if (fault.rate_limit_rpm !== undefined) parts.push(`rate-limit ceiling ${fault.rate_limit_rpm} rpm per key (in ${formatMs(fault.rate_limit_window_ms ?? 10_000)} slices)`);
   const what = parts.join(', ') || 'no fault';
   return flapMs === undefined ? what : `${what}, flapping every ${formatMs(flapMs)}`;
 }

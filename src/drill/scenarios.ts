@@ -5,7 +5,7 @@ import { formatPath } from '../config/load.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 
 /** The built-in scenarios, in the order `all` plays them. Each is `scenarios/<name>.yaml`. */
-export const builtInScenarioNames = ['outage', 'brownout', 'rate-limit-storm', 'latency-spike', 'stream-stall', 'flapping', 'total-outage'] as const;
+export const builtInScenarioNames = ['outage', 'brownout', 'rate-limit-storm', 'rate-limit-ceiling', 'latency-spike', 'stream-stall', 'flapping', 'total-outage'] as const;
 
 /** Where the built-in files live: the package root's `scenarios/`, two levels up from `src/drill/` and from `dist/drill/` alike. */
 export const builtInScenarioDirectory = fileURLToPath(new URL('../../scenarios/', import.meta.url));
