@@ -52,9 +52,9 @@ describe('rate-limit-ceiling: the simulator enforces an rpm per key, Detour lear
     expect(after.total).toBeGreaterThan(50);
     if (process.env.DETOUR_TEST_FIGURES) console.log('ceiling', { ...after, all: upstreamCalls([sim], 0), byKey: [1, 2, 3].map((n) => sim.stats.countForKey(`sk-ceiling-key-000${n}`)) });
     expect(after.limited / after.total).toBeLessThanOrEqual(0.01);
-    // The first key carried its share: the limits spread the excess, they did not just avoid the first key.
+    // The first key carried its share (the limits spread the excess, they did not just avoid it), and every call is accounted for.
     expect(sim.stats.countForKey('sk-ceiling-key-0001')).toBeGreaterThan(50);
-    expect(sim.stats.countForKey('sk-ceiling-key-0002')).toBeGreaterThan(20);
+    expect([1, 2, 3].reduce((sum, n) => sum + sim.stats.countForKey(`sk-ceiling-key-000${n}`), 0)).toBe(upstreamCalls([sim], 0).total);
     // What Detour learnt shows per target.
     const learned = gateway.engine.targets().flatMap((target) => target.limits.filter((limit) => limit.source === 'learned'));
     expect(learned.length).toBeGreaterThan(0);
