@@ -75,7 +75,11 @@ describe('Claude Code through Detour', () => {
     expect(messages.length).toBeGreaterThan(0);
     // The capture: Claude Code's anthropic-beta list and ?beta=true reached the Anthropic upstream.
     const first = messages[0]!;
-    expect(String(first.headers['anthropic-beta'] ?? '')).not.toBe('');
+    // Detour adds no beta of its own: Claude Code's own (claude-code-YYYYMMDD, context-management-…) are the ones it sent.
+    for (const request of messages) {
+      expect(String(request.headers['anthropic-beta'] ?? '')).toMatch(/(^|,)claude-code-\d{8}(,|$)/);
+      expect(request.headers['anthropic-version']).toBe('2023-06-01');
+    }
     expect(first.query).toContain('beta=true');
     const body = JSON.parse(first.body) as { tools?: unknown[] };
     expect(body.tools?.length ?? 0).toBeGreaterThan(5);
