@@ -36,7 +36,6 @@ function routes(upstream: Upstream): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  if (status.state !== 'present') return;
   sim = await startSim({
     plan: {
       faults: [
@@ -247,3 +246,84 @@ if (status.state === 'skipped') {
     it('run when ../shared/spec is present', () => undefined);
   });
 }
+
+/**
+ * The Responses and Gemini faces have no schema in `../shared/spec/`: their answers are read by
+ * the official SDKs instead (`openai`'s Responses stream helpers assemble and check the typed
+ * events; `@google/genai` parses into its own classes), from every upstream format, and the
+ * fields those SDKs' types require are checked present and typed.
+ */
+describe.each(upstreams)('the Responses and Gemini faces, read by the official SDKs, from a %s upstream', (upstream) => {
+  const tools = [{ type: 'function' as const, name: 'get_weather', parameters: weatherParameters, strict: false }];
+
+  function expectResponseShape(response: Record<string, unknown>, where: string): void {
+    // Required (non-optional) fields of the SDK's `Response` type.
+    for (const field of ['id', 'object', 'created_at', 'model', 'output', 'status', 'error', 'incomplete_details', 'instructions', 'metadata', 'parallel_tool_calls', 'temperature', 'tool_choice', 'tools', 'top_p']) {
+      expect(response, `${where}: ${field}`).toHaveProperty(field);
+    }
+    expect(response.object).toBe('response');
+    expect(typeof response.created_at).toBe('number');
+    expect(Array.isArray(response.output)).toBe(true);
+    for (const item of response.output as Array<Record<string, unknown>>) {
+      if (item.type === 'message') expect(item).toMatchObject({ id: expect.any(String), role: 'assistant', status: expect.any(String), content: expect.any(Array) });
+      else expect(item).toMatchObject({ type: 'function_call', call_id: expect.any(String), name: 'get_weather', arguments: expect.any(String) });
+    }
+    expect(response.usage).toMatchObject({ input_tokens: expect.any(Number), output_tokens: expect.any(Number), total_tokens: expect.any(Number), input_tokens_details: { cached_tokens: expect.any(Number) }, output_tokens_details: { reasoning_tokens: expect.any(Number) } });
+  }
+
+  it('responses.create and responses.stream().finalResponse(): text, a forced tool call, a max_output_tokens cut, an upstream error', async () => {
+    const { default: OpenAI } = await import('openai');
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const text = await client.responses.create({ model: upstream, input: 'Say something about the weather in Paris.' });
+    expectResponseShape(text as unknown as Record<string, unknown>, `${upstream} text`);
+    expect(text.status).toBe('completed');
+    expect(text.output_text.length).toBeGreaterThan(0);
+
+    const called = await client.responses.stream({ model: upstream, input: 'Weather in Paris?', tools, tool_choice: { type: 'function', name: 'get_weather' } }).finalResponse();
+    expectResponseShape(called as unknown as Record<string, unknown>, `${upstream} tool stream`);
+    const call = called.output.find((item) => item.type === 'function_call');
+    expect(call?.type === 'function_call' && JSON.parse(call.arguments)).toEqual({ city: expect.any(String) });
+
+    const cut = await client.responses.stream({ model: upstream, input: 'Say something about the weather in Paris.', max_output_tokens: 3 }).finalResponse();
+    expectResponseShape(cut as unknown as Record<string, unknown>, `${upstream} cut`);
+    expect(cut.status).toBe('incomplete');
+    expect(cut.incomplete_details?.reason).toBe('max_output_tokens');
+
+    const refused = await client.responses.create({ model: `${upstream}-400`, input: 'Hi' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.APIError);
+    expect(refused).toMatchObject({ status: 400, error: { message: expect.any(String), type: expect.any(String) } });
+  });
+
+  it('@google/genai generateContent and generateContentStream: text, a forced call, a MAX_TOKENS cut, an upstream error', async () => {
+    const { ApiError, FinishReason, FunctionCallingConfigMode, GoogleGenAI } = await import('@google/genai');
+    const ai = new GoogleGenAI({ apiKey: 'AIzaSy-detour-client-key', httpOptions: { baseUrl: gateway.url } });
+    const answer = await ai.models.generateContent({ model: upstream, contents: 'Say something about the weather in Paris.' });
+    expect(answer.text?.length).toBeGreaterThan(0);
+    expect(answer.candidates?.[0]?.finishReason).toBe(FinishReason.STOP);
+    expect(answer.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
+
+    const called = await ai.models.generateContent({
+      model: upstream,
+      contents: 'Weather in Paris?',
+      config: { tools: [{ functionDeclarations: [{ name: 'get_weather', parametersJsonSchema: weatherParameters }] }], toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } } },
+    });
+    expect(called.functionCalls?.[0]).toMatchObject({ name: 'get_weather', args: { city: expect.any(String) } });
+
+    let streamed = '';
+    let finish: string | undefined;
+    let firstPromptCount: number | undefined;
+    for await (const chunk of await ai.models.generateContentStream({ model: upstream, contents: 'Say something about the weather in Paris.', config: { maxOutputTokens: 3 } })) {
+      streamed += chunk.text ?? '';
+      finish = chunk.candidates?.[0]?.finishReason ?? finish;
+      firstPromptCount ??= chunk.usageMetadata?.promptTokenCount;
+    }
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(finish).toBe(FinishReason.MAX_TOKENS);
+    // Gemini counts the prompt on every event; so does Detour once an upstream has said it.
+    if (upstream === 'anthropic' || upstream === 'gemini') expect(firstPromptCount).toBeGreaterThan(0);
+
+    const refused = await ai.models.generateContent({ model: `${upstream}-400`, contents: 'Hi' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ status: 400 });
+  });
+});
