@@ -29,6 +29,8 @@ export interface CallRecord {
   errorMessage?: string | undefined;
   /** Who served it (`x-detour-target`) and after how many upstream calls (`x-detour-attempts`). */
   target?: string | undefined;
+  /** The region of the target that answered (`x-detour-region`), when it declares one. */
+  region?: string | undefined;
   attempts?: number | undefined;
   isFailover: boolean;
 }
@@ -54,6 +56,7 @@ export async function sendCall(spec: RequestSpec, options: CallOptions): Promise
     const response = await request(`${options.baseUrl}${spec.path}`, { method: 'POST', headers: spec.headers, body: spec.body, dispatcher: options.dispatcher, signal: controller.signal });
     record.status = response.statusCode;
     record.target = header(response.headers, 'x-detour-target');
+    record.region = header(response.headers, 'x-detour-region');
     const attempts = Number(header(response.headers, 'x-detour-attempts'));
     record.attempts = Number.isFinite(attempts) && attempts > 0 ? attempts : undefined;
     record.isFailover = header(response.headers, 'x-detour-failover') === 'true';

@@ -44,6 +44,17 @@ export function routeUnderTest(config: DetourConfig, requested: string | undefin
   return route;
 }
 
+/** Why a scenario on the home region cannot run against this route (no instance region, nothing in it or outside it), or undefined. */
+function homeRegionProblem(config: DetourConfig, route: string, scenario: Scenario): string | undefined {
+  if (!scenario.incidents.some((incident) => incident.on === 'home_region')) return undefined;
+  const home = config.server.region;
+  if (home === undefined) return 'an incident is on the home region, but the config has no server.region (or DETOUR_REGION)';
+  const regions = (config.models[route]?.targets ?? []).map((target) => target.region ?? config.providers[target.provider]?.region);
+  if (!regions.includes(home)) return `an incident is on the home region, but route "${route}" has no target in ${home}`;
+  if (regions.every((region) => region === home)) return `an incident is on the home region, but every target of route "${route}" is in ${home}: there is no other region to fail over to`;
+  return undefined;
+}
+
 /**
  * Rehearses outages against a config: every scenario in turn, each against its own simulators
  * and its own gateway built from the config, and a report of what clients saw.
@@ -58,6 +69,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     }
   }
   if (!(options.rps > 0 && options.rps <= 5000)) throw new DrillSetupError('--rps must be above 0 and at most 5000');
+  for (const scenario of options.scenarios) {
+    const problem = homeRegionProblem(options.config, route, scenario);
+    if (problem) throw new DrillSetupError(`scenario ${scenario.name}: ${problem}`);
+  }
   // Refused before anything runs: a duration too short for the config's timings is known now, not after the first scenarios.
   for (const scenario of options.scenarios) {
     const timeline = placeIncidents(scenario, options.durationMs ?? toMs(scenario.duration));

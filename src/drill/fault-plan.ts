@@ -28,11 +28,14 @@ export interface FaultPlans {
   warnings: string[];
 }
 
-/** The targets of a route an incident's `on` and `keys` select. */
-export function selectTargets(route: ResolvedRoute, scope: IncidentScope, keys: 'all' | 'first'): Target[] {
+/** The targets of a route an incident's `on` and `keys` select; `home_region` needs the instance's region. */
+export function selectTargets(route: ResolvedRoute, scope: IncidentScope, keys: 'all' | 'first', homeRegion?: string): Target[] {
   const groups = route.groups;
   let chosen;
-  if (scope === 'primary') chosen = groups.slice(0, 1);
+  if (scope === 'home_region') {
+    chosen = groups.filter((group) => homeRegion !== undefined && group.targets[0]?.region === homeRegion);
+    if (chosen.length === 0) throw new Error(`an incident is on the home region, but route "${route.settings.name}" has no target in ${homeRegion ?? '(no server.region)'}`);
+  } else if (scope === 'primary') chosen = groups.slice(0, 1);
   else if (scope === 'backups') chosen = groups.slice(1);
   else if (scope === 'all') chosen = groups;
   else {
@@ -53,7 +56,7 @@ function simModel(target: Target): string {
  * provider's whole simulator, as a real host outage would; any other fault is scoped to the hit
  * target's model (and key, with `keys: first`), on top of the baseline latency.
  */
-export function buildFaultPlans(scenario: Scenario, timeline: ScenarioTimeline, route: ResolvedRoute, providers: readonly string[]): FaultPlans {
+export function buildFaultPlans(scenario: Scenario, timeline: ScenarioTimeline, route: ResolvedRoute, providers: readonly string[], homeRegion?: string): FaultPlans {
   const baseline: FaultInput = scenario.baseline.latency_ms === undefined ? {} : { latency_ms: scenario.baseline.latency_ms };
   const plans = new Map<string, SimPlan>(providers.map((name) => [name, { faults: Object.keys(baseline).length > 0 ? [baseline] : [], timeline: [], down: [] }]));
   const affected = new Set<string>();
@@ -61,7 +64,7 @@ export function buildFaultPlans(scenario: Scenario, timeline: ScenarioTimeline, 
   const routeTargets = route.groups.flatMap((group) => group.targets);
   for (const placed of timeline.incidents) {
     const { incident } = placed;
-    const targets = selectTargets(route, incident.on, incident.keys);
+    const targets = selectTargets(route, incident.on, incident.keys, homeRegion);
     for (const target of targets) affected.add(target.id);
     const downProviders = new Set<string>();
     for (const target of targets) {

@@ -71,6 +71,12 @@ export function renderTable(report: DrillReport): string {
     }
     if (scenario.firstAnswerAfterMs !== null) out.push(`  first answer after the incident: ${compactMs(scenario.firstAnswerAfterMs)}; back on the primary: ${formatRecover(scenario.timeToPrimaryMs, scenario.recovery.observedMs)}`);
     if (scenario.p95Bound.outageWait) out.push(`  p95 bound includes the outage's wait (${compactMs(scenario.p95Bound.outageWait.ms)}): ${scenario.p95Bound.outageWait.reason}`);
+    const region = scenario.region;
+    if (region) {
+      const served = Object.entries(region.servedByRegion).map(([name, count]) => `${name} ×${count}`).join(', ');
+      const calls = Object.entries(region.upstreamCallsByRegion).map(([name, count]) => `${name} ×${count}`).join(', ');
+      out.push(`  home region ${region.home}: back home ${formatRecover(region.returnHomeMs)} after its recovery (limit ${compactMs(region.withinMs)}); served by region: ${served || 'none'}; upstream calls by region: ${calls || 'none'}`);
+    }
     for (const warning of scenario.warnings) out.push(`  note: ${warning}`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);

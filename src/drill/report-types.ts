@@ -123,6 +123,13 @@ export interface ScenarioReport {
   slo: { successRate: number; source: 'route' | 'default' };
   /** Breaker and health timings the drill shrank with the incidents (empty at the natural length). */
   scaledTimings: Array<{ path: string; fromMs: number; toMs: number }>;
+  /**
+   * Scenarios with an incident on the home region: the instance's region, the home-region
+   * incident's end → the send time from which every success was served at home (`returnHomeMs`,
+   * null when traffic was not all home by the run's end), its limit, and where traffic went
+   * (successes by `x-detour-region`, simulator calls by region). Null for other scenarios.
+   */
+  region: { home: string; returnHomeMs: number | null; withinMs: number; basis: string; servedByRegion: Record<string, number>; upstreamCallsByRegion: Record<string, number> } | null;
   verdict: { passed: boolean; checks: VerdictCheck[] };
   warnings: string[];
 }

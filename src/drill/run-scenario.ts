@@ -67,7 +67,8 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     gateway = await startGatewayServer(drill.config, { port: 0, host: '127.0.0.1', processMetrics: false });
     const route = gateway.engine.routes.resolve(options.route);
     if (!route || route.isDirect) throw new Error(`route "${options.route}" not found`);
-    const faults = buildFaultPlans(scenario, timeline, route, fleet.providers());
+    const homeRegion = drill.config.server.region;
+    const faults = buildFaultPlans(scenario, timeline, route, fleet.providers(), homeRegion);
     const recorder = new EventRecorder(gateway.engine.events, options.route);
     const runStartedAt = Date.now();
     fleet.apply(faults.plans, scenario.baseline.chunk_delay_ms);
@@ -93,6 +94,8 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       healthIntervalMs: routeHealthIntervalMs(drill.config, options.route),
       recoveryProbeMs: routeRecoveryProbeMs(drill.config, options.route),
       rps: options.rps,
+      homeRegion,
+      upstreamCallsByRegion: fleet.callsByRegion(),
     });
     if (options.signal.aborted) report.warnings.push(`stopped early: ${load.records.length} of the ${Math.floor((timeline.runMs / 1000) * options.rps)} planned requests were sent`);
     return { report, configNotes: drill.notes, records: load.records };

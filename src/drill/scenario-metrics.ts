@@ -125,3 +125,22 @@ export function tally(values: Iterable<string | undefined>): Record<string, numb
   for (const value of values) if (value !== undefined) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * Last home-region incident's end → the send time from which every successful request was
+ * served in the home region (`x-detour-region` of each answer): traffic back home, and staying
+ * there. Null when some success sent after it was still served elsewhere at the run's end, or
+ * nothing succeeded after the end.
+ */
+export function timeToHome(timeline: ScenarioTimeline, records: readonly CallRecord[], homeRegion: string, runStartedAt: number): number | null {
+  const homeIncidents = timeline.incidents.filter((placed) => placed.incident.on === 'home_region');
+  const last = Math.max(...homeIncidents.map((placed) => placed.span.endMs));
+  if (!Number.isFinite(last)) return null;
+  const end = runStartedAt + last;
+  const after = records.filter((record) => record.outcome === 'success' && record.startedAt >= end).sort((a, b) => a.startedAt - b.startedAt);
+  if (after.length === 0) return null;
+  let firstHome = after.length;
+  while (firstHome > 0 && (after[firstHome - 1] as CallRecord).region === homeRegion) firstHome--;
+  if (firstHome === after.length) return null;
+  return (after[firstHome] as CallRecord).startedAt - end;
+}

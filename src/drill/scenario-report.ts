@@ -6,7 +6,7 @@ import type { CallRecord } from './client-call.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { FaultPlans } from './fault-plan.js';
 import type { ScenarioReport } from './report-types.js';
-import { baselineLatency, countRequests, firstAnswerAfter, latencyFigures, shareOutsideIncidents, successRate, tally, timeToDetect, timeToPrimary, timeToRecover } from './scenario-metrics.js';
+import { baselineLatency, countRequests, firstAnswerAfter, latencyFigures, shareOutsideIncidents, successRate, tally, timeToDetect, timeToHome, timeToPrimary, timeToRecover } from './scenario-metrics.js';
 import type { Scenario } from './scenario-schema.js';
 import { describeRun, type ScenarioTimeline } from './scenario-timing.js';
 import type { ScaledTiming } from './timing-scale.js';
@@ -35,6 +35,10 @@ export interface ScenarioObservations {
   /** The longest recovery-probe interval of the route's targets, as the run used it. */
   recoveryProbeMs: number;
   rps: number;
+  /** The instance's region (`server.region`), for a scenario on the home region. */
+  homeRegion?: string | undefined;
+  /** Simulator calls by the region of their provider. */
+  upstreamCallsByRegion?: Record<string, number> | undefined;
 }
 
 /** The default time to recover, before scaling: Detour must serve again about as soon as the upstreams do. */
@@ -81,6 +85,7 @@ export function buildScenarioReport(observed: ScenarioObservations): ScenarioRep
     successBar: successBarOf(slo, scenario.verdict.success_rate, shareOutsideIncidents(timeline, records, runStartedAt)),
     p95Bound: p95BoundOf(baselineLatency(timeline, records, runStartedAt), route.settings, outageWaitOf(scenario, timeline, route.settings.waitForRecoveryMs, observed.recoveryProbeMs)),
     recovery: { ms: recoveryMs, withinMs: limit.ms, observedMs: Math.max(0, timeline.runMs - lastEndMs), basis: limit.basis },
+    region: regionFigures(observed, limit),
   };
   const upstreamCalls = Object.values(observed.upstreamCallsByProvider).reduce((sum, count) => sum + count, 0);
   const cost = recorder.cost(observed.prices);
@@ -118,6 +123,20 @@ export function buildScenarioReport(observed: ScenarioObservations): ScenarioRep
     scaledTimings: observed.scaledTimings,
     verdict: judge(figures, timeoutMs),
     warnings,
+  };
+}
+
+/** Where traffic went in a scenario on the home region, and how soon it was all back home; null for any other scenario. */
+function regionFigures(observed: ScenarioObservations, limit: { ms: number; basis: string }): ScenarioReport['region'] {
+  const home = observed.homeRegion;
+  if (home === undefined || !observed.timeline.incidents.some((placed) => placed.incident.on === 'home_region')) return null;
+  return {
+    home,
+    returnHomeMs: timeToHome(observed.timeline, observed.records, home, observed.runStartedAt),
+    withinMs: limit.ms,
+    basis: limit.basis,
+    servedByRegion: tally(observed.records.map((record) => (record.outcome === 'success' ? (record.region ?? 'none') : undefined))),
+    upstreamCallsByRegion: observed.upstreamCallsByRegion ?? {},
   };
 }
 

@@ -4,9 +4,10 @@ import { absoluteDurationSchema, scenarioTimeSchema } from './duration.js';
 
 /**
  * Which targets of the route under test an incident hits: `primary` (the route's first
- * target), `backups` (every other one), `all`, or a 1-based position in the route's list.
+ * target), `backups` (every other one), `all`, `home_region` (every target in the instance's
+ * region, `server.region`), or a 1-based position in the route's list.
  */
-export const incidentScopeSchema = z.union([z.enum(['primary', 'backups', 'all']), z.number().int().positive()]);
+export const incidentScopeSchema = z.union([z.enum(['primary', 'backups', 'all', 'home_region']), z.number().int().positive()]);
 
 /** What goes wrong. The drill adds the model and key the fault applies to, so neither is written here. */
 export const incidentFaultSchema = faultSchema.omit({ model: true, api_key: true });

@@ -47,7 +47,7 @@ export function placeIncidents(scenario: Scenario, runMs: number): ScenarioTimel
   return { runMs, scale, incidents };
 }
 
-const scopeNames: Record<string, string> = { primary: 'the primary', backups: 'every backup', all: 'every target' };
+const scopeNames: Record<string, string> = { primary: 'the primary', backups: 'every backup', all: 'every target', home_region: 'the home region' };
 
 /** Which targets an incident hits, in words: "the primary", "target 2". */
 export function describeScope(incident: Incident): string {

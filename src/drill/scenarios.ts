@@ -7,6 +7,9 @@ import { scenarioSchema, type Scenario } from './scenario-schema.js';
 /** The built-in scenarios, in the order `all` plays them. Each is `scenarios/<name>.yaml`. */
 export const builtInScenarioNames = ['outage', 'brownout', 'rate-limit-storm', 'rate-limit-ceiling', 'latency-spike', 'stream-stall', 'flapping', 'total-outage'] as const;
 
+/** Built-in scenarios that need regions in the config (`server.region`, targets in and out of it): by name only, not in `all`. */
+export const regionScenarioNames = ['region-outage'] as const;
+
 /** Where the built-in files live: the package root's `scenarios/`, two levels up from `src/drill/` and from `dist/drill/` alike. */
 export const builtInScenarioDirectory = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -53,12 +56,12 @@ export function resolveScenarios(argument: string, directory = builtInScenarioDi
   for (const part of argument.split(',').map((item) => item.trim()).filter((item) => item.length > 0)) {
     if (part === 'all') {
       for (const name of builtInScenarioNames) scenarios.push(loadScenarioFile(`${directory}/${name}.yaml`));
-    } else if ((builtInScenarioNames as readonly string[]).includes(part)) {
+    } else if ((builtInScenarioNames as readonly string[]).includes(part) || (regionScenarioNames as readonly string[]).includes(part)) {
       scenarios.push(loadScenarioFile(`${directory}/${part}.yaml`));
     } else if (existsSync(part)) {
       scenarios.push(loadScenarioFile(part));
     } else {
-      throw new ScenarioError(`unknown scenario "${part}": neither a file nor a built-in (${[...builtInScenarioNames, 'all'].join(', ')})`);
+      throw new ScenarioError(`unknown scenario "${part}": neither a file nor a built-in (${[...builtInScenarioNames, ...regionScenarioNames, 'all'].join(', ')})`);
     }
   }
   if (scenarios.length === 0) throw new ScenarioError('no scenario given');

@@ -7,6 +7,8 @@ import type { SimPlan } from './fault-plan.js';
 interface FleetMember {
   sim: Simulator;
   format: WireFormat;
+  /** The provider's declared region: its simulator stands for a host there. */
+  region: string | undefined;
 }
 
 /** One simulator per configured provider, on ephemeral loopback ports. */
@@ -23,7 +25,7 @@ export class SimFleet {
       for (const [index, [name, provider]] of Object.entries(config.providers).entries()) {
         const format = simFormatOf(provider.type);
         const sim = new Simulator({ seed: seed + index, models: modelsOf(config, name), answer: { text: `Simulated answer from ${name} during a Detour drill. No real provider was called.` } });
-        members.set(name, { sim, format });
+        members.set(name, { sim, format, region: provider.region });
         await sim.listen(0, '127.0.0.1');
       }
     } catch (error) {
@@ -73,6 +75,16 @@ export class SimFleet {
   /** Chat calls that reached each simulator (health probes and refused connections not counted). */
   callsByProvider(): Record<string, number> {
     return Object.fromEntries([...this.members].map(([name, member]) => [name, member.sim.stats.requests]));
+  }
+
+  /** Chat calls that reached the simulators of each declared region (`none` for providers without one). */
+  callsByRegion(): Record<string, number> {
+    const calls: Record<string, number> = {};
+    for (const member of this.members.values()) {
+      const region = member.region ?? 'none';
+      calls[region] = (calls[region] ?? 0) + member.sim.stats.requests;
+    }
+    return calls;
   }
 
   upstreamCalls(): number {

@@ -57,12 +57,13 @@ export function outageWaitOf(scenario: Scenario, timeline: ScenarioTimeline, wai
   return { ms: Math.round(Math.min(longestWindow, waitForRecoveryMs) + recoveryProbeMs), reason: widening.reason };
 }
 
-type Judged = Pick<ScenarioReport, 'successRate' | 'latencyMs' | 'successBar' | 'p95Bound' | 'recovery' | 'slo'> & { requests: RequestCounts };
+type Judged = Pick<ScenarioReport, 'successRate' | 'latencyMs' | 'successBar' | 'p95Bound' | 'recovery' | 'slo'> & { requests: RequestCounts; region?: ScenarioReport['region'] | undefined };
 
 /**
- * The checks a scenario passes or fails, always all four: success rate against its bar, p95
+ * The checks a scenario passes or fails, always these four: success rate against its bar, p95
  * against its bound, recovery in time, and every failure a clear error within the deadline (a
- * gateway that cannot answer must still say so, promptly).
+ * gateway that cannot answer must still say so, promptly); and a fifth, traffic back home in
+ * time, for a scenario whose incident is on the home region.
  */
 export function judge(figures: Judged, timeoutMs: number): ScenarioReport['verdict'] {
   const checks: VerdictCheck[] = [];
@@ -107,6 +108,17 @@ export function judge(figures: Judged, timeoutMs: number): ScenarioReport['verdi
         ? `every failure (${requests.errors + requests.cutStreams}) was a clear error within the ${formatMs(timeoutMs)} deadline`
         : `${requests.hung} hung, ${requests.broken} without a clear error, ${requests.late} past the ${formatMs(timeoutMs)} deadline`,
   });
+  const region = figures.region;
+  if (region) {
+    checks.push({
+      name: 'return home',
+      passed: region.returnHomeMs !== null && region.returnHomeMs <= region.withinMs,
+      detail:
+        region.returnHomeMs === null
+          ? `traffic was not back in ${region.home} by the end of the run (limit ${formatMs(region.withinMs)}: ${region.basis})`
+          : `every success served in ${region.home} from ${formatMs(region.returnHomeMs)} after its recovery (limit ${formatMs(region.withinMs)}: ${region.basis})`,
+    });
+  }
   return { passed: checks.every((check) => check.passed), checks };
 }
 
