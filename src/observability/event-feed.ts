@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { RequestOutcome } from './outcome.js';
 
-export type FeedEventType = 'failover' | 'circuit' | 'health' | 'request_failed' | 'incident';
+export type FeedEventType = 'failover' | 'circuit' | 'health' | 'request_failed' | 'incident' | 'continued' | 'recovery';
 
 /** One line of the dashboard's live feed. Messages hold ids and codes only, never a key or a body. */
 export interface FeedEvent {
@@ -74,6 +74,45 @@ export class EventFeed {
       ),
       events.on('circuit.closed', (event) =>
         this.push({ type: 'circuit', severity: 'info', message: `circuit of ${event.target} closed (${event.reason.replace('_', ' ')})`, target: event.target, data: { state: 'closed', reason: event.reason } }),
+      ),
+      events.on('stream.continued', (event) =>
+        this.fold(`continued:${event.route}:${event.from}:${event.to}`, {
+          type: 'continued',
+          severity: 'warning',
+          message: `route ${event.route}: a stream broke on ${event.from} (${event.code}) and was continued on ${event.to} after ${event.keptChars} characters`,
+          route: event.route,
+          target: event.from,
+          data: { from: event.from, to: event.to, code: event.code, kept_chars: event.keptChars },
+        }),
+      ),
+      events.on('stream.not_continued', (event) =>
+        this.fold(`not-continued:${event.route}:${event.target}:${event.reason}`, {
+          type: 'continued',
+          severity: 'critical',
+          message: `route ${event.route}: a stream broke on ${event.target} (${event.code}) and could not be continued (${event.reason.replace('_', ' ')}): it ended with an error event`,
+          route: event.route,
+          target: event.target,
+          data: { target: event.target, code: event.code, reason: event.reason },
+        }),
+      ),
+      events.on('recovery.queued', (event) =>
+        this.fold(`recovery-queued:${event.route}`, {
+          type: 'recovery',
+          severity: 'critical',
+          message: `route ${event.route}: every target is down; requests are held for recovery`,
+          route: event.route,
+          data: { state: 'queued' },
+        }),
+      ),
+      events.on('recovery.probed', (event) =>
+        this.fold(`recovery-probed:${event.target}:${event.isSuccess}`, {
+          type: 'recovery',
+          severity: event.isSuccess ? 'info' : 'warning',
+          message: `route ${event.route}: recovery probe of ${event.target} ${event.isSuccess ? 'succeeded: held requests released to it' : 'failed'}`,
+          route: event.route,
+          target: event.target,
+          data: { target: event.target, success: event.isSuccess, duration_ms: event.durationMs },
+        }),
       ),
       events.on('health.changed', (event) =>
         this.push({

@@ -1,5 +1,5 @@
 import type { RequestOutcome } from './outcome.js';
-import type { LoggedRequest } from './request-log/log-query.js';
+import { continuationOf, type LoggedRequest } from './request-log/log-query.js';
 
 /**
  * The last few hundred requests in memory, in the request log's shape: the dashboard's recent
@@ -22,6 +22,17 @@ export class RecentRequests {
 }
 
 export function fromOutcome(outcome: RequestOutcome): LoggedRequest {
+  const attempts = outcome.attempts.map((attempt) => ({
+    target: attempt.target,
+    provider: attempt.provider,
+    model: attempt.model,
+    status: attempt.status ?? null,
+    error_code: attempt.code ?? null,
+    kind: attempt.kind ?? null,
+    duration_ms: Math.round(attempt.durationMs),
+    retry_after_ms: attempt.retryAfterMs ?? null,
+    role: attempt.role ?? null,
+  }));
   return {
     id: outcome.requestId,
     time: new Date(outcome.startedAt).toISOString(),
@@ -44,16 +55,7 @@ export function fromOutcome(outcome: RequestOutcome): LoggedRequest {
     extra_cost_usd: { failed: outcome.cost.failedUsd, hedge: outcome.cost.hedgeUsd, mirror: outcome.cost.mirrorUsd },
     priority: outcome.priority ?? null,
     queue_wait_ms: outcome.queueWaitMs === undefined ? null : Math.round(outcome.queueWaitMs),
-    attempts: outcome.attempts.map((attempt) => ({
-      target: attempt.target,
-      provider: attempt.provider,
-      model: attempt.model,
-      status: attempt.status ?? null,
-      error_code: attempt.code ?? null,
-      kind: attempt.kind ?? null,
-      duration_ms: Math.round(attempt.durationMs),
-      retry_after_ms: attempt.retryAfterMs ?? null,
-      role: attempt.role ?? null,
-    })),
+    continuation: continuationOf(attempts),
+    attempts,
   };
 }

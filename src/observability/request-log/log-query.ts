@@ -152,6 +152,11 @@ export interface LoggedRequest {
   priority: string | null;
   /** Time spent in the route's queue waiting for room under the targets' rate limits; null: it never waited. */
   queue_wait_ms: number | null;
+  /**
+   * A stream that broke after its start and was continued: how many times, and the targets that
+   * served it in order (the broken one first). Read from the attempts (role `continuation`).
+   */
+  continuation: { count: number; targets: string[] } | null;
   attempts: LoggedAttempt[];
   request_body?: string;
   response_body?: string;
@@ -178,6 +183,15 @@ export function toLoggedAttempt(row: Row): LoggedAttempt {
   };
 }
 
+/** The chain of targets that served a continued stream: the stream that started, then each continuation that did. */
+export function continuationOf(attempts: readonly LoggedAttempt[]): LoggedRequest['continuation'] {
+  const started = attempts.filter((attempt) => attempt.role === 'continuation' && attempt.status === 200 && attempt.error_code === null);
+  if (started.length === 0) return null;
+  const firstContinuation = attempts.indexOf(started[0] as LoggedAttempt);
+  const broken = attempts.slice(0, firstContinuation).reverse().find((attempt) => attempt.status === 200 && attempt.error_code === null && attempt.role !== 'continuation');
+  return { count: started.length, targets: [...(broken ? [broken.target] : []), ...started.map((attempt) => attempt.target)] };
+}
+
 export function toLoggedRequest(row: Row, attempts: LoggedAttempt[]): LoggedRequest {
   const input = numOrNull(row, 'input_tokens');
   const entry: LoggedRequest = {
@@ -202,6 +216,7 @@ export function toLoggedRequest(row: Row, attempts: LoggedAttempt[]): LoggedRequ
     extra_cost_usd: { failed: num(row, 'failed_cost_usd'), hedge: num(row, 'hedge_cost_usd'), mirror: num(row, 'mirror_cost_usd') },
     priority: strOrNull(row, 'priority'),
     queue_wait_ms: numOrNull(row, 'queue_wait_ms'),
+    continuation: continuationOf(attempts),
     attempts,
   };
   const requestBody = strOrNull(row, 'request_body');

@@ -241,6 +241,8 @@ function renderDetail(request) {
       el('dt', {}, 'Status'), el('dd', { dataset: { field: 'status' } }, request.status),
       el('dt', {}, 'Served by'), el('dd', { class: 'mono' }, request.target ?? '–'),
       el('dt', {}, 'Latency / TTFT'), el('dd', { dataset: { field: 'latency' } }, `${ms(request.latency_ms)} / ${ms(request.ttft_ms)}`),
+      request.continuation ? el('dt', {}, 'Stream continued') : null,
+      request.continuation ? el('dd', { class: 'mono', dataset: { field: 'continuation' } }, `${request.continuation.count}×: ${request.continuation.targets.join(' → ')}`) : null,
       reason ? el('dt', {}, 'Reason') : null, reason ? el('dd', { class: 'reason', dataset: { field: 'reason' } }, reason) : null,
     ),
     request.attempts.length > 0
@@ -261,7 +263,7 @@ function renderRecent(recent) {
         el('td', { class: 'num', title: request.id }, time(request.time)),
         el('td', { class: 'mono' }, request.route),
         el('td', { class: 'num', dataset: { field: 'status' } }, request.status, request.error_code ? el('span', { class: 'tag mono', dataset: { field: 'error-code' } }, request.error_code) : null),
-        el('td', { class: 'mono' }, request.target ?? '–', request.failover ? el('span', { class: 'tag' }, 'failover') : null, request.degraded ? el('span', { class: 'tag' }, 'degraded') : null),
+        el('td', { class: 'mono' }, request.target ?? '–', request.failover ? el('span', { class: 'tag' }, 'failover') : null, request.degraded ? el('span', { class: 'tag' }, 'degraded') : null, request.continuation ? el('span', { class: 'tag', title: request.continuation.targets.join(' → ') }, `continued ×${request.continuation.count}`) : null),
         el('td', {}, attemptChips(request.attempts)),
         el('td', { class: 'num' }, ms(request.latency_ms)),
         el('td', { class: 'num' }, ms(request.ttft_ms)),
