@@ -99,12 +99,13 @@ export const addColumns = [
   { table: 'requests', name: 'error_message', type: 'TEXT' },
 ];
 
-const requestColumns = [
+/** The columns a record's row and its attempts' rows fill, in order: both stores insert exactly these. */
+export const requestColumns = [
   'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code', 'error_message',
   'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
   'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
 ];
-const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
+export const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
 
 const placeholders = (count: number): string => new Array<string>(count).fill('?').join(', ');
 

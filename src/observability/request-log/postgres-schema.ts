@@ -1,4 +1,5 @@
 import type { StatusMinuteRow } from '../status/status-history.js';
+import { attemptColumns, requestColumns } from './log-schema.js';
 import type { ParentChildRecord, SqlValue } from './sqlite-worker.js';
 
 /**
@@ -76,13 +77,6 @@ export const postgresSchemaSql = [
   PRIMARY KEY (component, minute)
 )`,
 ];
-
-const requestColumns = [
-  'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code', 'error_message',
-  'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
-  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
-];
-const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
 
 /** Rows per INSERT: far under Postgres's 65,535 parameters per statement. */
 export const rowsPerInsert = 500;
