@@ -14,6 +14,12 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** The id for logs, events and `served.requestId`; a new one when absent or not a sane token (as `x-request-id`). */
   requestId?: string | undefined;
+  /**
+   * The caller's W3C trace context (as the `traceparent` / `tracestate` headers would carry it):
+   * continued to the upstream, and the parent of the call's span when the config has `telemetry`.
+   */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 /** A whole answer and who served it. */
@@ -61,6 +67,8 @@ export async function callForStream<Event>(target: CallTarget, body: Record<stri
 async function send(target: CallTarget, body: Record<string, unknown>, options: CallOptions): Promise<{ answer: GatewayResponse; abort: CallAbort }> {
   const abort = new CallAbort(options.signal);
   const headers: Record<string, string> = options.requestId === undefined ? {} : { 'x-request-id': options.requestId };
+  if (options.traceparent !== undefined) headers.traceparent = options.traceparent;
+  if (options.tracestate !== undefined) headers.tracestate = options.tracestate;
   const answer = await target.gateway.handle({ method: 'POST', path: target.path, search: '', headers, body: parsedRequestBody(body), signal: abort.signal });
   if (answer.isClientGone || abort.isAbortedByCaller) {
     abort.release();

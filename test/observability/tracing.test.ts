@@ -360,4 +360,19 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     const attempt = only(spans.filter((span) => span.kind === spanKind.client), 'attempt span');
     expect(traceparentOf((sim.captured.at(-1) as { headers: Record<string, string | string[] | undefined> }).headers)).toBe(`00-${clientTraceId}-${attempt.spanId}-01`);
   });
+
+  it("the library's typed methods take the caller's trace context too", async () => {
+    const receiver = cleanup.add(await new OtlpReceiver().listen());
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = await createGateway(
+      { providers: { sim: openAiProvider(sim) as { type: string; base_url: string } }, models: { chat: { targets: [{ provider: 'sim', model: 'gpt-4o-mini' }] } }, log: { enabled: false }, telemetry: telemetry(receiver) },
+      { env: {} },
+    );
+    const { served } = await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: prompt }] }, { traceparent: clientTraceparent, tracestate: 'vendor=abc' });
+    await gateway.close();
+    const server = only(receiver.trace(clientTraceId).filter((span) => span.kind === spanKind.server), 'request span');
+    expect(server.parentSpanId).toBe(clientSpanId);
+    expect(server.attributes['detour.request_id']).toBe(served.requestId);
+    expect(sim.captured.at(-1)?.headers.tracestate).toBe('vendor=abc');
+  });
 });
