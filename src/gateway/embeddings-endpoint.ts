@@ -7,6 +7,7 @@ import type { ChatRequest, IngressCodec } from '../providers/types.js';
 import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
 import { encodeResult } from './encode-result.js';
 import { headerOf, type Handler } from './http.js';
+import { priorityOf } from './priority.js';
 import { requestIdOf } from './request-id.js';
 import { traceContextOf } from './trace-context.js';
 
@@ -27,6 +28,7 @@ export function embeddingsEndpoint(options: ChatEndpointOptions): Handler {
       const identity = await requireKey(options, request, openai, refusal);
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
+      const priority = priorityOf(request);
       const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       const embeddings = readEmbeddingsRequest(body);
       checkModelName(embeddings.route);
@@ -47,6 +49,7 @@ export function embeddingsEndpoint(options: ChatEndpointOptions): Handler {
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
         trace,
+        priority,
         embeddings,
       });
       const response = encodeResult(result, openai, false);

@@ -237,6 +237,9 @@ describe('embeddings refusals', () => {
     const anthropicError = await post(gateway.url, '/v1/messages', { model: 'embed', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     expect(anthropicError.status).toBe(400);
     expect(anthropicError.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('embeddings route') } });
+    const priority = await fetch(`${gateway.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-detour-priority': 'urgent' }, body: JSON.stringify({ model: 'embed', input: 'hi' }) });
+    expect(priority.status).toBe(400);
+    expect(((await priority.json()) as { error: { param: string } }).error.param).toBe('x-detour-priority');
     const unknown = await client.embeddings.create({ model: 'nope', input: 'hi' }).catch((error: unknown) => error);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect(sim.stats.requests).toBe(0);
