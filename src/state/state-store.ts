@@ -5,7 +5,7 @@ import type { TargetStats } from '../core/target-stats.js';
 
 /**
  * Where circuit, health and statistics state lives: in this process (`MemoryStateStore`) or
- * shared by a cluster (a Redis store, later). The engine depends on this interface only, and
+ * shared by a cluster (`RedisStateStore`). The engine depends on this interface only, and
  * every implementation must pass `test/state/state-store-contract.ts`.
  *
  * Rules every implementation keeps:

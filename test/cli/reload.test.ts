@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/simulator.js';
 import { Cleanup, startSim } from '../helpers/gateway.js';
+import { detourCli, killLeftovers, startDetourProcess } from '../helpers/detour-process.js';
 
 /**
  * Reload proven on a real `detour start` process: SIGHUP and `server.watch_config` with a
@@ -12,11 +13,11 @@ import { Cleanup, startSim } from '../helpers/gateway.js';
  * file, the signal a signal, the evidence what clients received, the logs and `/metrics`.
  */
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+const cli = detourCli;
 const cleanup = new Cleanup();
 const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  killLeftovers(children);
   await cleanup.run();
 });
 
@@ -41,20 +42,8 @@ async function startDetour(config: string): Promise<Detour> {
   cleanup.add({ close: () => rmSync(folder, { recursive: true, force: true }) });
   const path = join(folder, 'detour.yaml');
   writeFileSync(path, config);
-  const child = spawn(process.execPath, [cli, 'start', '--config', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-  return { url, child, path, folder, output: () => output, exited };
+  const { url, child, exited, output: outputOf } = await startDetourProcess(path, { children });
+  return { url, child, path, folder, output: outputOf, exited };
 }
 
 /** The process's JSON log lines with this message (pino writes asynchronously: wait for them). */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, startSim } from '../helpers/gateway.js';
+import { killLeftovers, startDetourProcess } from '../helpers/detour-process.js';
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const cleanup = new Cleanup();
 const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  killLeftovers(children);
   await cleanup.run();
 });
 
@@ -42,20 +42,8 @@ models:
     stream_idle_timeout_ms: 60000
 `,
   );
-  const child = spawn(process.execPath, [cli, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${stdout}`)));
-  });
-  return { url, child, exited, stdout: () => stdout, logPath };
+  const { url, child, exited, output: stdoutOf } = await startDetourProcess(config, { children });
+  return { url, child, exited, stdout: stdoutOf, logPath };
 }
 
 /** A streamed request that resolves once its first bytes arrived, with the whole text later (boxed: a promise of a promise would flatten). */

@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, startSim } from '../helpers/gateway.js';
 import { OtlpReceiver, spanKind } from '../observability/otlp-receiver.js';
+import { killLeftovers, startDetourProcess } from '../helpers/detour-process.js';
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const cleanup = new Cleanup();
 const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  killLeftovers(children);
   await cleanup.run();
 });
 
@@ -34,19 +34,7 @@ models:
     targets: [{ provider: sim, model: gpt-4o-mini }]
 `,
     );
-    const child = spawn(process.execPath, [cli, 'start', '--config', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', () => {
-        const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-        if (match?.[1]) resolve(match[1]);
-      });
-      void exited.then((code) => reject(new Error(`exited ${code}: ${output}`)));
-    });
+    const { url, child, exited } = await startDetourProcess(path, { children });
     const traceId = 'abcdef0123456789abcdef0123456789';
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',

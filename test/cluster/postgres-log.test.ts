@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,8 @@ import type { RunningGateway } from '../../src/server/gateway-server.js';
 import type { Simulator } from '../../src/sim/simulator.js';
 import { Cleanup, openAiProvider, startGateway, startSim } from '../helpers/gateway.js';
 import { describeWithPostgres, PostgresServer } from '../helpers/postgres.js';
+import { killLeftovers, startDetourProcess } from '../helpers/detour-process.js';
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const cleanup = new Cleanup();
 const children: ChildProcess[] = [];
 let postgres: PostgresServer;
@@ -23,7 +23,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  killLeftovers(children);
   await cleanup.run();
   await sim?.close();
   await postgres?.close();
@@ -52,20 +52,8 @@ models:
   other: { targets: [{ provider: primary, model: gpt-4o }] }
 `,
   );
-  const child = spawn(process.execPath, [cli, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DETOUR_LOG_URL: logUrl } });
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match?.[1] && output.includes('request log: ')) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-  return { url, child, exited, output: () => output };
+  const { url, child, exited, output: outputOf } = await startDetourProcess(config, { children, env: { ...process.env, DETOUR_LOG_URL: logUrl }, isReady: (printed) => printed.includes('request log: ') });
+  return { url, child, exited, output: outputOf };
 }
 
 async function ask(url: string, model = 'chat', stream = false): Promise<{ status: number; id: string }> {
