@@ -74,18 +74,10 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         trace,
         priority,
       });
-      const response = encodeResult(result, codec, wantsUsage);
-      // An error answer may carry what an upstream echoed back: every configured secret goes, in every encoding.
-      if (response.status >= 400 && (typeof response.body === 'string' || response.body instanceof Uint8Array)) {
-        response.body = redactBody(typeof response.body === 'string' ? response.body : Buffer.from(response.body).toString('utf8'), options.secrets);
-      }
-      return response;
+      return withoutSecrets(encodeResult(result, codec, wantsUsage), options.secrets);
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      if (error.code === 'CLIENT_CLOSED') return clientGone(codec, error, refusal);
-      const response = refuse(codec, error, refusal);
-      response.body = redactBody(String(response.body), options.secrets);
-      return response;
+      return answerThrown(codec, error, refusal, options.secrets);
     }
   };
 }
@@ -213,6 +205,22 @@ export function refuse(codec: IngressCodec, error: DetourError, refusal: Refusal
 
 function announceRejected(codec: IngressCodec, status: number, code: DetourError['code'], message: string, refusal: Refusal): void {
   announceRejection(refusal.engine.events, refusal.clock, { requestId: refusal.requestId, format: codec.format, status, code, message, receivedAt: refusal.receivedAt, door: refusal.door, clientKeyId: refusal.clientKeyId, trace: refusal.trace });
+}
+
+/** An answer with every configured secret gone from its error body, in every encoding: an upstream may echo them back. */
+export function withoutSecrets(response: GatewayResponse, secrets: readonly string[] | undefined): GatewayResponse {
+  if (response.status >= 400 && (typeof response.body === 'string' || response.body instanceof Uint8Array)) {
+    response.body = redactBody(typeof response.body === 'string' ? response.body : Buffer.from(response.body).toString('utf8'), secrets);
+  }
+  return response;
+}
+
+/** The answer to a `DetourError` thrown while serving: the client gone, or a refusal in its format without secrets. */
+export function answerThrown(codec: IngressCodec, error: DetourError, refusal: Refusal, secrets: readonly string[] | undefined): GatewayResponse {
+  if (error.code === 'CLIENT_CLOSED') return clientGone(codec, error, refusal);
+  const response = refuse(codec, error, refusal);
+  response.body = redactBody(String(response.body), secrets);
+  return response;
 }
 
 /** The client left before an answer existed (mid-upload, say): nobody to answer, but counted and logged like any request. */

@@ -2,9 +2,8 @@ import { DetourError } from '../core/errors.js';
 import { readEmbeddingsRequest } from '../providers/embeddings/index.js';
 import { ingressCodecs } from '../providers/registry.js';
 import { checkModelName } from '../providers/shared/input-checks.js';
-import { redactBody } from '../providers/shared/redact.js';
 import type { ChatRequest, IngressCodec } from '../providers/types.js';
-import { admitKey, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
+import { admitKey, answerThrown, parsedBody, requireKey, withoutSecrets, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
 import { encodeResult } from './encode-result.js';
 import { headerOf, type Handler } from './http.js';
 import { priorityOf } from './priority.js';
@@ -52,17 +51,11 @@ export function embeddingsEndpoint(options: ChatEndpointOptions): Handler {
         priority,
         embeddings,
       });
-      const response = encodeResult(result, openai, false);
-      if (response.status >= 400 && (typeof response.body === 'string' || response.body instanceof Uint8Array)) {
-        response.body = redactBody(typeof response.body === 'string' ? response.body : Buffer.from(response.body).toString('utf8'), options.secrets);
-      }
-      return response;
+      return withoutSecrets(encodeResult(result, openai, false), options.secrets);
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
-      if (error.code === 'CLIENT_CLOSED') return { status: 499, headers: {}, body: undefined, isClientGone: true };
-      const response = refuse(openai, error, refusal);
-      response.body = redactBody(String(response.body), options.secrets);
-      return response;
+      // A client gone mid-upload is counted and logged like on the chat endpoints.
+      return answerThrown(openai, error, refusal, options.secrets);
     }
   };
 }
