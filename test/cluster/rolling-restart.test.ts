@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { Cleanup, startSim } from '../helpers/gateway.js';
 import { freePort } from '../helpers/redis.js';
+import { describeWithService } from '../helpers/describe-with-service.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const cleanup = new Cleanup();
@@ -33,12 +34,7 @@ const haproxy = findHaproxy();
 const missingReason = 'haproxy is not on PATH (apt install haproxy)';
 
 function describeWithHaproxy(name: string, body: () => void): void {
-  if (haproxy !== undefined) describe(name, body);
-  else if (process.env.CI) describe(name, () => it('needs haproxy', () => expect.fail(`${missingReason}; CI must install it`)));
-  else {
-    console.warn(`skipping "${name}": ${missingReason}`);
-    describe.skip(`${name} — skipped: ${missingReason}`, body);
-  }
+  describeWithService(name, body, { isInstalled: haproxy !== undefined, missingReason });
 }
 
 interface Instance {

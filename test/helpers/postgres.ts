@@ -3,8 +3,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, it } from 'vitest';
 import { freePort } from './redis.js';
+import { describeWithService } from './describe-with-service.js';
 
 /** The newest installed PostgreSQL's binaries (Debian puts them in /usr/lib/postgresql/<version>/bin, not on PATH). */
 export function findPostgresBin(): string | undefined {
@@ -20,18 +20,7 @@ const missingReason = 'PostgreSQL is not installed (/usr/lib/postgresql/*/bin/po
 
 /** `describe` for suites that need a real PostgreSQL: skipped, saying why, when it is not installed, except in CI, which installs it. */
 export function describeWithPostgres(name: string, body: () => void): void {
-  if (findPostgresBin() !== undefined) {
-    describe(name, body);
-  } else if (process.env.CI) {
-    describe(name, () => {
-      it('needs PostgreSQL', () => {
-        throw new Error(`${missingReason}; CI must install it`);
-      });
-    });
-  } else {
-    console.warn(`skipping "${name}": ${missingReason}`);
-    describe.skip(`${name} — skipped: ${missingReason}`, body);
-  }
+  describeWithService(name, body, { isInstalled: findPostgresBin() !== undefined, missingReason });
 }
 
 const isRoot = process.getuid?.() === 0;

@@ -3,7 +3,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describeWithService } from './describe-with-service.js';
 
 /** The `redis-server` binary on PATH, or undefined. */
 export function findRedisServer(): string | undefined {
@@ -27,17 +27,7 @@ const missingReason = 'redis-server is not on PATH (apt install redis-server, br
  * PATH — except in CI (`CI` set), where a missing binary is a failure, since CI installs it.
  */
 export function describeWithRedis(name: string, body: () => void): void {
-  if (findRedisServer() !== undefined) {
-    describe(name, body);
-  } else if (process.env.CI) {
-    describe(name, () => {
-      it('needs redis-server', () => {
-        throw new Error(`${missingReason}; CI must install it`);
-      });
-    });
-  } else {
-    describe.skip(`${name} — skipped: ${missingReason}`, body);
-  }
+  describeWithService(name, body, { isInstalled: findRedisServer() !== undefined, missingReason });
 }
 
 /** Binds `port` (0: any) on loopback and releases it; resolves with the port, or undefined when it is taken. */
