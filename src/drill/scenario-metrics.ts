@@ -104,17 +104,18 @@ export function timeToDetect(timeline: ScenarioTimeline, events: readonly StateE
 }
 
 /**
- * Last incident's end → the send time of the first request, sent after it, that a hit target
- * served: traffic back on the primary. Sent after, not answered after: a slow answer started
+ * Last incident's end → the send time of the first request, sent after it, that `primary` (the
+ * route's first target, its keys, where an incident hit it) served: traffic back on the primary. Sent after, not answered after: a slow answer started
  * during the incident says nothing about whether traffic came back.
  */
-export function timeToPrimary(timeline: ScenarioTimeline, records: readonly CallRecord[], affected: readonly string[], runStartedAt: number): number | null {
+export function timeToPrimary(timeline: ScenarioTimeline, records: readonly CallRecord[], primary: readonly string[], runStartedAt: number): number | null {
+  if (primary.length === 0) return null;
   const last = Math.max(...timeline.incidents.map((placed) => placed.span.endMs));
   if (!Number.isFinite(last)) return null;
   const end = runStartedAt + last;
   let first: number | undefined;
   for (const record of records) {
-    if (record.outcome !== 'success' || record.startedAt < end || record.target === undefined || !affected.includes(record.target)) continue;
+    if (record.outcome !== 'success' || record.startedAt < end || record.target === undefined || !primary.includes(record.target)) continue;
     if (first === undefined || record.startedAt < first) first = record.startedAt;
   }
   return first === undefined ? null : first - end;

@@ -110,7 +110,8 @@ export function buildScenarioReport(observed: ScenarioObservations): ScenarioRep
     servedAway: records.filter((record) => record.outcome === 'success' && record.target !== undefined && !firstTargets.includes(record.target)).length,
     timeToDetectMs: timeToDetect(timeline, recorder.stateEvents, faults.affectedTargets, runStartedAt),
     timeToRecoverMs: recoveryMs,
-    timeToPrimaryMs: timeToPrimary(timeline, records, faults.affectedTargets, runStartedAt),
+    // The route's first target, when an incident hit it: a backup serving again is not "back on the primary".
+    timeToPrimaryMs: timeToPrimary(timeline, records, firstTargets.filter((id) => faults.affectedTargets.includes(id)), runStartedAt),
     firstAnswerAfterMs: firstAnswerAfter(timeline, records, runStartedAt),
     costUsd: Math.round(cost.usd * 1e6) / 1e6,
     unpricedRequests: cost.unpriced,

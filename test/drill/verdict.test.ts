@@ -3,7 +3,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { CallRecord } from '../../src/drill/client-call.js';
 import { toDrillConfig } from '../../src/drill/drill-config.js';
 import { recoverWithin } from '../../src/drill/scenario-report.js';
-import { baselineLatency, shareOutsideIncidents, timeToRecover } from '../../src/drill/scenario-metrics.js';
+import { baselineLatency, shareOutsideIncidents, timeToPrimary, timeToRecover } from '../../src/drill/scenario-metrics.js';
 import { describeRun, placeIncidents } from '../../src/drill/scenario-timing.js';
 import { parseScenario, resolveScenarios, ScenarioError } from '../../src/drill/scenarios.js';
 import { DurationTooShortError } from '../../src/drill/timing-scale.js';
@@ -48,6 +48,20 @@ describe('recovery time', () => {
     const all = records(100, 100, (at) => at >= 2000 && at < 5000);
     expect(shareOutsideIncidents(timeline, all, 0)).toBeCloseTo(0.7);
     expect(baselineLatency(timeline, all, 0)).toMatchObject({ samples: 70, p95: 109 });
+  });
+});
+
+describe('back on the primary', () => {
+  const timeline = placeIncidents(parseScenario(scenarioText, 'inline'), 10_000);
+  // After the incident (2–5 s) the backup serves until 7 s, then the primary again.
+  const served = records(100, 100, () => false).map((record) => ({ ...record, target: record.startedAt >= 5000 && record.startedAt < 7000 ? 'backup/m' : 'primary/m' }));
+
+  it('is the first request sent after the incident that the primary served, not any target the incident hit', () => {
+    expect(timeToPrimary(timeline, served, ['primary/m'], 0)).toBe(2000);
+  });
+
+  it('is not measured when no incident hit the primary', () => {
+    expect(timeToPrimary(timeline, served, [], 0)).toBeNull();
   });
 });
 
