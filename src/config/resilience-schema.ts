@@ -12,6 +12,12 @@ export const breakerSchema = z
     max_open_ms: z.number().int().positive().default(300_000),
     /** While every target of a route is down, each open circuit lets one recovery probe through this often. */
     recovery_probe_ms: z.number().int().positive().default(1_000),
+    /** This many calls in flight on one target, each waiting far past that target's norm, open its circuit and move on; 0 turns it off. */
+    slow_call_count: z.number().int().min(0).default(3),
+    /** A wait past this many times the target's recent p95 of the same kind is slow. */
+    slow_call_factor: z.number().gt(1).default(4),
+    /** A wait shorter than this is never slow. */
+    slow_call_min_ms: z.number().int().positive().default(2_000),
   })
   .strict();
 
@@ -25,6 +31,9 @@ export const breakerOverrideSchema = z
     open_ms: z.number().int().positive().optional(),
     max_open_ms: z.number().int().positive().optional(),
     recovery_probe_ms: z.number().int().positive().optional(),
+    slow_call_count: z.number().int().min(0).optional(),
+    slow_call_factor: z.number().gt(1).optional(),
+    slow_call_min_ms: z.number().int().positive().optional(),
   })
   .strict();
 

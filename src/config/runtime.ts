@@ -114,6 +114,9 @@ export function toRuntimeSettings(config: DetourConfig): RuntimeSettings {
       maxOpenMs: breaker.max_open_ms,
       recoveryProbeMs: breaker.recovery_probe_ms,
       probeLeaseMs,
+      slowCallCount: breaker.slow_call_count,
+      slowCallFactor: breaker.slow_call_factor,
+      slowCallMinMs: breaker.slow_call_min_ms,
     },
   };
 }
@@ -134,7 +137,9 @@ function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-type BreakerOverride = Partial<Record<'failure_threshold' | 'window_ms' | 'failure_rate' | 'minimum_requests' | 'open_ms' | 'max_open_ms' | 'recovery_probe_ms', number>>;
+type BreakerOverride = Partial<
+  Record<'failure_threshold' | 'window_ms' | 'failure_rate' | 'minimum_requests' | 'open_ms' | 'max_open_ms' | 'recovery_probe_ms' | 'slow_call_count' | 'slow_call_factor' | 'slow_call_min_ms', number>
+>;
 
 /** A provider's or route's breaker overrides, in the engine's terms; only what was given. */
 function breakerOverride(source: BreakerOverride | undefined): Partial<BreakerSettings> | undefined {
@@ -147,6 +152,9 @@ function breakerOverride(source: BreakerOverride | undefined): Partial<BreakerSe
     ['openMs', source.open_ms],
     ['maxOpenMs', source.max_open_ms],
     ['recoveryProbeMs', source.recovery_probe_ms],
+    ['slowCallCount', source.slow_call_count],
+    ['slowCallFactor', source.slow_call_factor],
+    ['slowCallMinMs', source.slow_call_min_ms],
   ];
   return Object.fromEntries(pairs.filter(([, value]) => value !== undefined));
 }

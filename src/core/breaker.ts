@@ -41,6 +41,12 @@ export interface BreakerSettings {
    * only matters when the prober died without reporting; it should exceed the route's timeout.
    */
   probeLeaseMs: number;
+  /** Slow calls in flight at once that open the circuit and move on (`slow-calls.ts`); 0 turns it off (default 3). */
+  slowCallCount: number;
+  /** A wait past this many times the target's recent p95 of the same kind is slow (default 4). */
+  slowCallFactor: number;
+  /** A wait shorter than this is never slow (default 2 000). */
+  slowCallMinMs: number;
 }
 
 export const defaultBreakerSettings: Readonly<BreakerSettings> = {
@@ -53,13 +59,17 @@ export const defaultBreakerSettings: Readonly<BreakerSettings> = {
   maxOpenMs: 300_000,
   recoveryProbeMs: 1_000,
   probeLeaseMs: 120_000,
+  slowCallCount: 3,
+  slowCallFactor: 4,
+  slowCallMinMs: 2_000,
 };
 
 /**
- * Why a circuit is open. `rate_limited` is a cool-down a provider asked for (a 429's retry-after):
+ * Why a circuit is open. `slow_calls`: several calls in flight waited far past the target's own
+ * norm (`slow-calls.ts`). `rate_limited` is a cool-down a provider asked for (a 429's retry-after):
  * it lasts exactly as long as asked, is never doubled, and is not cut short by recovery probes.
  */
-export type BreakerOpenReason = 'failure_count' | 'failure_rate' | 'probe_failed' | 'health_check' | 'rate_limited';
+export type BreakerOpenReason = 'failure_count' | 'failure_rate' | 'probe_failed' | 'health_check' | 'rate_limited' | 'slow_calls';
 
 /** The one request allowed through a half-open circuit. */
 export interface ProbeLease {

@@ -11,6 +11,10 @@ export interface TargetStats {
   readonly ttftMs: number | null;
   /** The most recent time-to-first-token samples (ms), oldest first, for percentiles. */
   readonly ttftSamples: readonly number[];
+  /** The most recent durations of whole (non-streamed) answers (ms), oldest first: what slow-call detection measures a wait for an answer against. */
+  readonly answerSamples: readonly number[];
+  /** The longest silence between two events of each recent stream that ended well (ms), oldest first: what a stall is measured against. */
+  readonly gapSamples: readonly number[];
   /** Attempts started and not yet ended on this instance. */
   readonly inFlight: number;
   /** EWMA of success (1) and failure (0), in [0, 1], from a prior of 1. */
@@ -46,6 +50,8 @@ export const emptyTargetStats: TargetStats = Object.freeze({
   latencyMs: null,
   ttftMs: null,
   ttftSamples: Object.freeze([]) as readonly number[],
+  answerSamples: Object.freeze([]) as readonly number[],
+  gapSamples: Object.freeze([]) as readonly number[],
   inFlight: 0,
   successRate: 1,
   outcomes: 0,
@@ -60,6 +66,8 @@ export interface AttemptSample {
   durationMs: number;
   /** Time to first token for a stream that produced one, in ms. */
   ttftMs?: number | undefined;
+  /** Whether the attempt was a non-streamed call: its duration is then a whole answer's. */
+  isWholeAnswer?: boolean | undefined;
   /**
    * Whether the attempt failed by timing out. Its duration is then a lower bound of the target's
    * latency and is worth counting; any other failure's duration (a fast 500) would make a
@@ -95,15 +103,18 @@ export function recordAttempt(stats: TargetStats, sample: AttemptSample, setting
   if (sample.outcome === 'neutral') return stats;
   const isSuccess = sample.outcome === 'success';
   const countsLatency = isSuccess || sample.isTimeout === true;
-  let { ttftMs, ttftSamples } = stats;
+  let { ttftMs, ttftSamples, answerSamples } = stats;
   if (isSuccess && sample.ttftMs !== undefined) {
     ttftMs = ewma(ttftMs, sample.ttftMs, settings.latencyAlpha);
-    ttftSamples = [...ttftSamples, sample.ttftMs].slice(-settings.ttftSampleSize);
+    ttftSamples = withSample(ttftSamples, sample.ttftMs, settings.ttftSampleSize);
   }
+  if (isSuccess && sample.isWholeAnswer === true) answerSamples = withSample(answerSamples, sample.durationMs, settings.ttftSampleSize);
   return {
     latencyMs: countsLatency ? ewma(stats.latencyMs, sample.durationMs, settings.latencyAlpha) : stats.latencyMs,
     ttftMs,
     ttftSamples,
+    answerSamples,
+    gapSamples: stats.gapSamples,
     inFlight: stats.inFlight,
     // Starts from a prior of 1, so that one early failure dents the rate instead of zeroing it.
     successRate: ewma(stats.successRate, isSuccess ? 1 : 0, settings.successAlpha),
@@ -113,6 +124,24 @@ export function recordAttempt(stats: TargetStats, sample: AttemptSample, setting
   };
 }
 
+function withSample(samples: readonly number[], sample: number, size: number): readonly number[] {
+  return samples.length < size ? [...samples, sample] : [...samples.slice(samples.length - size + 1), sample];
+}
+
+/** A stream ended well: its longest silence between two events joins the samples a stall is judged by. */
+export function recordStreamGap(stats: TargetStats, longestGapMs: number, settings: StatsSettings): TargetStats {
+  return { ...stats, gapSamples: withSample(stats.gapSamples, longestGapMs, settings.ttftSampleSize) };
+}
+
+/** A percentile (nearest-rank) of `samples`; undefined with fewer than `minSamples`. */
+export function percentileOf(samples: readonly number[], quantile: number, minSamples = 1): number | undefined {
+  const count = samples.length;
+  if (count === 0 || count < minSamples) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(count, Math.max(1, Math.ceil(quantile * count)));
+  return sorted[rank - 1];
+}
+
 /**
  * A percentile of the recent time-to-first-token samples (nearest-rank), in ms; undefined with
  * fewer than `minSamples`, when a guess would be worse than no answer.
@@ -120,9 +149,5 @@ export function recordAttempt(stats: TargetStats, sample: AttemptSample, setting
  * @param quantile in (0, 1], e.g. 0.95.
  */
 export function ttftPercentile(stats: TargetStats, quantile: number, minSamples = 1): number | undefined {
-  const count = stats.ttftSamples.length;
-  if (count === 0 || count < minSamples) return undefined;
-  const sorted = [...stats.ttftSamples].sort((a, b) => a - b);
-  const rank = Math.min(count, Math.max(1, Math.ceil(quantile * count)));
-  return sorted[rank - 1];
+  return percentileOf(stats.ttftSamples, quantile, minSamples);
 }

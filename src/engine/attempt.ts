@@ -10,6 +10,17 @@ import { checkAnswer, type CheckedAnswer } from './upstream-answer.js';
 import { badResponse, decodedBody, readBoundedBody } from './upstream-body.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
 import { AttemptAbort, type AttemptCancel } from './attempt-abort.js';
+import type { CallWait } from '../core/slow-calls.js';
+import type { SlowCallWatch } from './slow-call-watch.js';
+
+/** How an attempt takes part in slow-call detection (`slow-call-watch.ts`). */
+export interface AttemptSlowCalls {
+  watch: SlowCallWatch;
+  /** Whether moving this call on from `wait` helps now: another target could take it. */
+  canMoveOn(wait: CallWait): boolean;
+  /** A stream ended well: the longest silence between two of its events, a sample of what the target's streams normally do. */
+  onStreamGap(longestGapMs: number): void;
+}
 
 export interface AttemptInput {
   target: Target;
@@ -34,6 +45,8 @@ export interface AttemptInput {
   watch?: StreamWatch | undefined;
   /** An embeddings call: the answer is checked as its vectors, not as a chat answer. */
   embeddings?: EmbeddingsRequest | undefined;
+  /** Watches this call for slowness shared with the target's other calls; absent, only its own limits bound it. */
+  slowCalls?: AttemptSlowCalls | undefined;
   /** Hears the upstream's status and headers as soon as they arrive (the rate-limit headers are learnt from them). */
   onResponse?: ((status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => void) | undefined;
 }
@@ -100,7 +113,10 @@ class AttemptGuard {
   /** Once a stream flows: the longest silence between two events, and when the last one came. */
   private idleMs = Infinity;
   private lastEventAt = 0;
+  /** The longest silence between two events so far: what this stream tells slow-call detection if it ends well. */
+  private longestGapMs = 0;
   private isReleased = false;
+  private readonly unwatch: (() => void) | undefined;
   private readonly onClientAbort = (): void => this.abort(abortReason(this.input.clientSignal));
   private readonly onTimer = (): void => this.check();
 
@@ -121,6 +137,33 @@ class AttemptGuard {
       deadlineAt: startedAt + input.deadlineMs,
     };
     this.arm(this.startedAt);
+    this.unwatch = input.slowCalls?.watch.add(input.target.id, this);
+  }
+
+  /** What this call waits for now, for slow-call detection. */
+  wait(now: number): CallWait | undefined {
+    if (this.isReleased || this.signal.aborted) return undefined;
+    const { input } = this;
+    if (!this.isStarted) {
+      return input.stream
+        ? { kind: 'first_token', waitedMs: now - this.startedAt, timeoutMs: Math.min(input.firstTokenTimeoutMs, this.limits.responseMs) }
+        : { kind: 'answer', waitedMs: now - this.startedAt, timeoutMs: this.limits.responseMs };
+    }
+    if (this.idleMs === Infinity) return undefined;
+    return { kind: 'next_event', waitedMs: now - this.lastEventAt, timeoutMs: this.idleMs };
+  }
+
+  canMoveOn(wait: CallWait): boolean {
+    return this.input.slowCalls?.canMoveOn(wait) ?? false;
+  }
+
+  /** Ends the wait as a timeout of its kind: the target is slow for several calls at once. */
+  cut(wait: CallWait, limitMs: number, others: number): void {
+    const code = wait.kind === 'first_token' ? 'UPSTREAM_FIRST_BYTE_TIMEOUT' : wait.kind === 'next_event' ? 'UPSTREAM_STREAM_IDLE_TIMEOUT' : 'UPSTREAM_ATTEMPT_TIMEOUT';
+    const what = wait.kind === 'first_token' ? 'no first token' : wait.kind === 'next_event' ? 'the stream stalled' : 'no response';
+    const target = this.input.target.id;
+    const message = `${target}: ${what} after ${Math.round(wait.waitedMs)} ms, past its slow-call limit of ${limitMs} ms (${others} other call${others === 1 ? '' : 's'} to it as slow at once)`;
+    this.abort(new DetourError({ kind: 'retryable', code, target, message }));
   }
 
   abort(reason: DetourError): void {
@@ -141,7 +184,10 @@ class AttemptGuard {
 
   /** An event arrived: the idle limit moves on (read when the timer fires; nothing is re-armed now). */
   touch(): void {
-    if (this.idleMs !== Infinity) this.lastEventAt = this.input.clock.now();
+    if (this.idleMs === Infinity) return;
+    const now = this.input.clock.now();
+    if (now - this.lastEventAt > this.longestGapMs) this.longestGapMs = now - this.lastEventAt;
+    this.lastEventAt = now;
   }
 
   /** The nearest limit still ahead, and what passing it means. */
@@ -194,12 +240,15 @@ class AttemptGuard {
     return classifyTransportError(error, this.input.target.id);
   }
 
-  release(): void {
+  /** Ends the guard; `hasStreamEnded` when a stream was read to its end, which makes its pauses a sample of the target's norm. */
+  release(hasStreamEnded = false): void {
     if (this.isReleased) return;
     this.isReleased = true;
     this.timer?.clear();
     this.timer = undefined;
     this.input.clientSignal.removeEventListener('abort', this.onClientAbort);
+    this.unwatch?.();
+    if (hasStreamEnded && this.idleMs !== Infinity && !this.signal.aborted) this.input.slowCalls?.onStreamGap(this.longestGapMs);
   }
 }
 
@@ -383,7 +432,7 @@ export class LiveStream {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.guard.release();
+    this.guard.release(this.isEnded);
     if (!this.isEnded) this.guard.abort(clientClosedError());
     this.response.body.destroy();
   }

@@ -181,6 +181,7 @@ export class Engine {
     this.resilience = new Resilience({
       store,
       clock,
+      timers: options.timers ?? systemTimers,
       random,
       events: this.events,
       breaker: globalBreaker,

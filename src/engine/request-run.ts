@@ -12,6 +12,7 @@ import { upstreamTraceHeaders, type TraceContext } from '../core/trace-context.j
 import { reserveTokens } from '../core/token-reservation.js';
 import type { ChatRequest, ProviderAdapter, UpstreamRequest, Usage } from '../providers/types.js';
 import { abortReason, runAttempt, type AttemptSuccess } from './attempt.js';
+import type { CallWait } from '../core/slow-calls.js';
 import { AttemptCancel } from './attempt-abort.js';
 import type { EngineContext, EngineRequest } from './engine.js';
 import { waitForCapacity, type CapacityLook } from './capacity-queue.js';
@@ -467,6 +468,15 @@ export class RequestRun {
     if (probeRequestId !== undefined) void this.context.resilience.breakers.record(target.id, { outcome: 'neutral', probeRequestId });
   }
 
+  /**
+   * Whether a call to `target` that turned slow is worth moving on: another target of the route
+   * takes traffic, and a stream that already flows would be continued (not ended by an error).
+   */
+  private canMoveOn(target: Target, wait: CallWait): boolean {
+    if (wait.kind === 'next_event' && this.route.settings.onStreamFailure !== 'continue') return false;
+    return this.isBackupServing(target);
+  }
+
   /** Whether another target of this route takes traffic now: a failed probe doubles its cooldown only then. */
   private isBackupServing(target: Target): boolean {
     const breakers = this.context.resilience.breakers;
@@ -504,6 +514,11 @@ export class RequestRun {
       createProcessor: () => turn.processor ?? this.createProcessor(adapter, target),
       watch: this.watchFor(turn),
       embeddings: this.request.embeddings,
+      slowCalls: {
+        watch: resilience.slowCalls,
+        canMoveOn: (wait) => this.canMoveOn(target, wait),
+        onStreamGap: (longestGapMs) => resilience.streamGap(target, longestGapMs),
+      },
       onResponse: ticket && ((status, headers) => this.context.limiter.observe(ticket, status, headers)),
     }).then(
       (success) => {
@@ -511,7 +526,12 @@ export class RequestRun {
         if (ticket?.tpmCounter) this.state.limitTickets.push(ticket);
         const durationMs = this.context.clock.now() - startedAt;
         this.state.record(target, startedAt, undefined, recordRole, span);
-        resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId, isBackupServing });
+        const isWholeAnswer = success.type === 'body';
+        // A probe that answers, but as slowly as the calls that opened its circuit, has not shown a recovery while
+        // another target serves; with the route down, a slow answer is still the best there is, and closes it.
+        const slowLimitMs = probeRequestId === undefined ? undefined : resilience.slowCalls.limitMs(target.id, isWholeAnswer ? 'answer' : 'first_token');
+        const isSlow = slowLimitMs !== undefined && durationMs > slowLimitMs && this.isBackupServing(target);
+        resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId, isBackupServing, isWholeAnswer, isSlow });
         if (success.type === 'body') resilience.attemptEnded(target);
         return { success, target, adapter };
       },

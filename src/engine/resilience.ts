@@ -1,23 +1,27 @@
 import { coolDownOf } from '../core/attempt-decision.js';
 import type { BreakerSettings } from '../core/breaker.js';
-import type { Clock, Random } from '../core/clock.js';
+import { systemTimers, type Clock, type Random, type Timers } from '../core/clock.js';
 import type { DetourError } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import { RetryBudget } from '../core/retry-budget.js';
 import type { RouteSettings, Target } from '../core/settings.js';
 import { classifyOutcome } from '../core/target-outcome.js';
-import { attemptEnded, attemptStarted, defaultStatsSettings, recordAttempt, type StatsSettings } from '../core/target-stats.js';
+import { attemptEnded, attemptStarted, defaultStatsSettings, recordAttempt, recordStreamGap, type StatsSettings } from '../core/target-stats.js';
+import { defaultSlowCallSettings, type SlowCallSettings } from '../core/slow-calls.js';
 import { defaultHealthSettings } from '../core/health.js';
 import { CircuitBreakers } from '../state/circuit-breakers.js';
 import { HealthTracker } from '../state/health-tracker.js';
 import { storeStatusOf } from '../state/redis-status.js';
 import type { StateStore } from '../state/state-store.js';
 import { ClusterBudget, type Budget } from './cluster-budget.js';
+import { SlowCallWatch } from './slow-call-watch.js';
 
 export interface ResilienceOptions {
   store: StateStore;
   clock: Clock;
+  /** For the slow-call watch's sweeps (the system's by default). */
+  timers?: Timers | undefined;
   random: Random;
   events: EventBus;
   breaker: BreakerSettings;
@@ -40,6 +44,14 @@ export interface AttemptReport {
   probeRequestId?: string | undefined;
   /** Whether another target of the request's route serves now (a failed probe doubles the cooldown only then). */
   isBackupServing?: (() => boolean) | undefined;
+  /** A non-streamed call: its duration is a whole answer's. */
+  isWholeAnswer?: boolean | undefined;
+  /** A probe that answered, but past the target's slow-call limit: no sign of recovery, so it counts as failed. */
+  isSlow?: boolean | undefined;
+}
+
+function slowCallSettingsOf(breaker: BreakerSettings): SlowCallSettings {
+  return { ...defaultSlowCallSettings, minCalls: breaker.slowCallCount, factor: breaker.slowCallFactor, minMs: breaker.slowCallMinMs };
 }
 
 const timeoutCodes = new Set(['UPSTREAM_ATTEMPT_TIMEOUT', 'UPSTREAM_FIRST_BYTE_TIMEOUT', 'UPSTREAM_STREAM_IDLE_TIMEOUT']);
@@ -53,6 +65,7 @@ export class Resilience {
   readonly breakers: CircuitBreakers;
   readonly health: HealthTracker;
   readonly statsSettings: StatsSettings;
+  readonly slowCalls: SlowCallWatch;
   private readonly budgets = new Map<string, { retry: Budget; hedge: Budget }>();
 
   constructor(readonly options: ResilienceOptions) {
@@ -74,6 +87,13 @@ export class Resilience {
       settingsFor: (id) => options.healthSettingsFor?.(id) ?? defaultHealthSettings,
       instanceId: options.instanceId,
       onStoreError: options.onStoreError,
+    });
+    this.slowCalls = new SlowCallWatch({
+      clock: options.clock,
+      timers: options.timers ?? systemTimers,
+      settingsFor: (id) => slowCallSettingsOf(this.breakerSettingsFor(id)),
+      statsOf: (id) => options.store.statsView(id),
+      onSlow: (id) => void this.breakers.openForSlowCalls(id),
     });
   }
 
@@ -109,7 +129,7 @@ export class Resilience {
 
   /** An attempt's outcome: to its breaker (not awaited: it never rejects) and its statistics. */
   attemptFinished(target: Target, report: AttemptReport): void {
-    const outcome = classifyOutcome(report.error);
+    const outcome = report.isSlow === true && report.error === undefined ? 'failure' : classifyOutcome(report.error);
     void this.breakers.record(target.id, {
       outcome,
       retryAfterMs: report.error?.retryAfterMs,
@@ -121,6 +141,7 @@ export class Resilience {
       outcome,
       durationMs: report.durationMs,
       ttftMs: report.ttftMs,
+      isWholeAnswer: report.isWholeAnswer,
       isTimeout: report.error !== undefined && timeoutCodes.has(report.error.code),
       now: this.options.clock.now(),
     };
@@ -132,11 +153,17 @@ export class Resilience {
     void this.breakers.record(target.id, { outcome: classifyOutcome(error) });
   }
 
+  /** A stream ended well: its longest pause is a sample of what this target's streams normally do. */
+  streamGap(target: Target, longestGapMs: number): void {
+    this.options.store.updateStats(target.id, (stats) => recordStreamGap(stats, longestGapMs, this.statsSettings));
+  }
+
   attemptEnded(target: Target): void {
     this.options.store.updateStats(target.id, attemptEnded);
   }
 
   dispose(): void {
+    this.slowCalls.dispose();
     this.breakers.dispose();
   }
 }

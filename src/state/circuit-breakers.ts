@@ -161,6 +161,13 @@ export class CircuitBreakers {
     await this.open(targetId, { reason: 'health_check', holdMs: this.options.settingsFor(targetId).maxOpenMs });
   }
 
+  /** Opens a closed circuit whose calls in flight turned slow (`core/slow-calls.ts`); one already open or probing is left as it is. */
+  async openForSlowCalls(targetId: string): Promise<void> {
+    if (this.options.store.breakerView(targetId).status !== 'closed') return;
+    this.windows.delete(targetId);
+    await this.open(targetId, { reason: 'slow_calls' });
+  }
+
   /** Closes a circuit the health check opened, once the check recovers; one opened by traffic waits for its probe. */
   async closeForHealth(targetId: string): Promise<void> {
     await this.transition(

@@ -8,7 +8,7 @@ import type { HealthState, HealthStatus } from '../core/health.js';
  * trusted until it has the shape of a core state.
  */
 
-const openReasons = ['failure_count', 'failure_rate', 'probe_failed', 'health_check', 'rate_limited'] as const satisfies readonly BreakerOpenReason[];
+const openReasons = ['failure_count', 'failure_rate', 'probe_failed', 'health_check', 'rate_limited', 'slow_calls'] as const satisfies readonly BreakerOpenReason[];
 const healthStatuses = ['unknown', 'healthy', 'unhealthy'] as const satisfies readonly HealthStatus[];
 // Fails to compile when core adds a reason or status this file does not know yet.
 const everyReason: Exclude<BreakerOpenReason, (typeof openReasons)[number]> extends never ? true : never = true;

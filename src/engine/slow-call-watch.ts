@@ -1,0 +1,97 @@
+import type { Clock, TimerHandle, Timers } from '../core/clock.js';
+import { slowCalls, slowLimitMs, type CallWait, type SlowCallSettings } from '../core/slow-calls.js';
+import type { TargetStats } from '../core/target-stats.js';
+
+/** A call in flight that the watch may judge and move on. */
+export interface WatchedCall {
+  /** What it waits for now, or undefined when it waits for nothing the watch judges (its body is being read). */
+  wait(now: number): CallWait | undefined;
+  /** Whether moving it on from this wait helps: another target can take it (or its stream's continuation). */
+  canMoveOn(wait: CallWait): boolean;
+  /** Ends its wait as a timeout of its kind, saying why. */
+  cut(wait: CallWait, limitMs: number, others: number): void;
+}
+
+export interface SlowCallWatchOptions {
+  clock: Clock;
+  timers: Timers;
+  settingsFor(targetId: string): SlowCallSettings;
+  statsOf(targetId: string): TargetStats;
+  /** Calls of this target were slow and some moved on: its circuit should open. */
+  onSlow(targetId: string, moved: number): void;
+  /** How often the calls in flight are looked at (default 250 ms). */
+  intervalMs?: number | undefined;
+}
+
+/**
+ * Watches the calls in flight of every target for slowness (`core/slow-calls.ts`): one timer for
+ * the whole engine, armed only while calls are in flight, looks at each target with enough of
+ * them. A call costs a set insertion and removal; nothing runs per event of a stream.
+ */
+export class SlowCallWatch {
+  private readonly calls = new Map<string, Set<WatchedCall>>();
+  private timer: TimerHandle | undefined;
+  private readonly intervalMs: number;
+
+  constructor(private readonly options: SlowCallWatchOptions) {
+    this.intervalMs = options.intervalMs ?? 250;
+  }
+
+  /** Watches `call` until the returned function is called. */
+  add(targetId: string, call: WatchedCall): () => void {
+    let set = this.calls.get(targetId);
+    if (!set) {
+      set = new Set();
+      this.calls.set(targetId, set);
+    }
+    set.add(call);
+    this.timer ??= this.options.timers.setTimeout(this.sweep, this.intervalMs);
+    const watched = set;
+    return () => {
+      watched.delete(call);
+      if (watched.size === 0 && this.calls.get(targetId) === watched) this.calls.delete(targetId);
+    };
+  }
+
+  /** The wait past which a call of this target is slow now (for a probe's verdict), or undefined. */
+  limitMs(targetId: string, kind: CallWait['kind']): number | undefined {
+    const settings = this.options.settingsFor(targetId);
+    return settings.minCalls <= 0 ? undefined : slowLimitMs(this.options.statsOf(targetId), kind, settings);
+  }
+
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    const now = this.options.clock.now();
+    for (const [targetId, set] of this.calls) {
+      const settings = this.options.settingsFor(targetId);
+      if (settings.minCalls <= 0 || set.size < settings.minCalls) continue;
+      const calls: WatchedCall[] = [];
+      const waits: CallWait[] = [];
+      for (const call of set) {
+        const wait = call.wait(now);
+        if (!wait) continue;
+        calls.push(call);
+        waits.push(wait);
+      }
+      const stats = this.options.statsOf(targetId);
+      const slow = slowCalls(stats, waits, settings);
+      if (slow.length === 0) continue;
+      let moved = 0;
+      for (const index of slow) {
+        const call = calls[index] as WatchedCall;
+        const wait = waits[index] as CallWait;
+        if (!call.canMoveOn(wait)) continue;
+        call.cut(wait, slowLimitMs(stats, wait.kind, settings) ?? 0, slow.length - 1);
+        moved++;
+      }
+      if (moved > 0) this.options.onSlow(targetId, moved);
+    }
+    if (this.calls.size > 0) this.timer = this.options.timers.setTimeout(this.sweep, this.intervalMs);
+  };
+
+  dispose(): void {
+    this.timer?.clear();
+    this.timer = undefined;
+    this.calls.clear();
+  }
+}
