@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { interpolateEnv, type ConfigProblem } from './interpolate.js';
+import { limitsCrossCheck } from './limits-check.js';
 import { regionCrossCheck, withRegionFromEnv } from './region-schema.js';
 import { configSchema, type DetourConfig } from './schema.js';
 import { checkRouteKinds } from './embeddings-check.js';
@@ -104,6 +105,7 @@ function crossCheck(raw: unknown, providerTypes: readonly string[]): ConfigProbl
   problems.push(...checkRouteKinds(asRecord(asRecord(raw).models), providers));
   problems.push(...crossCheckAuth(raw, providers, routeNames));
   problems.push(...regionCrossCheck(raw));
+  problems.push(...limitsCrossCheck(raw));
   return problems;
 }
 

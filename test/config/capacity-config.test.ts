@@ -58,4 +58,22 @@ models:
     expect(text).toMatch(/models\.chat\.queue\.timeout_ms/);
     expect(text).toMatch(/models\.chat\.queue.*size/);
   });
+
+  it('refuses one provider and model with different limits in two routes (one target, one set of counters), naming both places', () => {
+    const problems = problemsOf(`
+providers:
+  p: { type: openai, base_url: https://api.openai.com/v1, api_key: k }
+models:
+  chat:
+    targets: [{ provider: p, model: a }]
+  slow:
+    targets: [{ provider: p, model: a, limits: { rpm: 1 } }]
+  same:
+    targets: [{ provider: p, model: b, limits: { rpm: 5, tpm: 9 } }]
+  again:
+    targets: [{ provider: p, model: b, limits: { tpm: 9, rpm: 5 } }]
+`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^models\.slow\.targets\[0\]\.limits: p\/a has limits \{"rpm":1\} here but \(none\) at models\.chat\.targets\[0\].*\(detour\.yaml:\d+\)$/);
+  });
 });
