@@ -25,8 +25,8 @@ function statusOf(code: string | undefined): { status: number; code: ParserRefus
 /**
  * Answers what Node's HTTP parser refuses (malformed requests 400, oversized headers 431, slow
  * requests 408) with a body in the client's own error format rather than Node's empty one. The
- * request never parsed, so the format is guessed from the bytes that did arrive: an Anthropic
- * path or header means Anthropic's shape, anything else OpenAI's.
+ * request never parsed, so the format is guessed from the bytes that did arrive: a `/v1beta/`
+ * path means Gemini's shape, an Anthropic path or header Anthropic's, anything else OpenAI's.
  */
 export function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket, report?: (refused: TransportRefusal) => void): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
@@ -38,8 +38,9 @@ export function answerClientError(error: Error & { code?: string; rawPacket?: Bu
   const line = /^([A-Z]{1,20}) (\S+) HTTP\/\d/.exec(head);
   const path = line?.[2]?.split('?')[0] ?? '';
   report?.({ method: line?.[1] ?? '', path, userAgent: /\r\nuser-agent: *([^\r\n]*)/i.exec(head)?.[1], status: answer.status, code: answer.code, message: answer.message });
-  const isAnthropic = head.includes('/v1/messages') || /\r\nanthropic-version:/i.test(head);
-  const codec = ((isAnthropic ? ingressCodecs.anthropic : undefined) ?? ingressCodecs.openai) as IngressCodec;
+  const isAnthropic = path.startsWith('/v1/messages') || /\r\nanthropic-version:/i.test(head);
+  const format = path.startsWith('/v1beta/') ? 'gemini' : isAnthropic ? 'anthropic' : 'openai';
+  const codec = (ingressCodecs[format] ?? ingressCodecs.openai) as IngressCodec;
   const body = codec.encodeError({ status: answer.status, code: answer.code, message: answer.message });
   socket.end(`HTTP/1.1 ${answer.status} ${answer.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -135,6 +135,16 @@ describe('Node`s own parser errors answer in the client`s format', () => {
     expect(bodyOf(answer)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 
+  it('a malformed or oversized request to a Gemini path: 400 and 431 with a Gemini error body', async () => {
+    const { gateway } = await setup();
+    const malformed = await raw(gateway.url, 'POST /v1beta/models/chat:generateContent HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n');
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(malformed)).toMatchObject({ error: { code: 400, message: expect.any(String), status: 'INVALID_ARGUMENT' } });
+    const oversized = await raw(gateway.url, `POST /v1beta/models/chat:streamGenerateContent?alt=sse HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    expect(oversized).toMatch(/^HTTP\/1\.1 431 /);
+    expect(bodyOf(oversized)).toMatchObject({ error: { code: 431, message: expect.any(String) } });
+  });
+
   it('headers that never finish: 408 with a body (server.headers_timeout_ms)', async () => {
     const { gateway } = await setup({ headers_timeout_ms: 300 });
     const answer = await raw(gateway.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n', { holdOpen: true });
