@@ -1,0 +1,109 @@
+import { Writable } from 'node:stream';
+import Anthropic from '@anthropic-ai/sdk';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { anthropicProvider } from '../helpers/anthropic.js';
+import { Cleanup, deadPort, openAiProvider, startGateway, startSim } from '../helpers/gateway.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const beta = 'claude-code-20250219,context-management-2025-06-27,interleaved-thinking-2025-05-14';
+
+/** What Claude Code sends: fields Detour has no slot for, a system message mid-conversation, cache marks. */
+const claudeCodeBody = {
+  model: 'chat',
+  max_tokens: 64,
+  system: [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }],
+  messages: [
+    { role: 'user', content: [{ type: 'text', text: 'Say hi', cache_control: { type: 'ephemeral' } }] },
+    { role: 'assistant', content: 'Hi.' },
+    { role: 'system', content: 'The user changed directory.' },
+    { role: 'user', content: 'Again' },
+  ],
+  thinking: { type: 'enabled', budget_tokens: 1024 },
+  context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+  output_config: { effort: 'low' },
+  metadata: { user_id: 'user_1' },
+  a_field_no_one_knows_yet: { nested: [1, 2, 3] },
+};
+
+function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'unused', ...headers }, body: JSON.stringify(body) });
+}
+
+describe('Anthropic Messages to an Anthropic upstream: transparent', () => {
+  it.each([false, true])('passes the body untouched but for the model, unknown fields included, with anthropic-beta, anthropic-version and ?beta=true (stream: %s)', async (stream) => {
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(await startGateway({ providers: { claude: anthropicProvider(sim.url) }, models: { chat: { targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] } } }));
+    const sent = { ...claudeCodeBody, stream };
+    const response = await post(gateway.url, '/v1/messages?beta=true', sent, { 'anthropic-beta': beta });
+    expect(response.status).toBe(200);
+    await response.text();
+    const upstream = sim.captured.at(-1)!;
+    expect(upstream.path).toBe('/v1/messages');
+    expect(upstream.query).toBe('beta=true');
+    expect(upstream.headers['anthropic-beta']).toBe(beta);
+    expect(upstream.headers['anthropic-version']).toBe('2023-06-01');
+    expect(JSON.parse(upstream.body)).toEqual({ ...sent, model: 'claude-sonnet-4-5' });
+  });
+});
+
+describe('Anthropic Messages to another upstream: translated', () => {
+  it('keeps a mid-conversation system message in place, maps output_config.effort to a reasoning effort, and logs what it left behind at debug', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug', base: undefined }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(await startGateway({ providers: { openai: openAiProvider(sim) }, models: { chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] } } }, { logger }));
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 });
+    const { a_field_no_one_knows_yet: _unknown, ...body } = claudeCodeBody;
+    const answer = await anthropic.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming);
+    expect(answer.type).toBe('message');
+    const upstream = JSON.parse(sim.captured.at(-1)!.body) as { messages: Array<{ role: string; content: unknown }>; reasoning_effort?: string; thinking?: unknown; context_management?: unknown };
+    expect(upstream.messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'system', 'user']);
+    expect(JSON.stringify(upstream.messages[3]?.content)).toContain('The user changed directory.');
+    expect(upstream.reasoning_effort).toBe('low');
+    expect(upstream.thinking).toBeUndefined();
+    expect(upstream.context_management).toBeUndefined();
+    const dropped = lines.find((line) => Array.isArray(line.dropped));
+    expect(dropped?.level).toBe(20);
+    expect(dropped?.dropped).toEqual(expect.arrayContaining(['context_management']));
+  });
+});
+
+describe('POST /v1/messages/count_tokens', () => {
+  it('goes to the route`s Anthropic targets, failing over from a down one, with the client`s betas', async () => {
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(
+      await startGateway({
+        providers: { openai: openAiProvider(sim), down: anthropicProvider(`http://127.0.0.1:${await deadPort()}`), claude: anthropicProvider(sim.url) },
+        models: { chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'down', model: 'claude-a' }, { provider: 'claude', model: 'claude-b' }] } },
+      }),
+    );
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0, defaultHeaders: { 'anthropic-beta': beta } });
+    const { data, response } = await anthropic.messages.countTokens({ model: 'chat', messages: [{ role: 'user', content: 'Hello there' }] }).withResponse();
+    expect(data.input_tokens).toBeGreaterThan(0);
+    expect(response.headers.get('x-detour-provider')).toBe('claude');
+    expect(response.headers.get('x-detour-estimated')).toBeNull();
+    const upstream = sim.captured.at(-1)!;
+    expect(upstream.path).toBe('/v1/messages/count_tokens');
+    expect(upstream.headers['anthropic-beta']).toBe(beta);
+    expect((JSON.parse(upstream.body) as { model: string }).model).toBe('claude-b');
+    expect(sim.captured.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(0);
+  });
+
+  it('answers an estimate marked x-detour-estimated: true on a route without an Anthropic target, and an unknown route in Anthropic`s shape', async () => {
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(await startGateway({ providers: { openai: openAiProvider(sim) }, models: { chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] } } }));
+    const short = await post(gateway.url, '/v1/messages/count_tokens', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] });
+    const long = await post(gateway.url, '/v1/messages/count_tokens', { model: 'chat', messages: [{ role: 'user', content: 'Hi '.repeat(400) }] });
+    expect(short.status).toBe(200);
+    expect(short.headers.get('x-detour-estimated')).toBe('true');
+    const [shortCount, longCount] = [(await short.json()) as { input_tokens: number }, (await long.json()) as { input_tokens: number }];
+    expect(longCount.input_tokens).toBeGreaterThan(shortCount.input_tokens + 200);
+    expect(sim.captured).toHaveLength(0);
+    const unknown = await post(gateway.url, '/v1/messages/count_tokens', { model: 'nope', messages: [] });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+  });
+});
