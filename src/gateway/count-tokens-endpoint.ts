@@ -1,5 +1,7 @@
 import { DetourError, invalidRequest } from '../core/errors.js';
 import type { Target } from '../core/settings.js';
+import { badResponse, decodedBody, readBoundedBody } from '../engine/upstream-body.js';
+import type { UpstreamHttp } from '../engine/upstream-http.js';
 import { messagesRequest } from '../providers/anthropic/http.js';
 import { adapterKeyOf, adapters, ingressCodecs } from '../providers/registry.js';
 import { isRecord } from '../providers/shared/json.js';
@@ -35,7 +37,7 @@ export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
           if (adapters[adapterKeyOf(target.provider)]?.format !== 'anthropic') continue;
           const breaker = store.breakerView(target.id);
           if (breaker.status === 'open' && breaker.until > now) continue;
-          const answer = await ask(target, parsed, forward, route.settings.attemptTimeoutMs, request.signal, now);
+          const answer = await ask(options.engine.upstreamHttp, target, parsed, forward, route.settings.attemptTimeoutMs, request.signal, now);
           if (answer.type === 'answer') return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id, ...(target.region !== undefined ? { 'x-detour-region': target.region } : {}) });
           if (answer.error.kind === 'fatal') return refuse(anthropic, answer.error, refusal);
         }
@@ -60,25 +62,39 @@ function betaHeaders(request: Parameters<Handler>[0]): Record<string, string> {
 
 type Answer = { type: 'answer'; body: string } | { type: 'failed'; error: DetourError };
 
-async function ask(target: Target, body: Record<string, unknown>, forward: { headers: Record<string, string>; query: string }, timeoutMs: number, clientSignal: AbortSignal, now: number): Promise<Answer> {
+/**
+ * One count from one target, through the engine's connection pools (so `max_connections` holds)
+ * and read as every upstream answer is: decoded or refused, bounded by
+ * `server.max_upstream_body_bytes`, checked for the shape of a count.
+ */
+async function ask(http: UpstreamHttp, target: Target, body: Record<string, unknown>, forward: { headers: Record<string, string>; query: string }, timeoutMs: number, clientSignal: AbortSignal, now: number): Promise<Answer> {
   const upstream = messagesRequest(body, target, forward, 'messages/count_tokens');
   const adapter = adapters[adapterKeyOf(target.provider)];
   try {
-    const response = await fetch(upstream.url, { method: 'POST', headers: upstream.headers, body: upstream.body ?? null, signal: AbortSignal.any([clientSignal, AbortSignal.timeout(timeoutMs)]) });
-    const text = await response.text();
-    if (response.ok) {
+    const response = await http.send(upstream, AbortSignal.any([clientSignal, AbortSignal.timeout(timeoutMs)]));
+    const text = (await readBoundedBody(decodedBody(response, target.id), http.limits.maxBodyBytes, target.id)).toString('utf8');
+    if (response.statusCode >= 200 && response.statusCode < 300) {
       // Checked before it is believed: a count is `{ "input_tokens": n }`.
-      const parsed = JSON.parse(text) as unknown;
+      const parsed = parsedJson(text);
       if (isRecord(parsed) && typeof parsed.input_tokens === 'number') return { type: 'answer', body: text };
-      return { type: 'failed', error: new DetourError({ kind: 'retryable', code: 'UPSTREAM_BAD_RESPONSE', target: target.id, message: `${target.id} answered count_tokens with something that is not a count` }) };
+      return { type: 'failed', error: badResponse(target.id, 'answered count_tokens with something that is not a count') };
     }
     const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => (headers[name] = value));
-    const error = adapter?.classifyError(response.status, headers, text, target, now);
-    return { type: 'failed', error: error ?? new DetourError({ kind: 'retryable', code: 'UPSTREAM_SERVER_ERROR', target: target.id, message: `${target.id} answered ${response.status}` }) };
+    for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const error = adapter?.classifyError(response.statusCode, headers, text, target, now);
+    return { type: 'failed', error: error ?? new DetourError({ kind: 'retryable', code: 'UPSTREAM_SERVER_ERROR', target: target.id, message: `${target.id} answered ${response.statusCode}` }) };
   } catch (error) {
     if (clientSignal.aborted) throw new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection' });
+    if (error instanceof DetourError) return { type: 'failed', error };
     return { type: 'failed', error: new DetourError({ kind: 'retryable', code: 'UPSTREAM_CONNECT_FAILED', target: target.id, message: `${target.id}: ${error instanceof Error ? error.message : String(error)}` }) };
+  }
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

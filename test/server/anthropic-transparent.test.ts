@@ -3,6 +3,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { anthropicProvider } from '../helpers/anthropic.js';
+import { BadUpstream, writeForever } from '../helpers/bad-upstream.js';
 import { Cleanup, deadPort, openAiProvider, startGateway, startSim } from '../helpers/gateway.js';
 
 const cleanup = new Cleanup();
@@ -105,5 +106,40 @@ describe('POST /v1/messages/count_tokens', () => {
     const unknown = await post(gateway.url, '/v1/messages/count_tokens', { model: 'nope', messages: [] });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+  });
+
+  it('reads an upstream count as every answer is: bounded by server.max_upstream_body_bytes and checked, failing over past both', async () => {
+    const endless = cleanup.add(await new BadUpstream((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"input_tokens": 1, "padding": "');
+      writeForever(response, Buffer.alloc(64 * 1024, 'x'));
+    }).listen());
+    const garbage = cleanup.add(await new BadUpstream((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>')).listen());
+    const sim = cleanup.add(await startSim());
+    const gateway = cleanup.add(
+      await startGateway({
+        server: { max_upstream_body_bytes: 1024 * 1024 },
+        providers: { endless: anthropicProvider(endless.url), garbage: anthropicProvider(garbage.url), claude: anthropicProvider(sim.url) },
+        models: { chat: { targets: [{ provider: 'endless', model: 'claude-a' }, { provider: 'garbage', model: 'claude-b' }, { provider: 'claude', model: 'claude-c' }] } },
+      }),
+    );
+    const answer = await post(gateway.url, '/v1/messages/count_tokens', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-detour-provider')).toBe('claude');
+    expect([endless.requests, garbage.requests]).toEqual([1, 1]);
+    // Cut near the cap, not read until a timeout.
+    expect(endless.bytesSent).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('calls upstreams through the connection pools: providers.*.max_connections holds', async () => {
+    const slow = cleanup.add(await new BadUpstream((_request, response) => {
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{"input_tokens": 7}'), 30);
+    }).listen());
+    const gateway = cleanup.add(await startGateway({ providers: { claude: { ...anthropicProvider(slow.url), max_connections: 1 } }, models: { chat: { targets: [{ provider: 'claude', model: 'claude-a' }] } } }));
+    const answers = await Promise.all([1, 2, 3, 4].map(() => post(gateway.url, '/v1/messages/count_tokens', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] })));
+    expect(await Promise.all(answers.map(async (answer) => [answer.status, await answer.json()]))).toEqual(Array.from({ length: 4 }, () => [200, { input_tokens: 7 }]));
+    expect(slow.requests).toBe(4);
+    expect(slow.peakConnections).toBe(1);
+    expect(slow.peakActiveRequests).toBe(1);
   });
 });
