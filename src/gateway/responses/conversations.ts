@@ -68,3 +68,17 @@ export function conversationOf(stored: StoredResponse): unknown[] {
   const output = Array.isArray(stored.response.output) ? stored.response.output : [];
   return [...stored.input, ...output];
 }
+
+/**
+ * The input as an upstream's Responses API takes it: a user, system or developer message has no
+ * `id` there (only the listing of input items gives one, and only assistant output items carry
+ * theirs), so the ids Detour gave them for `input_items` stay out of what is sent.
+ */
+export function upstreamInput(items: readonly unknown[]): unknown[] {
+  return items.map((item) => {
+    if (typeof item !== 'object' || item === null) return item;
+    const { id: _id, ...rest } = item as Record<string, unknown>;
+    const isMessage = rest.type === undefined || rest.type === 'message';
+    return isMessage && rest.role !== 'assistant' && _id !== undefined ? rest : item;
+  });
+}

@@ -11,7 +11,7 @@ import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayRequest,
 import { priorityOf } from '../priority.js';
 import { requestIdOf } from '../request-id.js';
 import { traceContextOf } from '../trace-context.js';
-import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse } from './conversations.js';
+import { conversationOf, deleteResponse, loadResponse, normalizeInput, saveResponse, upstreamInput } from './conversations.js';
 
 /**
  * `POST /v1/responses`: the OpenAI Responses API on every route. A follow-up by
@@ -43,7 +43,7 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       const responseContext = responseContextFor(body, context.receivedAt);
       const codec = responsesCodec(responseContext);
       const { previous_response_id: _previous, ...rest } = body;
-      const expanded: Record<string, unknown> = { ...rest, input };
+      const expanded: Record<string, unknown> = { ...rest, input: upstreamInput(input) };
       const { route, stream } = codec.inspectRequest(expanded);
       checkModelName(route);
       const turnedAway = await admitKey(options, identity, responsesIngress, refusal, { requestId, route, body: expanded });
