@@ -57,6 +57,8 @@ class StreamEncoding {
   private isContinued = false;
   /** Whether any text has gone to the client yet. */
   private hasWritten = false;
+  /** The last text passed through untranslated, for an encoder that must take over where it stands. */
+  private lastPassedThrough = '';
 
   constructor(
     private readonly result: StreamResult,
@@ -70,12 +72,16 @@ class StreamEncoding {
       // A passed-through stream had no encoder: a fresh one starts where the client's stream stands,
       // or, when the client has nothing yet (a tool call was held back), writes the message's opening.
       if (!this.encoder) {
-        const primed = primeEncoder(this.streamEncoder(), piece.prime);
+        const encoder = this.streamEncoder();
+        const primed = primeEncoder(encoder, piece.prime);
         if (!this.hasWritten) text += primed;
+        // Priming numbered the events it wrote (thrown away) and opened its own message: back to where the client stands.
+        else if (this.lastPassedThrough !== '') encoder.resumeAfter?.(this.lastPassedThrough);
       }
       this.isContinued = true;
     }
     text += piece.text;
+    if (!this.encoder && piece.text !== '') this.lastPassedThrough = piece.text;
     for (const chunk of piece.chunks) text += this.streamEncoder().encode(chunk);
     if (piece.isEnd) text += this.result.isPassThrough && !this.isContinued ? this.codec.streamEndMarker : this.streamEncoder().end();
     if (piece.failure) text += this.streamEncoder().error(piece.failure);
@@ -112,7 +118,10 @@ class StreamEncoding {
   }
 
   private streamEncoder(): StreamEncoder {
-    this.encoder ??= this.codec.createStreamEncoder({ wantsUsage: this.wantsUsage, route: this.result.meta.route });
+    if (this.encoder) return this.encoder;
+    this.encoder = this.codec.createStreamEncoder({ wantsUsage: this.wantsUsage, route: this.result.meta.route });
+    // A passed-through stream that fails: its error event follows what the client already has.
+    if (this.lastPassedThrough !== '') this.encoder.resumeAfter?.(this.lastPassedThrough);
     return this.encoder;
   }
 }

@@ -216,6 +216,12 @@ export interface StreamEncoder {
   end(): string;
   /** Text that ends a stream with an explicit error event. */
   error(error: ErrorPayload): string;
+  /**
+   * For a format whose events carry a position (the Responses API's `sequence_number` and item
+   * ids): the client's passed-through stream ended with `passedThrough`, so number on after it
+   * and name its open message as it did. Formats without such state leave it out.
+   */
+  resumeAfter?(passedThrough: string): void;
 }
 
 /** An error ready to be rendered in a client's format. */

@@ -72,6 +72,19 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return out + this.event('response.failed', { response });
   }
 
+  resumeAfter(passedThrough: string): void {
+    const last = lastDataEvent(passedThrough);
+    if (!last) return;
+    this.isStarted = true;
+    if (typeof last.sequence_number === 'number') this.sequence = last.sequence_number + 1;
+    const itemId = typeof last.item_id === 'string' ? last.item_id : undefined;
+    if (this.message && itemId?.startsWith('msg') && typeof last.output_index === 'number') {
+      this.message.id = itemId;
+      this.message.outputIndex = last.output_index;
+      this.nextOutputIndex = Math.max(this.nextOutputIndex, last.output_index + 1);
+    }
+  }
+
   private start(model: string): string {
     this.isStarted = true;
     this.model = model;
@@ -150,5 +163,18 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private event(type: string, payload: Record<string, unknown>): string {
     return responsesEvent(type, { ...payload, sequence_number: this.sequence++ });
+  }
+}
+
+/** The last `data:` event of some stream text, parsed; undefined when there is none that parses. */
+function lastDataEvent(text: string): Record<string, unknown> | undefined {
+  const start = text.lastIndexOf('data: {');
+  if (start < 0) return undefined;
+  const end = text.indexOf('\n', start);
+  try {
+    const parsed = JSON.parse(text.slice(start + 6, end < 0 ? undefined : end)) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
