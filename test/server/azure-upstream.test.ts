@@ -24,4 +24,26 @@ describe('Azure OpenAI upstream', () => {
     expect(sim.stats.countForKey('azure-key-0000000001')).toBe(2);
     expect(sim.stats.countFor('my-gpt4o-deployment')).toBe(2);
   });
+
+  it('with api: responses, passes the Responses API through to the resource`s /openai/responses, the deployment as the model', async () => {
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(
+      await startGateway({
+        providers: { azure: { type: 'azure-openai', api: 'responses', base_url: sim.url, api_key: 'azure-key-0000000002', api_version: '2025-04-01-preview' } },
+        models: { chat: { targets: [{ provider: 'azure', model: 'my-gpt5-deployment' }] } },
+      }),
+    );
+    const client = await openAiClient(gateway.url);
+    const answer = await client.responses.create({ model: 'chat', input: 'Hi' });
+    expect(answer.output_text).toContain('Detour simulator');
+    const streamed = await client.responses.stream({ model: 'chat', input: 'Hi' }).finalResponse();
+    expect(streamed.output_text).toBe(answer.output_text);
+    for (const request of sim.captured) {
+      expect(request.path).toBe('/openai/responses');
+      expect(request.query).toBe('api-version=2025-04-01-preview');
+      expect(request.headers['api-key']).toBe('azure-key-0000000002');
+      expect((JSON.parse(request.body) as { model: string }).model).toBe('my-gpt5-deployment');
+    }
+    expect(sim.captured).toHaveLength(2);
+  });
 });
