@@ -109,7 +109,9 @@ function forwardedParts(codec: IngressCodec, request: GatewayRequest): Forwarded
  * call or without `auth.mode: keys`, the refusal to answer with otherwise.
  */
 export async function requireKey(options: ChatEndpointOptions, request: GatewayRequest, codec: IngressCodec, refusal: Refusal): Promise<{ key: VirtualKey } | { response: GatewayResponse } | undefined> {
-  if (!options.guard || request.body.type !== 'stream') return undefined;
+  if (!options.guard) return undefined;
+  // An in-process value is the application's own; a wire body an endpoint reshaped was checked there.
+  if (request.body.type === 'parsed') return request.body.wire?.identity;
   const identity = await options.guard.authenticate(credentialsOf(request));
   if ('refusal' in identity) return { response: refuseKey(codec, identity.refusal, refusal) };
   return identity;
@@ -129,6 +131,16 @@ export async function admitKey(
   if (!options.guard || !identity) return undefined;
   const admission = await options.guard.admit(identity.key, request);
   return admission.isAdmitted ? undefined : refuseKey(codec, admission.refusal, refusal);
+}
+
+/**
+ * For an endpoint that calls no chat (a token count): only the key's scope applies, as a 403
+ * in the client's format; its limits and budget are for the calls that spend.
+ */
+export function refuseOutsideScope(identity: { key: VirtualKey } | undefined, route: string, codec: IngressCodec, refusal: Refusal): GatewayResponse | undefined {
+  const routes = identity?.key.routes;
+  if (!identity || !routes || routes.includes(route)) return undefined;
+  return refuseKey(codec, { status: 403, code: 'FORBIDDEN', reason: 'scope', message: `The Detour key "${identity.key.name}" may not call "${route}" (allowed: ${routes.join(', ')}).`, key: identity.key, headers: {} }, { ...refusal, clientKeyId: identity.key.name });
 }
 
 /** Where a client's key travels: its headers, or Gemini's `?key=`. */
@@ -155,7 +167,7 @@ export function refuseKey(codec: IngressCodec, refused: KeyRefusal, refusal: Ref
 export async function parsedBody(body: RequestBody, limit: number, maxDepth = defaultMaxJsonDepth): Promise<{ body: unknown; bodyBytes: number | undefined }> {
   if (body.type === 'parsed') {
     checkValueDepth(body.value, maxDepth);
-    return { body: withoutUndefined(body.value), bodyBytes: undefined };
+    return { body: withoutUndefined(body.value), bodyBytes: body.wire?.bodyBytes };
   }
   const raw = await body.read(limit);
   const text = typeof raw === 'string' ? raw : decodeUtf8(raw);

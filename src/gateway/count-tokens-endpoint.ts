@@ -6,7 +6,7 @@ import { messagesRequest } from '../providers/anthropic/http.js';
 import { adapterKeyOf, adapters, ingressCodecs } from '../providers/registry.js';
 import { isRecord } from '../providers/shared/json.js';
 import type { IngressCodec } from '../providers/types.js';
-import { clientGone, parsedBody, refuse, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
+import { clientGone, parsedBody, refuse, refuseOutsideScope, requireKey, type ChatEndpointOptions, type Refusal } from './chat-endpoint.js';
 import { doorOf } from './rejections.js';
 import { headerOf, jsonResponse, type Handler } from './http.js';
 import { requestIdOf } from './request-id.js';
@@ -24,11 +24,15 @@ export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
     const requestId = requestIdOf(headerOf(request, 'x-request-id'));
     const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, door: doorOf(request, context.pattern) };
     try {
+      const identity = await requireKey(options, request, anthropic, refusal);
+      if (identity && 'response' in identity) return identity.response;
       const { body: parsed } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       if (!isRecord(parsed) || typeof parsed.model !== 'string' || parsed.model === '') throw invalidRequest('model: Field required (a non-empty string).', 'model');
       if (!Array.isArray(parsed.messages)) throw invalidRequest('messages: Field required.', 'messages');
       const route = options.engine.routes.resolve(parsed.model);
       if (!route) throw new DetourError({ kind: 'fatal', code: 'ROUTE_NOT_FOUND', status: 404, param: 'model', message: `The model "${parsed.model}" is not a route of this gateway.` });
+      const outside = refuseOutsideScope(identity, parsed.model, anthropic, refusal);
+      if (outside) return outside;
       const forward = { headers: betaHeaders(request), query: request.search };
       const store = options.engine.resilience.store;
       const now = options.clock.now();

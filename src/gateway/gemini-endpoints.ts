@@ -2,7 +2,7 @@ import { DetourError, invalidRequest } from '../core/errors.js';
 import { ingressCodecs } from '../providers/registry.js';
 import { isRecord } from '../providers/shared/json.js';
 import type { IngressCodec } from '../providers/types.js';
-import { chatEndpoint, clientGone, parsedBody, refuse, type ChatEndpointOptions } from './chat-endpoint.js';
+import { chatEndpoint, clientGone, parsedBody, refuse, refuseOutsideScope, requireKey, type ChatEndpointOptions } from './chat-endpoint.js';
 import { doorOf } from './rejections.js';
 import { headerOf, jsonResponse, type GatewayResponse, type Handler } from './http.js';
 import { requestIdOf } from './request-id.js';
@@ -13,7 +13,8 @@ const gemini = ingressCodecs.gemini as IngressCodec;
  * Gemini's own API on every route: `POST /v1beta/models/{route}:generateContent`,
  * `:streamGenerateContent` (`?alt=sse`), `:countTokens`, and `GET /v1beta/models`. Gemini names
  * the model and the method in the path; they are moved into the body for the Gemini codec.
- * The key comes as `x-goog-api-key` or `?key=` (not checked yet, as other client keys).
+ * The key comes as `x-goog-api-key` or `?key=`, checked before the body is read; the chat
+ * endpoint then applies its scope, limits and budget as on every other face.
  */
 export function geminiCallEndpoint(options: ChatEndpointOptions): Handler {
   const chat = chatEndpoint(gemini, options);
@@ -28,11 +29,13 @@ export function geminiCallEndpoint(options: ChatEndpointOptions): Handler {
       if (route === '' || !['generateContent', 'streamGenerateContent', 'countTokens'].includes(method)) {
         throw new DetourError({ kind: 'fatal', code: 'NOT_FOUND', status: 404, message: `${request.method} ${request.path} is not served here (expected models/{model}:generateContent, :streamGenerateContent or :countTokens)` });
       }
-      const { body } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
+      const identity = await requireKey(options, request, gemini, refusal);
+      if (identity && 'response' in identity) return identity.response;
+      const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       if (!isRecord(body)) throw invalidRequest('The request body must be a JSON object.');
-      if (method === 'countTokens') return countTokens(body, route, requestId);
+      if (method === 'countTokens') return refuseOutsideScope(identity, route, gemini, refusal) ?? countTokens(body, route, requestId);
       const value = { ...body, model: route, stream: method === 'streamGenerateContent' };
-      return await chat({ ...request, body: { type: 'parsed', value } }, context);
+      return await chat({ ...request, body: { type: 'parsed', value, wire: { bodyBytes: bodyBytes ?? 0, identity } } }, context);
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;
       if (error.code === 'CLIENT_CLOSED') return clientGone(gemini, error, refusal);

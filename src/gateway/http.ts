@@ -1,3 +1,4 @@
+import type { VirtualKey } from '../auth/virtual-key.js';
 import type { ServedMeta } from '../engine/result.js';
 
 /**
@@ -53,6 +54,12 @@ export interface ParsedBody {
   readonly type: 'parsed';
   /** A JSON-shaped value (what `JSON.parse` of the wire body would have given). */
   readonly value: unknown;
+  /**
+   * Present when the value came from a wire body that an endpoint read and reshaped before
+   * handing it on (Gemini's moves the path's model into it): its size, and the key that endpoint
+   * already checked. Absent for an in-process caller's own value.
+   */
+  readonly wire?: { readonly bodyBytes: number; readonly identity: { key: VirtualKey } | undefined } | undefined;
 }
 
 /** A response body: whole, or a stream of text pieces pulled by the transport with backpressure. */
