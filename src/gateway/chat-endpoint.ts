@@ -134,6 +134,20 @@ export async function admitKey(
 }
 
 /**
+ * A handler that spends nothing but is for key holders all the same (the models lists): with
+ * `auth.mode: keys` a request without a valid key is a 401 in its client's format.
+ */
+export function keyRequired(options: ChatEndpointOptions, codecOf: (request: GatewayRequest) => IngressCodec, handler: Handler): Handler {
+  if (!options.guard) return handler;
+  return async (request, context) => {
+    const refusal: Refusal = { requestId: requestIdOf(headerOf(request, 'x-request-id')), receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, door: doorOf(request, context.pattern) };
+    const identity = await requireKey(options, request, codecOf(request), refusal);
+    if (identity && 'response' in identity) return identity.response;
+    return handler(request, context);
+  };
+}
+
+/**
  * For an endpoint that calls no chat (a token count): only the key's scope applies, as a 403
  * in the client's format; its limits and budget are for the calls that spend.
  */

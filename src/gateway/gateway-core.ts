@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { ingressCodecs } from '../providers/registry.js';
 import { isRecord, tryParseJson } from '../providers/shared/json.js';
 import type { IngressCodec, WireFormat } from '../providers/types.js';
-import { chatEndpoint } from './chat-endpoint.js';
+import { chatEndpoint, keyRequired } from './chat-endpoint.js';
 import { countTokensEndpoint } from './count-tokens-endpoint.js';
 import { embeddingsEndpoint } from './embeddings-endpoint.js';
 import { geminiCallEndpoint, geminiModelEndpoint, geminiModelsEndpoint } from './gemini-endpoints.js';
@@ -83,13 +83,18 @@ export class GatewayCore {
       .post('/v1/messages/count_tokens', countTokensEndpoint(chat))
       .post('/v1/embeddings', embeddings)
       .post('/embeddings', embeddings)
-      .get('/v1/models', (request) => jsonResponse(200, modelsListBody(this.current.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)))
+      .get(
+        '/v1/models',
+        keyRequired(chat, (request) => (headerOf(request, 'anthropic-version') !== undefined ? ingressCodecs.anthropic : ingressCodecs.openai) as IngressCodec, (request) =>
+          jsonResponse(200, modelsListBody(this.current.routes.names(), startedAtSeconds, headerOf(request, 'anthropic-version') !== undefined)),
+        ),
+      )
       // A load balancer's health check: 503 while draining before a shutdown, so that it sends new requests elsewhere while this instance still serves.
       .get('/healthz', () => (this.isDraining ? jsonResponse(503, '{"status":"draining"}') : jsonResponse(200, '{"status":"ok"}')));
     this.routes
       .post('/v1beta/models/:action', geminiCallEndpoint(chat))
-      .get('/v1beta/models', geminiModelsEndpoint(chat))
-      .get('/v1beta/models/:action', geminiModelEndpoint(chat));
+      .get('/v1beta/models', keyRequired(chat, () => ingressCodecs.gemini as IngressCodec, geminiModelsEndpoint(chat)))
+      .get('/v1beta/models/:action', keyRequired(chat, () => ingressCodecs.gemini as IngressCodec, geminiModelEndpoint(chat)));
     const createResponse = createResponseEndpoint(chat);
     this.routes
       .post('/v1/responses', createResponse)

@@ -66,4 +66,28 @@ describe('virtual keys on the Gemini face and on count_tokens', () => {
     expect(served.status).toBe(200);
     expect(served.json.input_tokens).toBeGreaterThan(0);
   });
+
+  it('the models lists are for key holders too: 401 in the client`s format without a valid key, the list with one', async () => {
+    const sim = cleanup.add(await startSim());
+    const gateway = cleanup.add(await startGateway(keysConfig(sim)));
+    const { key } = await createKey(gateway, { name: 'lister' });
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { headers });
+    const openAi = await get('/v1/models');
+    expect(openAi.status).toBe(401);
+    expect(await openAi.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const anthropic = await get('/v1/models', { 'anthropic-version': '2023-06-01', 'x-api-key': unknownKey });
+    expect(anthropic.status).toBe(401);
+    expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    for (const path of ['/v1beta/models', '/v1beta/models/chat']) {
+      const gemini = await get(path);
+      expect(gemini.status, path).toBe(401);
+      expect(await gemini.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    }
+    expect((await get('/v1/models', { authorization: `Bearer ${key}` })).status).toBe(200);
+    expect((await get('/v1/models', { 'anthropic-version': '2023-06-01', 'x-api-key': key })).status).toBe(200);
+    const names: string[] = [];
+    for await (const model of await new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: gateway.url } }).models.list()) names.push(model.name ?? '');
+    expect(names).toEqual(['models/chat', 'models/other']);
+    expect((await get(`/v1beta/models/chat?key=${key}`)).status).toBe(200);
+  });
 });
