@@ -87,6 +87,22 @@ describe('config reload', () => {
     expect(models.data.map((model) => model.id)).toContain('fast');
   });
 
+  it('an unchanged target keeps its health and statistics across a reload, as its circuit', async () => {
+    const { backup, primary, path, gateway, client } = await setup();
+    primary.setPlan({ faults: [{ status: 503 }] });
+    for (let index = 0; index < 4; index++) await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] });
+    const primaryBefore = gateway.engine.targets().find((target) => target.id.startsWith('primary/'));
+    expect(primaryBefore?.successRate).toBeLessThan(1);
+    const before = gateway.engine.targets().find((target) => target.id.startsWith('backup/'));
+    expect(before?.successRate).toBe(1);
+    expect(before?.latencyMs).toBeGreaterThan(0);
+    writeFileSync(path, yaml(primary, backup, `  fast:\n    targets: [{ provider: backup, model: m }]\n`));
+    expect(await gateway.reload?.()).toMatchObject({ ok: true, changedTargets: [] });
+    const after = gateway.engine.targets().find((target) => target.id.startsWith('backup/'));
+    expect({ latencyMs: after?.latencyMs, successRate: after?.successRate, health: after?.health }).toEqual({ latencyMs: before?.latencyMs, successRate: before?.successRate, health: before?.health });
+    expect(gateway.engine.targets().find((target) => target.id.startsWith('primary/'))?.successRate).toBe(primaryBefore?.successRate);
+  });
+
   it('a target whose upstream changed starts afresh', async () => {
     const { primary, backup, path, gateway, client } = await setup();
     primary.setPlan({ faults: [{ status: 503 }] });
