@@ -72,6 +72,28 @@ describe('Anthropic Messages to another upstream: translated', () => {
   });
 });
 
+describe('Anthropic Messages on a route of mixed formats', () => {
+  it('skips a target that cannot express the request for one that can, and answers 400 only when none can', async () => {
+    const sim = cleanup.add(await startSim({ capture: 5 }));
+    const gateway = cleanup.add(
+      await startGateway({
+        providers: { openai: openAiProvider(sim), claude: anthropicProvider(sim.url) },
+        models: { mixed: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'claude', model: 'claude-sonnet-4-5' }] }, openai: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
+      }),
+    );
+    const body = { max_tokens: 32, messages: [{ role: 'user', content: 'Hi' }], a_field_no_one_knows_yet: { nested: true } };
+    const mixed = await post(gateway.url, '/v1/messages', { ...body, model: 'mixed' });
+    expect(mixed.status).toBe(200);
+    expect(mixed.headers.get('x-detour-provider')).toBe('claude');
+    expect(mixed.headers.get('x-detour-failover')).toBe('false');
+    expect(sim.captured.map((request) => request.path)).toEqual(['/v1/messages']);
+    const none = await post(gateway.url, '/v1/messages', { ...body, model: 'openai' });
+    expect(none.status).toBe(400);
+    expect(await none.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', details: { error_code: 'UNSUPPORTED_FEATURE' } } });
+    expect(sim.captured).toHaveLength(1);
+  });
+});
+
 describe('POST /v1/messages/count_tokens', () => {
   it('goes to the route`s Anthropic targets, failing over from a down one, with the client`s betas', async () => {
     const sim = cleanup.add(await startSim({ capture: 5 }));
