@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { ChatOpenAI } from '@langchain/openai';
-import { Agent, OpenAIProvider, Runner, tool as agentTool } from '@openai/agents';
+import { Agent, OpenAIProvider, Runner, run, setDefaultOpenAIClient, setTracingDisabled, tool as agentTool } from '@openai/agents';
 import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -90,10 +90,35 @@ describe('OpenAI Agents SDK', () => {
   });
 });
 
+describe('OpenAI Agents SDK, its defaults', () => {
+  it('the default run() (the Responses API) with a function tool, the client set by setDefaultOpenAIClient', async () => {
+    const { sim, url } = await gateway();
+    const paths: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+      return fetch(input, init);
+    };
+    setDefaultOpenAIClient(new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0, fetch: recording }));
+    setTracingDisabled(true);
+    const weather = agentTool({ name: 'get_weather', description: 'Current weather in a city', parameters: z.object({ city: z.string() }), execute: async ({ city }) => `${city}: 18 degrees` });
+    const result = await run(new Agent({ name: 'Weather', model: 'chat', tools: [weather] }), 'Weather in Paris?');
+    expect(result.finalOutput).toBe('The tool returned: Paris: 18 degrees');
+    // The SDK's default model speaks the Responses API to Detour.
+    expect(paths.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(paths)).toEqual(new Set(['/v1/responses']));
+    expectResponsesTraffic(sim);
+  });
+});
+
 describe('LangChain ChatOpenAI({ useResponsesApi: true })', () => {
   it('invokes, streams and binds a tool', async () => {
     const { sim, url } = await gateway();
-    const model = new ChatOpenAI({ model: 'chat', useResponsesApi: true, apiKey: 'unused', maxRetries: 0, configuration: { baseURL: `${url}/v1` } });
+    const paths: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+      return fetch(input, init);
+    };
+    const model = new ChatOpenAI({ model: 'chat', useResponsesApi: true, apiKey: 'unused', maxRetries: 0, configuration: { baseURL: `${url}/v1`, fetch: recording } });
     const answer = await model.invoke('Hello');
     expect(answer.text).toBe(defaultAnswerStyle.text);
     let streamed = '';
@@ -101,6 +126,7 @@ describe('LangChain ChatOpenAI({ useResponsesApi: true })', () => {
     expect(streamed).toBe(defaultAnswerStyle.text);
     const withTool = await model.bindTools([{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }]).invoke('Weather in Paris?');
     expect(withTool.tool_calls?.[0]).toMatchObject({ name: 'get_weather', args: { city: 'Paris' } });
+    expect(new Set(paths)).toEqual(new Set(['/v1/responses']));
     expectResponsesTraffic(sim);
   });
 });
