@@ -2,10 +2,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
 import type { RequestFinishedEvent } from '../../src/core/events.js';
 import type { RunningGateway } from '../../src/server/gateway-server.js';
 import type { Simulator } from '../../src/sim/simulator.js';
 import { Cleanup, startGateway, startSim } from '../helpers/gateway.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -174,5 +176,42 @@ describe('refusals in the client’s format', () => {
     expect(sim.stats.requests).toBe(0);
     // A valid one, any case, goes through.
     await expect(openAi(gateway, { 'x-detour-priority': 'HIGH' }).chat.completions.create(ask)).resolves.toBeDefined();
+  }, 30_000);
+});
+
+describe('the queue while a route is down', () => {
+  it('requests waiting for recovery hold places in the route`s queue: past queue.max the next is a 429 QUEUE_FULL at once, and the waiting ones are served on recovery', async () => {
+    const sim = cleanup.add(await startSim());
+    await sim.down();
+    const timers = new ManualTimers(new ManualClock(Date.now()));
+    const gateway = cleanup.add(
+      await startGateway(
+        {
+          breaker: { failure_threshold: 1, minimum_requests: 50 },
+          providers: { p: { type: 'openai', base_url: `${sim.url}/v1`, api_key: 'sk-down-key-0001' } },
+          models: { chat: { retry: { attempts: 1 }, targets: [{ provider: 'p', model: 'm' }], queue: { max: 2, timeout_ms: 30_000 }, wait_for_recovery_ms: 20_000 } },
+        },
+        { clock: timers.clock, timers },
+      ),
+    );
+    const finished: RequestFinishedEvent[] = [];
+    gateway.engine.events.on('request.finished', (event) => finished.push(event));
+    const step = async (ms: number): Promise<void> => {
+      for (let moved = 0; moved < ms; moved += 100) {
+        timers.advance(100);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+    };
+    const send = () => fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
+    const waiting = [send(), send()];
+    await step(500);
+    expect(finished).toEqual([]);
+    const third = await send();
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe('QUEUE_FULL');
+    await sim.up();
+    await step(2_000);
+    for (const response of await Promise.all(waiting)) expect(response.status).toBe(200);
   }, 30_000);
 });
