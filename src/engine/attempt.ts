@@ -286,12 +286,23 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
     guard.startIdleWatch(input.idleTimeoutMs);
     return { type: 'stream', status: response.statusCode, head, live };
   } catch (error) {
-    const classified = guard.explain(error);
+    const classified = asTargetsBadAnswer(guard.explain(error));
     guard.abort(classified);
     guard.release();
     response?.body.destroy();
     throw classified;
   }
+}
+
+/**
+ * A 200 that is no answer is the target's, whether it came whole or as a stream's first events
+ * (HTML instead of events, an event that is not the format's, nothing at all): another target
+ * answers, not the same one again. Stream parsers call such events retryable, which is right
+ * once the stream flows (a continuation decides then), not before its head.
+ */
+function asTargetsBadAnswer(error: DetourError): DetourError {
+  if (error.code !== 'UPSTREAM_BAD_RESPONSE' || error.kind !== 'retryable') return error;
+  return new DetourError({ kind: 'failover', code: error.code, status: error.status ?? 502, target: error.target, message: error.message, cause: error.cause, upstreamBody: error.upstreamBody, upstreamType: error.upstreamType });
 }
 
 /** The part of a stream after its first event, read as the client consumes it. */
