@@ -36,16 +36,24 @@ export function countTokensEndpoint(options: ChatEndpointOptions): Handler {
       const forward = { headers: betaHeaders(request), query: request.search };
       const store = options.engine.resilience.store;
       const now = options.clock.now();
+      // Not a chat request (no request-log row): its info line says who counted, after which failures.
+      const failed: string[] = [];
+      const counted = (fields: Record<string, unknown>): void => options.logger?.info({ requestId, route: parsed.model, status: 200, ...fields, failed, latencyMs: options.clock.now() - context.receivedAt }, 'tokens counted');
       for (const group of route.groups) {
         for (const target of group.targets) {
           if (adapters[adapterKeyOf(target.provider)]?.format !== 'anthropic') continue;
           const breaker = store.breakerView(target.id);
           if (breaker.status === 'open' && breaker.until > now) continue;
           const answer = await ask(options.engine.upstreamHttp, target, parsed, forward, route.settings.attemptTimeoutMs, request.signal, now);
-          if (answer.type === 'answer') return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id, ...(target.region !== undefined ? { 'x-detour-region': target.region } : {}) });
+          if (answer.type === 'answer') {
+            counted({ target: target.id, estimated: false });
+            return jsonResponse(200, answer.body, { 'x-request-id': requestId, 'x-detour-provider': target.provider.name, 'x-detour-target': target.id, ...(target.region !== undefined ? { 'x-detour-region': target.region } : {}) });
+          }
           if (answer.error.kind === 'fatal') return refuse(anthropic, answer.error, refusal);
+          failed.push(`${target.id}: ${answer.error.code}`);
         }
       }
+      counted({ estimated: true });
       return jsonResponse(200, JSON.stringify({ input_tokens: estimateTokens(parsed) }), { 'x-request-id': requestId, 'x-detour-estimated': 'true' });
     } catch (error) {
       if (!(error instanceof DetourError)) throw error;

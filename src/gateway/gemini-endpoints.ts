@@ -33,7 +33,13 @@ export function geminiCallEndpoint(options: ChatEndpointOptions): Handler {
       if (identity && 'response' in identity) return identity.response;
       const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       if (!isRecord(body)) throw invalidRequest('The request body must be a JSON object.');
-      if (method === 'countTokens') return refuseOutsideScope(identity, route, gemini, refusal) ?? countTokens(body, route, requestId);
+      if (method === 'countTokens') {
+        const outside = refuseOutsideScope(identity, route, gemini, refusal);
+        if (outside) return outside;
+        const answer = countTokens(body, route, requestId);
+        options.logger?.info({ requestId, route, status: 200, estimated: true, latencyMs: options.clock.now() - context.receivedAt }, 'tokens counted');
+        return answer;
+      }
       const value = { ...body, model: route, stream: method === 'streamGenerateContent' };
       return await chat({ ...request, body: { type: 'parsed', value, wire: { bodyBytes: bodyBytes ?? 0, identity } } }, context);
     } catch (error) {

@@ -95,13 +95,18 @@ describe('Anthropic Messages on a route of mixed formats', () => {
 });
 
 describe('POST /v1/messages/count_tokens', () => {
-  it('goes to the route`s Anthropic targets, failing over from a down one, with the client`s betas', async () => {
+  it('goes to the route`s Anthropic targets, failing over from a down one, with the client`s betas, and says so in its log line', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info', base: undefined }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
     const sim = cleanup.add(await startSim({ capture: 5 }));
     const gateway = cleanup.add(
-      await startGateway({
-        providers: { openai: openAiProvider(sim), down: anthropicProvider(`http://127.0.0.1:${await deadPort()}`), claude: anthropicProvider(sim.url) },
-        models: { chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'down', model: 'claude-a' }, { provider: 'claude', model: 'claude-b' }] } },
-      }),
+      await startGateway(
+        {
+          providers: { openai: openAiProvider(sim), down: anthropicProvider(`http://127.0.0.1:${await deadPort()}`), claude: anthropicProvider(sim.url) },
+          models: { chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'down', model: 'claude-a' }, { provider: 'claude', model: 'claude-b' }] } },
+        },
+        { logger },
+      ),
     );
     const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0, defaultHeaders: { 'anthropic-beta': beta } });
     const { data, response } = await anthropic.messages.countTokens({ model: 'chat', messages: [{ role: 'user', content: 'Hello there' }] }).withResponse();
@@ -113,6 +118,7 @@ describe('POST /v1/messages/count_tokens', () => {
     expect(upstream.headers['anthropic-beta']).toBe(beta);
     expect((JSON.parse(upstream.body) as { model: string }).model).toBe('claude-b');
     expect(sim.captured.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(0);
+    expect(lines.find((line) => line.msg === 'tokens counted')).toMatchObject({ route: 'chat', status: 200, target: 'claude/claude-b', estimated: false, failed: ['down/claude-a: UPSTREAM_CONNECT_FAILED'] });
   });
 
   it('answers an estimate marked x-detour-estimated: true on a route without an Anthropic target, and an unknown route in Anthropic`s shape', async () => {
