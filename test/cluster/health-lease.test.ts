@@ -7,8 +7,9 @@ import { startInstance } from './cluster.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-const intervalMs = 150;
-const timeoutMs = 100;
+// Long enough that a lease (half of it) outlives the event-loop stalls of a loaded CI machine.
+const intervalMs = 600;
+const timeoutMs = 300;
 /** The lease the prober takes: half an interval, renewed every quarter (`engine/health-prober.ts`). */
 const leaseMs = intervalMs / 2;
 const healthCheck = { health_check: { interval_ms: intervalMs, unhealthy_interval_ms: intervalMs, timeout_ms: timeoutMs, unhealthy_threshold: 2, healthy_threshold: 1 } };
