@@ -51,11 +51,11 @@ describe('Anthropic Messages to an Anthropic upstream: transparent', () => {
 });
 
 describe('Anthropic Messages to another upstream: translated', () => {
-  it('keeps a mid-conversation system message in place, maps output_config.effort to a reasoning effort, and logs what it left behind at debug', async () => {
+  it('keeps a mid-conversation system message in place, maps output_config.effort to a reasoning effort for a reasoning model, and logs what it left behind at debug', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug', base: undefined }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
     const sim = cleanup.add(await startSim({ capture: 5 }));
-    const gateway = cleanup.add(await startGateway({ providers: { openai: openAiProvider(sim) }, models: { chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] } } }, { logger }));
+    const gateway = cleanup.add(await startGateway({ providers: { openai: openAiProvider(sim) }, models: { chat: { targets: [{ provider: 'openai', model: 'o4-mini' }] } } }, { logger }));
     const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 });
     const { a_field_no_one_knows_yet: _unknown, ...body } = claudeCodeBody;
     const answer = await anthropic.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming);

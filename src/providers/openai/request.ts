@@ -2,6 +2,7 @@ import { DetourError } from '../../core/errors.js';
 import type { Target } from '../../core/settings.js';
 import { joinUrl } from '../shared/json.js';
 import type { BuildOptions, ChatRequest, UpstreamRequest } from '../types.js';
+import { isChatOnlyModel, isReasoningModel } from './model-families.js';
 
 /**
  * Where OpenAI-compatible vendors differ: the URL of a call and how the key is sent.
@@ -88,5 +89,13 @@ export function canonicalToOpenAiBody(request: ChatRequest, target: Target): Rec
       message: `${target.id} (OpenAI format) cannot express ${unsupported.map((key) => `"${key}"`).join(', ')}`,
     });
   }
-  return { ...fields };
+  const body: Record<string, unknown> = { ...fields };
+  if (isReasoningModel(target.model) && body.max_tokens !== undefined) {
+    body.max_completion_tokens ??= body.max_tokens;
+    delete body.max_tokens;
+  } else if (isChatOnlyModel(target.model)) {
+    // The effort was the client's thinking setting; a model without reasoning would refuse the request for it.
+    delete body.reasoning_effort;
+  }
+  return body;
 }
