@@ -312,6 +312,7 @@ export class LiveStream {
   private readonly iterator: AsyncIterator<Buffer>;
   private isClosed = false;
   private isEnded = false;
+  private isDraining = false;
 
   constructor(
     private readonly input: AttemptInput,
@@ -384,8 +385,11 @@ export class LiveStream {
    * or a continuation.
    */
   async *rest(): AsyncGenerator<StreamPiece> {
-    // The whole stream came with its first event: only the body's end is left to read.
-    if (this.isEnded) await this.drainBriefly();
+    // The whole stream came with its first event: only the body's end is left to read, and the client need not wait for it.
+    if (this.isEnded) {
+      this.drainInBackground();
+      return;
+    }
     try {
       while (!this.isEnded) {
         const next = await this.iterator.next();
@@ -401,7 +405,7 @@ export class LiveStream {
         const isTerminal = !next.done && this.processor.isTerminal;
         if (isTerminal) out = joinPieces(out, this.finish());
         if (!isEmptyPiece(out)) yield out;
-        if (isTerminal) await this.drainBriefly();
+        if (isTerminal) this.drainInBackground();
       }
     } catch (error) {
       // The answer was already whole: a connection that misbehaves after it changes nothing for the client.
@@ -415,8 +419,16 @@ export class LiveStream {
 
   /**
    * After the end marker, gives the upstream a moment to end its body, so that its connection
-   * goes back to the pool; one that keeps it open past that is cut by `close()`.
+   * goes back to the pool, and then lets the body go (one kept open past that is cut). The
+   * client's stream ends at once: it has the whole answer, and waiting for the upstream's end
+   * would cost it a turn of I/O and a socket write of its own.
    */
+  private drainInBackground(): void {
+    if (this.isDraining) return;
+    this.isDraining = true;
+    void this.drainBriefly().finally(() => this.response.body.destroy());
+  }
+
   private async drainBriefly(): Promise<void> {
     let timer: TimerHandle | undefined;
     const deadline = new Promise<'late'>((resolve) => (timer = this.input.timers.setTimeout(() => resolve('late'), 50)));
@@ -445,6 +457,7 @@ export class LiveStream {
     this.isClosed = true;
     this.guard.release(this.isEnded);
     if (!this.isEnded) this.guard.abort(clientClosedError());
-    this.response.body.destroy();
+    // A body being drained is let go by its drain, once its connection is back in the pool.
+    if (!this.isDraining) this.response.body.destroy();
   }
 }

@@ -313,7 +313,8 @@ export class RequestRun {
       if (failure.kind === 'fatal') return { type: 'answer', outcome: this.state.answerError(failure, false) };
       return { type: 'skip', error: failure };
     }
-    const probeRequestId = recoveryProbeId ?? (await this.admit(target));
+    const breakerAdmission = recoveryProbeId ?? this.admit(target);
+    const probeRequestId = breakerAdmission instanceof Promise ? await breakerAdmission : breakerAdmission;
     if (probeRequestId === false) return { type: 'skip' };
     const limiter = this.context.limiter;
     const admitted = limiter.admit(target, limiter.needsTokens(target) ? this.tokens() : 0);
@@ -456,12 +457,13 @@ export class RequestRun {
   }
 
   /** Whether to try a target now: undefined to send, a request id when this is its half-open probe, false to skip. */
-  private async admit(target: Target): Promise<string | undefined | false> {
+  private admit(target: Target): string | undefined | false | Promise<string | false> {
     const breakers = this.context.resilience.breakers;
     const admission = breakers.admission(target.id);
+    // A closed circuit answers at once, without a promise: only a probe asks the store.
     if (admission === 'pass') return undefined;
     if (admission === 'skip') return false;
-    return (await breakers.tryAcquireProbe(target.id, this.request.id)) ? this.request.id : false;
+    return breakers.tryAcquireProbe(target.id, this.request.id).then((isAcquired) => (isAcquired ? this.request.id : false));
   }
 
   private releaseProbe(target: Target, probeRequestId: string | undefined): void {

@@ -46,7 +46,8 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
     const refusal: Refusal = { requestId, receivedAt: context.receivedAt, engine: options.engine, clock: options.clock, trace, door: doorOf(request, context.pattern) };
     try {
       // A wire request (server, `gateway.fetch`) shows its key before its body is read; an in-process call is the application's own.
-      const identity = await requireKey(options, request, codec, refusal);
+      // Without keys there is nothing to wait for: no promise is made for it.
+      const identity = options.guard ? await requireKey(options, request, codec, refusal) : undefined;
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
       const priority = priorityOf(request);
@@ -54,7 +55,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
       checkModelName(route);
       const value = body as Record<string, unknown>;
-      const turnedAway = await admitKey(options, identity, codec, refusal, { requestId, route, body: value });
+      const turnedAway = identity ? await admitKey(options, identity, codec, refusal, { requestId, route, body: value }) : undefined;
       if (turnedAway) return turnedAway;
       let canonical: ChatRequest | undefined;
       const result = await options.engine.handle({
