@@ -1,3 +1,5 @@
+import type { AbortSource } from './abort-source.js';
+
 /** Milliseconds since the epoch; injected so that time-dependent decisions can be tested without sleeping. */
 export interface Clock {
   now(): number;
@@ -60,7 +62,7 @@ export const systemTimers: Timers = {
 };
 
 /** Waits `ms` on `timers`; rejects with the signal's reason when it aborts first. */
-export function waitOn(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
+export function waitOn(timers: Timers, ms: number, signal: AbortSource): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);

@@ -10,6 +10,7 @@ import { checkAnswer, type CheckedAnswer } from './upstream-answer.js';
 import { badResponse, decodedBody, readBoundedBody } from './upstream-body.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
 import { AttemptAbort, type AttemptCancel } from './attempt-abort.js';
+import type { AbortSource } from '../core/abort-source.js';
 import type { CallWait } from '../core/slow-calls.js';
 import type { SlowCallWatch } from './slow-call-watch.js';
 
@@ -34,7 +35,7 @@ export interface AttemptInput {
   idleTimeoutMs: number;
   /** The request's deadline, left from now: bounds the whole attempt, a flowing stream included. */
   deadlineMs: number;
-  clientSignal: AbortSignal;
+  clientSignal: AbortSource;
   /** Calls the attempt off as if its client had left (a hedge's losing side). */
   cancel?: AttemptCancel | undefined;
   http: UpstreamHttp;
@@ -75,7 +76,7 @@ export function clientClosedError(): DetourError {
 }
 
 /** Why a request's signal fired: the classified reason its transport gave (a shutdown), or the client leaving. */
-export function abortReason(signal: AbortSignal): DetourError {
+export function abortReason(signal: AbortSource): DetourError {
   const reason: unknown = signal.reason;
   return reason instanceof DetourError ? reason : clientClosedError();
 }

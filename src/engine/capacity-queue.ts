@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { QueueSettings, RouteSettings } from '../core/settings.js';
 import { WaitQueue, type Priority } from '../core/wait-queue.js';
 import type { RecoveryWaiters } from './recovery-waiters.js';
+import type { AbortSource } from '../core/abort-source.js';
 
 /** How many of the last waits a queue keeps for its percentiles. */
 const recentWaitCount = 500;
@@ -125,7 +126,7 @@ export interface CapacityWait<T> {
   priority: Priority;
   /** The route's targets: a circuit change of one wakes the wait too. */
   targets: ReadonlySet<string>;
-  signal: AbortSignal;
+  signal: AbortSource;
   /** The wait ends here at the latest: the queue's timeout, or the request's deadline. */
   until: number;
   /** When room may open first. */

@@ -31,6 +31,7 @@ import type { RunOutcome } from './run-state.js';
 import { TargetLimiter } from './target-limits.js';
 import { targetSnapshot, type TargetSnapshot } from './target-snapshot.js';
 import { connectionCaps, UpstreamHttp, type UpstreamLimits } from './upstream-http.js';
+import type { AbortSource } from '../core/abort-source.js';
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -81,7 +82,7 @@ export interface EngineRequest {
   stream: boolean;
   wantsUsage: boolean;
   /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  signal: AbortSource;
   receivedAt: number;
   /** Size of the body as received, in bytes; absent for an in-process value, whose needs are then always estimated. */
   bodyBytes?: number | undefined;

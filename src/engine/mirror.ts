@@ -1,3 +1,4 @@
+import { LightAbort } from '../core/abort-source.js';
 import { adapterKeyOf } from '../providers/registry.js';
 import { DetourError } from '../core/errors.js';
 import type { MirrorSettings, Target } from '../core/settings.js';
@@ -54,7 +55,7 @@ export class Mirror {
         idleTimeoutMs: this.attemptTimeoutMs,
         // Shadow traffic never outlasts one attempt's timeout, body included.
         deadlineMs: this.attemptTimeoutMs,
-        clientSignal: new AbortController().signal,
+        clientSignal: new LightAbort(),
         http: this.context.http,
         clock: this.context.clock,
         timers: this.context.timers,

@@ -1,5 +1,6 @@
 import { waitOn, type Timers } from '../core/clock.js';
 import type { StateStore } from '../state/state-store.js';
+import { abortSignalOf, type AbortSource } from '../core/abort-source.js';
 
 interface Waiter {
   targets: ReadonlySet<string>;
@@ -37,13 +38,13 @@ export class RecoveryWaiters {
    * signal's reason when the client leaves. `onWaiting` receives a function that ends this wait
    * early: the capacity queue wakes its next request with it (room opened, or its turn came).
    */
-  async wait(targets: ReadonlySet<string>, ms: number, signal: AbortSignal, onWaiting?: (wake: () => void) => void): Promise<void> {
+  async wait(targets: ReadonlySet<string>, ms: number, signal: AbortSource, onWaiting?: (wake: () => void) => void): Promise<void> {
     const woken = new AbortController();
     const waiter: Waiter = { targets, wake: () => woken.abort() };
     this.waiters.add(waiter);
     onWaiting?.(waiter.wake);
     try {
-      await waitOn(this.timers, ms, AbortSignal.any([signal, woken.signal]));
+      await waitOn(this.timers, ms, AbortSignal.any([abortSignalOf(signal), woken.signal]));
     } catch (error) {
       if (signal.aborted) throw error;
     } finally {

@@ -1,6 +1,7 @@
 import { Agent, errors, Pool, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
 import { defaultMaxEventBytes } from '../providers/shared/sse.js';
+import type { AbortSource } from '../core/abort-source.js';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
 
@@ -16,16 +17,8 @@ export interface UpstreamLimits {
   maxEventBytes: number;
 }
 
-/**
- * What `send` can be aborted through: an `AbortSignal`, or anything with its shape (undici takes
- * either), such as the attempt's own `AttemptAbort`.
- */
-export interface AbortSource {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
+/** What `send` can be aborted through (the attempt's own `AttemptAbort`, or an `AbortSignal`). */
+export type { AbortSource };
 
 /** Where a URL goes, as undici's dispatcher takes it. */
 interface Destination {
@@ -70,7 +63,7 @@ export class UpstreamHttp {
     });
   }
 
-  send(upstream: UpstreamRequest, signal: AbortSignal | AbortSource): Promise<UpstreamResponse> {
+  send(upstream: UpstreamRequest, signal: AbortSource): Promise<UpstreamResponse> {
     const { origin, path } = this.destinationOf(upstream.url);
     // The dispatcher directly: undici's top-level `request(url)` parses the URL again on every call.
     return this.agent.request({ origin, path, method: upstream.method, headers: upstream.headers, body: upstream.body, signal: signal as AbortSignal });

@@ -10,6 +10,7 @@ import { clientGone, parsedBody, refuse, refuseOutsideScope, requireKey, type Ch
 import { doorOf } from './rejections.js';
 import { headerOf, jsonResponse, type Handler } from './http.js';
 import { requestIdOf } from './request-id.js';
+import { abortSignalOf, type AbortSource } from '../core/abort-source.js';
 
 const anthropic = ingressCodecs.anthropic as IngressCodec;
 
@@ -79,11 +80,11 @@ type Answer = { type: 'answer'; body: string } | { type: 'failed'; error: Detour
  * and read as every upstream answer is: decoded or refused, bounded by
  * `server.max_upstream_body_bytes`, checked for the shape of a count.
  */
-async function ask(http: UpstreamHttp, target: Target, body: Record<string, unknown>, forward: { headers: Record<string, string>; query: string }, timeoutMs: number, clientSignal: AbortSignal, now: number): Promise<Answer> {
+async function ask(http: UpstreamHttp, target: Target, body: Record<string, unknown>, forward: { headers: Record<string, string>; query: string }, timeoutMs: number, clientSignal: AbortSource, now: number): Promise<Answer> {
   const upstream = messagesRequest(body, target, forward, 'messages/count_tokens');
   const adapter = adapters[adapterKeyOf(target.provider)];
   try {
-    const response = await http.send(upstream, AbortSignal.any([clientSignal, AbortSignal.timeout(timeoutMs)]));
+    const response = await http.send(upstream, AbortSignal.any([abortSignalOf(clientSignal), AbortSignal.timeout(timeoutMs)]));
     const text = (await readBoundedBody(decodedBody(response, target.id), http.limits.maxBodyBytes, target.id)).toString('utf8');
     if (response.statusCode >= 200 && response.statusCode < 300) {
       // Checked before it is believed: a count is `{ "input_tokens": n }`.

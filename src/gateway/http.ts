@@ -1,5 +1,6 @@
 import type { VirtualKey } from '../auth/virtual-key.js';
 import type { ServedMeta } from '../engine/result.js';
+import type { AbortSource } from '../core/abort-source.js';
 
 /**
  * The request and response the gateway core speaks, free of any transport: `server/` fills them
@@ -18,7 +19,7 @@ export interface GatewayRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: RequestBody;
   /** Aborted when the client goes away (a socket closed, a caller's signal). */
-  readonly signal: AbortSignal;
+  readonly signal: AbortSource;
   /** The network peer, when there is one; an in-process call has none. */
   readonly peer?: Peer | undefined;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { LightAbort } from '../core/abort-source.js';
 import { DetourError } from '../core/errors.js';
 import type { GatewayCore } from '../gateway/gateway-core.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -23,8 +24,12 @@ export class DetourServer {
   readonly server: Server;
   private readonly gateway: GatewayCore;
   private readonly logger: Logger;
-  /** One abort controller per request in flight: aborted when its client leaves, or when shutdown cuts it. */
-  private readonly requests = new Set<AbortController>();
+  /**
+   * One abort per request in flight: aborted when its client leaves, or when shutdown cuts it.
+   * Not an `AbortController`: one of those per request showed in profiles, and each attempt
+   * listens to it; what needs a real `AbortSignal` makes one from it (`abortSignalOf`).
+   */
+  private readonly requests = new Set<LightAbort>();
   private readonly onDrained: Array<() => void> = [];
   private isClosing = false;
   /** Before closing: connections are not kept for another request, so that clients reconnect (through their load balancer) elsewhere. */
@@ -83,7 +88,7 @@ export class DetourServer {
     if (this.requests.size > 0) await this.drained(graceMs);
     const cut = this.requests.size;
     const reason = new DetourError({ kind: 'fatal', code: 'SHUTTING_DOWN', status: 503, message: `Detour is shutting down and this request did not finish within ${graceMs} ms` });
-    for (const controller of this.requests) controller.abort(reason);
+    for (const request of this.requests) request.abort(reason);
     // Cut requests answer at once (their attempts are aborted); a client that stopped reading is not waited for long.
     if (this.requests.size > 0) await this.drained(2000);
     this.server.closeAllConnections();
@@ -104,13 +109,13 @@ export class DetourServer {
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const closed = new AbortController();
+    const closed = new LightAbort();
     this.requests.add(closed);
     response.on('close', () => {
       if (!response.writableFinished) closed.abort();
     });
     try {
-      const answer = await this.gateway.handle(toGatewayRequest(request, closed.signal));
+      const answer = await this.gateway.handle(toGatewayRequest(request, closed));
       // A body no handler read (a 404, a refused admin call) is drained so the connection stays usable.
       if (!request.complete && answer.headers.connection !== 'close') request.resume();
       // While shutting down, no connection is kept for another request: the client reconnects elsewhere.

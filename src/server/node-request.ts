@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { AbortSource } from '../core/abort-source.js';
 import type { GatewayRequest, StreamedBody } from '../gateway/http.js';
 import { readBody } from './read-body.js';
 
 /** A node:http request as the gateway's request: no copy of the headers, the body read only if a handler asks. */
-export function toGatewayRequest(request: IncomingMessage, signal: AbortSignal): GatewayRequest {
+export function toGatewayRequest(request: IncomingMessage, signal: AbortSource): GatewayRequest {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
   const body: StreamedBody = { type: 'stream', read: (limit) => readBody(request, limit), stream: () => request };
