@@ -42,7 +42,8 @@ export function joinPieces(first: StreamPiece, second: StreamPiece): StreamPiece
   if (isEmptyPiece(first)) return second;
   return {
     text: first.text + second.text,
-    chunks: [...first.chunks, ...second.chunks],
+    // A passed-through piece has no chunks: no new arrays for them, once per event of a watched stream.
+    chunks: second.chunks.length === 0 ? first.chunks : first.chunks.length === 0 ? second.chunks : [...first.chunks, ...second.chunks],
     isEnd: first.isEnd || second.isEnd,
     failure: second.failure ?? first.failure,
     comment: first.comment ?? second.comment,
