@@ -54,7 +54,7 @@ export class LightAbort implements AbortSource {
 }
 
 /**
- * A real `AbortSignal` following `source`, for an API that needs one (`AbortSignal.any`, `fetch`):
+ * A real `AbortSignal` following `source`, for an API that needs one (`AbortSignal.any`):
  * the source itself when it is one, else a signal made for it, aborted with the same reason.
  */
 export function abortSignalOf(source: AbortSource): AbortSignal {
