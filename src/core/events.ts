@@ -238,6 +238,13 @@ export interface StreamNotContinuedEvent {
   reason: 'tool_call' | 'no_target' | 'deadline' | 'too_long' | 'limit';
 }
 
+/** Several calls to one target waited far past its norm at once (`core/slow-calls.ts`): these moved on, and its circuit opens. */
+export interface CallsSlowEvent {
+  target: string;
+  /** Each moved call: what it waited for, how long, and the limit it passed. */
+  moved: Array<{ wait: 'first_token' | 'answer' | 'next_event'; waitedMs: number; limitMs: number }>;
+}
+
 export interface EngineEvents {
   'attempt.started': { requestId: string; route: string; target: string; attempt: number };
   'attempt.failed': { requestId: string; route: string; record: AttemptRecord; message: string; span?: AttemptSpan | undefined };
@@ -255,6 +262,7 @@ export interface EngineEvents {
   'recovery.probed': RecoveryProbedEvent;
   'stream.continued': StreamContinuedEvent;
   'stream.not_continued': StreamNotContinuedEvent;
+  'calls.slow': CallsSlowEvent;
 }
 
 type Handler<T> = (payload: T) => void;

@@ -93,7 +93,10 @@ export class Resilience {
       timers: options.timers ?? systemTimers,
       settingsFor: (id) => slowCallSettingsOf(this.breakerSettingsFor(id)),
       statsOf: (id) => options.store.statsView(id),
-      onSlow: (id) => void this.breakers.openForSlowCalls(id),
+      onSlow: (id, moved) => {
+        options.events.emit('calls.slow', { target: id, moved: moved.map((entry) => ({ wait: entry.wait.kind, waitedMs: Math.round(entry.wait.waitedMs), limitMs: entry.limitMs })) });
+        void this.breakers.openForSlowCalls(id);
+      },
     });
   }
 

@@ -17,8 +17,8 @@ export interface SlowCallWatchOptions {
   timers: Timers;
   settingsFor(targetId: string): SlowCallSettings;
   statsOf(targetId: string): TargetStats;
-  /** Calls of this target were slow and some moved on: its circuit should open. */
-  onSlow(targetId: string, moved: number): void;
+  /** Calls of this target were slow and these moved on (their waits, and the limit of each): its circuit should open. */
+  onSlow(targetId: string, moved: ReadonlyArray<{ wait: CallWait; limitMs: number }>): void;
   /** How often the calls in flight are looked at (default 250 ms). */
   intervalMs?: number | undefined;
 }
@@ -76,15 +76,16 @@ export class SlowCallWatch {
       const stats = this.options.statsOf(targetId);
       const slow = slowCalls(stats, waits, settings);
       if (slow.length === 0) continue;
-      let moved = 0;
+      const moved: Array<{ wait: CallWait; limitMs: number }> = [];
       for (const index of slow) {
         const call = calls[index] as WatchedCall;
         const wait = waits[index] as CallWait;
         if (!call.canMoveOn(wait)) continue;
-        call.cut(wait, slowLimitMs(stats, wait.kind, settings) ?? 0, slow.length - 1);
-        moved++;
+        const limitMs = slowLimitMs(stats, wait.kind, settings) ?? 0;
+        call.cut(wait, limitMs, slow.length - 1);
+        moved.push({ wait, limitMs });
       }
-      if (moved > 0) this.options.onSlow(targetId, moved);
+      if (moved.length > 0) this.options.onSlow(targetId, moved);
     }
     if (this.calls.size > 0) this.timer = this.options.timers.setTimeout(this.sweep, this.intervalMs);
   };

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { RequestOutcome } from './outcome.js';
 
-export type FeedEventType = 'failover' | 'circuit' | 'health' | 'request_failed' | 'incident' | 'continued' | 'recovery';
+export type FeedEventType = 'failover' | 'circuit' | 'health' | 'request_failed' | 'incident' | 'continued' | 'recovery' | 'slow_calls';
 
 /** One line of the dashboard's live feed. Messages hold ids and codes only, never a key or a body. */
 export interface FeedEvent {
@@ -93,6 +93,15 @@ export class EventFeed {
           route: event.route,
           target: event.target,
           data: { target: event.target, code: event.code, reason: event.reason },
+        }),
+      ),
+      events.on('calls.slow', (event) =>
+        this.push({
+          type: 'slow_calls',
+          severity: 'warning',
+          message: `${event.moved.length} calls to ${event.target} waited past its slow-call limit at once (${[...new Set(event.moved.map((entry) => `${entry.wait.replace('_', ' ')} > ${entry.limitMs} ms`))].join(', ')}): moved on`,
+          target: event.target,
+          data: { moved: event.moved.length, longest_wait_ms: Math.max(...event.moved.map((entry) => entry.waitedMs)) },
         }),
       ),
       events.on('recovery.queued', (event) =>

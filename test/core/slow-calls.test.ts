@@ -91,7 +91,7 @@ describe('SlowCallWatch', () => {
 
   function watch(timers: ManualTimers, slow: string[]) {
     const stats = usual();
-    return new SlowCallWatch({ clock: timers.clock, timers, settingsFor: () => defaultSlowCallSettings, statsOf: () => stats, onSlow: (id, moved) => slow.push(`${id} ${moved}`) });
+    return new SlowCallWatch({ clock: timers.clock, timers, settingsFor: () => defaultSlowCallSettings, statsOf: () => stats, onSlow: (id, moved) => slow.push(`${id} ${moved.map((entry) => `${entry.wait.kind}>${entry.limitMs}`).join(',')}`) });
   }
 
   it('moves three slow calls on at the first look past their limit, opens the circuit once, and stops looking when none are left', () => {
@@ -105,7 +105,7 @@ describe('SlowCallWatch', () => {
     // The youngest passes 4 s at 4.2 s; the watch looks every 250 ms.
     timers.advance(250);
     expect(calls.map((c) => c.state.cut)).toEqual(['first_token 4250 > 4000, 2 others at 4250', 'first_token 4150 > 4000, 2 others at 4250', 'first_token 4050 > 4000, 2 others at 4250']);
-    expect(slow).toEqual(['primary 3']);
+    expect(slow).toEqual(['primary first_token>4000,first_token>4000,first_token>4000']);
     removers.forEach((remove) => remove());
     timers.advance(1_000);
     expect(timers.size).toBe(0);

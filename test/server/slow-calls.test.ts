@@ -59,7 +59,7 @@ async function textOf(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompleti
 
 describe('slow-call detection', () => {
   it('moves calls waiting far past the primary`s norm to the backup, which the primary would have answered only after 25 s, and opens its circuit', async () => {
-    const { primary, backup, client, opened, finished } = await setUp();
+    const { primary, backup, gateway, client, opened, finished } = await setUp();
     await calm(client);
     // The primary now takes 25 s for everything: under every timeout, far over its norm.
     primary.setPlan({ faults: [{ latency_ms: 25_000 }] });
@@ -75,6 +75,9 @@ describe('slow-call detection', () => {
     expect(next.response.headers.get('x-detour-target')).toBe('backup/gpt-4o-mini');
     expect(primary.stats.recent().length).toBe(callsBefore);
     expect(backup.stats.recent().length).toBeGreaterThanOrEqual(5);
+    // Visible: the moved calls on /metrics, by what they waited for.
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/detour_slow_calls_total\{target="primary\/gpt-4o-mini",wait="answer"\} [3-4]\b/);
   }, 60_000);
 
   it('one slow call alone is a long answer, not a slow target: it is left to finish', async () => {

@@ -88,6 +88,9 @@ export function trackTargetMetrics(metrics: DetourMetrics, view: TargetStateView
     events.on('circuit.opened', (event) => metrics.circuitTransitions.inc(withRegion({ target: bounds.target(event.target), state: 'open' }, bounds.regionOf(event.target)))),
     events.on('circuit.half_opened', (event) => metrics.circuitTransitions.inc(withRegion({ target: bounds.target(event.target), state: 'half_open' }, bounds.regionOf(event.target)))),
     events.on('circuit.closed', (event) => metrics.circuitTransitions.inc(withRegion({ target: bounds.target(event.target), state: 'closed' }, bounds.regionOf(event.target)))),
+    events.on('calls.slow', (event) => {
+      for (const entry of event.moved) metrics.slowCalls.inc({ target: bounds.target(event.target), wait: entry.wait });
+    }),
     // Counted from the engine's own event: it alone knows a failover past a skipped (open) target.
     events.on('failover.performed', (event) => metrics.failovers.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),
     events.on('stream.continued', (event) => metrics.streamContinuations.inc({ route: bounds.route(event.route), from: bounds.target(event.from), to: bounds.target(event.to), code: event.code })),

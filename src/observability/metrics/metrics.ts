@@ -191,6 +191,13 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
+  readonly slowCalls = new Counter({
+    name: 'detour_slow_calls_total',
+    help: 'Calls moved on by slow-call detection (several calls to a target waited past its norm at once), by target and what they waited for (first_token, answer, next_event).',
+    labelNames: ['target', 'wait'] as const,
+    registers: [this.registry],
+  });
+
   readonly circuitTransitions = new Counter({
     name: 'detour_circuit_transitions_total',
     help: 'Circuit breaker transitions per target, by the state entered.',
