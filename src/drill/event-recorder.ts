@@ -30,7 +30,7 @@ export class EventRecorder {
   attemptCount = 0;
   failovers = 0;
   /** What the route's resilience did: streams continued (or not), recovery probes sent, requests held for a down route. */
-  readonly resilience = { continuedStreams: 0, streamsNotContinued: 0, notContinuedReasons: {} as Record<string, number>, recoveryProbes: 0, recoveryProbesSucceeded: 0, queuedForRecovery: 0, releasedByRecovery: 0 };
+  readonly resilience = { continuedStreams: 0, streamsNotContinued: 0, notContinuedReasons: {} as Record<string, number>, recoveryProbes: 0, recoveryProbesSucceeded: 0, queuedForRecovery: 0, releasedByRecovery: 0, slowCallsMoved: 0 };
   private readonly finished: RequestFinishedEvent[] = [];
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -71,6 +71,10 @@ export class EventRecorder {
         if (event.route !== this.route) return;
         this.resilience.recoveryProbes++;
         if (event.isSuccess) this.resilience.recoveryProbesSucceeded++;
+      }),
+      // The drill's load goes to one route: every slow call moved on is one of its calls.
+      events.on('calls.slow', (event) => {
+        this.resilience.slowCallsMoved += event.moved.length;
       }),
       events.on('recovery.queued', (event) => {
         if (event.route === this.route) this.resilience.queuedForRecovery++;

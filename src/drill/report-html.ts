@@ -92,6 +92,7 @@ ${figure('failovers / served away from the first target', `${scenario.failovers}
 ${figure('streams / with tools', `${requests.streams} / ${requests.withTools}`)}
 ${figure('streams continued / not continued', `${scenario.resilience.continuedStreams} / ${scenario.resilience.streamsNotContinued}`)}
 ${figure('held for recovery / released / recovery probes', `${scenario.resilience.queuedForRecovery} / ${scenario.resilience.releasedByRecovery} / ${scenario.resilience.recoveryProbes}`)}
+${figure('slow calls moved on', String(scenario.resilience.slowCallsMoved))}
 </div>
 <h3>Requests per target and failures over time (by send time, ${compactMs(scenario.series.bucketMs)} buckets)</h3>
 ${legend(scenario)}

@@ -64,9 +64,9 @@ export function renderTable(report: DrillReport): string {
     const upstream = Object.entries(scenario.upstreamFailures).map(([code, count]) => `${code} ×${count}`);
     out.push(`  failed upstream attempts: ${upstream.length > 0 ? upstream.join(', ') : 'none'}; failovers: ${scenario.failovers}; served away from the first target: ${scenario.servedAway}`);
     const resilience = scenario.resilience;
-    if (resilience.continuedStreams + resilience.streamsNotContinued + resilience.recoveryProbes + resilience.queuedForRecovery > 0) {
+    if (resilience.continuedStreams + resilience.streamsNotContinued + resilience.recoveryProbes + resilience.queuedForRecovery + resilience.slowCallsMoved > 0) {
       out.push(
-        `  streams continued: ${resilience.continuedStreams} (not continued: ${resilience.streamsNotContinued}${resilience.streamsNotContinued > 0 ? `: ${Object.entries(resilience.notContinuedReasons).map(([reason, count]) => `${reason.replace('_', ' ')} ×${count}`).join(', ')}` : ''}); requests held for recovery: ${resilience.queuedForRecovery} (released: ${resilience.releasedByRecovery}); recovery probes: ${resilience.recoveryProbes} (${resilience.recoveryProbesSucceeded} succeeded)`,
+        `  streams continued: ${resilience.continuedStreams} (not continued: ${resilience.streamsNotContinued}${resilience.streamsNotContinued > 0 ? `: ${Object.entries(resilience.notContinuedReasons).map(([reason, count]) => `${reason.replace('_', ' ')} ×${count}`).join(', ')}` : ''}); requests held for recovery: ${resilience.queuedForRecovery} (released: ${resilience.releasedByRecovery}); recovery probes: ${resilience.recoveryProbes} (${resilience.recoveryProbesSucceeded} succeeded); slow calls moved on: ${resilience.slowCallsMoved}`,
       );
     }
     if (scenario.firstAnswerAfterMs !== null) out.push(`  first answer after the incident: ${compactMs(scenario.firstAnswerAfterMs)}; back on the primary: ${formatRecover(scenario.timeToPrimaryMs, scenario.recovery.observedMs)}`);

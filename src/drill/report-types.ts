@@ -99,7 +99,7 @@ export interface ScenarioReport {
    * on another target (or not: a tool call, no target left), recovery probes sent while the route
    * was down (and those that succeeded), requests held for a down route (and those it released).
    */
-  resilience: { continuedStreams: number; streamsNotContinued: number; notContinuedReasons: Record<string, number>; recoveryProbes: number; recoveryProbesSucceeded: number; queuedForRecovery: number; releasedByRecovery: number };
+  resilience: { continuedStreams: number; streamsNotContinued: number; notContinuedReasons: Record<string, number>; recoveryProbes: number; recoveryProbesSucceeded: number; queuedForRecovery: number; releasedByRecovery: number; slowCallsMoved: number };
   /** Successful requests served by a target other than the route's first: traffic moved, with or without a failover. */
   servedAway: number;
   /** First incident's start → a hit target's circuit opens. */
