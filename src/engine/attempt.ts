@@ -262,25 +262,14 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
   const guard = new AttemptGuard(input, input.clock.now());
   let response: UpstreamResponse | undefined;
   try {
+    if (!input.stream) return await readWhole(input, guard);
     response = await input.http.send(input.upstream, guard.signal);
     input.onResponse?.(response.statusCode, response.headers);
-    const limits = input.http.limits;
     if (response.statusCode >= 400) {
-      const text = (await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id)).toString('utf8');
+      const text = (await readBoundedBody(decodedBody(response, input.target.id), input.http.limits.maxBodyBytes, input.target.id)).toString('utf8');
       throw input.adapter.classifyError(response.statusCode, response.headers, text, input.target, input.clock.now());
     }
-    // A redirect (never followed: it could send the key elsewhere), a 1xx or 204 is not an answer.
-    if (response.statusCode < 200 || response.statusCode >= 300 || response.statusCode === 204) {
-      throw badResponse(input.target.id, `answered ${response.statusCode} instead of an answer`);
-    }
-    if (!input.stream) {
-      // The answer has started: reading its body is bounded by the deadline, not the attempt timeout.
-      guard.responseStarted();
-      const body = await readBoundedBody(decodedBody(response, input.target.id), limits.maxBodyBytes, input.target.id);
-      const answer = checkAnswer(input.adapter, body, input.target, input.embeddings);
-      guard.release();
-      return { type: 'body', status: response.statusCode, body, answer };
-    }
+    refuseNonAnswer(input, response.statusCode);
     const live = new LiveStream(input, guard, response);
     const head = await live.readHead();
     guard.responseStarted();
@@ -293,6 +282,29 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptSuccess> {
     response?.body.destroy();
     throw classified;
   }
+}
+
+/** A non-streaming call: the answer read whole off the dispatch (`whole-answer.ts`), then checked once. */
+async function readWhole(input: AttemptInput, guard: AttemptGuard): Promise<AttemptSuccess> {
+  const whole = await input.http.sendWhole(input.upstream, guard.signal, input.target.id, (status, headers) => {
+    input.onResponse?.(status, headers);
+    // The answer has started: reading its body is bounded by the deadline, not the attempt timeout.
+    if (isAnswerStatus(status)) guard.responseStarted();
+  });
+  if (whole.statusCode >= 400) throw input.adapter.classifyError(whole.statusCode, whole.headers, whole.body.toString('utf8'), input.target, input.clock.now());
+  refuseNonAnswer(input, whole.statusCode);
+  const answer = checkAnswer(input.adapter, whole.body, input.target, input.embeddings);
+  guard.release();
+  return { type: 'body', status: whole.statusCode, body: whole.body, answer };
+}
+
+function isAnswerStatus(status: number): boolean {
+  return status >= 200 && status < 300 && status !== 204;
+}
+
+/** A redirect (never followed: it could send the key elsewhere), a 1xx or 204 is not an answer. */
+function refuseNonAnswer(input: AttemptInput, status: number): void {
+  if (!isAnswerStatus(status)) throw badResponse(input.target.id, `answered ${status} instead of an answer`);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { UpstreamResponse } from './upstream-http.js';
 type Decoder = () => Gunzip | ReturnType<typeof createBrotliDecompress> | ReturnType<typeof createInflate>;
 
 /** The content codings Detour can decode; anything else is refused, never passed on undecoded. */
-const decoders: Readonly<Record<string, Decoder>> = {
+export const decoders: Readonly<Record<string, Decoder>> = {
   gzip: createGunzip,
   'x-gzip': createGunzip,
   deflate: createInflate,
@@ -24,11 +24,7 @@ export function badResponse(target: string, message: string, cause?: unknown): D
  * a coding Detour cannot read.
  */
 export function decodedBody(response: UpstreamResponse, target: string): AsyncIterable<Buffer> {
-  const header = response.headers['content-encoding'];
-  const codings = (Array.isArray(header) ? header.join(',') : (header ?? ''))
-    .split(',')
-    .map((coding) => coding.trim().toLowerCase())
-    .filter((coding) => coding !== '' && coding !== 'identity');
+  const codings = contentCodings(response.headers['content-encoding']);
   if (codings.length === 0) return response.body as AsyncIterable<Buffer>;
   const unknown = codings.find((coding) => !decoders[coding]);
   if (unknown !== undefined) throw badResponse(target, `answered with content-encoding "${unknown.slice(0, 40)}", which Detour cannot decode`);
@@ -55,6 +51,15 @@ export function decodedBody(response: UpstreamResponse, target: string): AsyncIt
       response.body.destroy();
     }
   })();
+}
+
+/** The codings a `content-encoding` header lists, lower-cased, `identity` left out. */
+export function contentCodings(header: string | string[] | undefined): string[] {
+  if (header === undefined || header === '') return [];
+  return (Array.isArray(header) ? header.join(',') : header)
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
 }
 
 /** Reads a whole non-streaming body, refusing it once it passes `limit` bytes (decoded). */

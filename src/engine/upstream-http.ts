@@ -2,6 +2,7 @@ import { Agent, errors, Pool, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
 import { defaultMaxEventBytes } from '../providers/shared/sse.js';
 import type { AbortSource } from '../core/abort-source.js';
+import { WholeAnswerReader, type OnAnswerHead, type WholeAnswer } from './whole-answer.js';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
 
@@ -67,6 +68,17 @@ export class UpstreamHttp {
     const { origin, path } = this.destinationOf(upstream.url);
     // The dispatcher directly: undici's top-level `request(url)` parses the URL again on every call.
     return this.agent.request({ origin, path, method: upstream.method, headers: upstream.headers, body: upstream.body, signal: signal as AbortSignal });
+  }
+
+  /**
+   * A non-streaming call read whole (`whole-answer.ts`): no body stream is built, and the body
+   * is refused past `limits.maxBodyBytes`. `onHead` hears the status and headers first.
+   */
+  sendWhole(upstream: UpstreamRequest, signal: AbortSource, target: string, onHead: OnAnswerHead): Promise<WholeAnswer> {
+    const { origin, path } = this.destinationOf(upstream.url);
+    const reader = new WholeAnswerReader(signal, this.limits.maxBodyBytes, target, onHead);
+    this.agent.dispatch({ origin, path, method: upstream.method, headers: upstream.headers, body: upstream.body }, reader);
+    return reader.answer;
   }
 
   private destinationOf(url: string): Destination {

@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadUpstream, type BadAnswer } from '../helpers/bad-upstream.js';
 import { Cleanup, openAiClient, openAiProvider, startGateway, startSim, twoTargetConfig } from '../helpers/gateway.js';
@@ -23,7 +23,7 @@ function json(status: number, body: string | Buffer, headers: Record<string, str
   };
 }
 
-async function setup(answer: BadAnswer) {
+async function setup(answer: BadAnswer, server: Record<string, unknown> = {}) {
   const bad = cleanup.add(await new BadUpstream(answer).listen());
   const backup = cleanup.add(await startSim({ answer: { text: 'from backup' } }));
   const gateway = cleanup.add(
@@ -31,6 +31,7 @@ async function setup(answer: BadAnswer) {
       ...twoTargetConfig({ type: 'openai', base_url: `${bad.url}/v1`, api_key: 'sk-bad-upstream-key-000001' }, openAiProvider(backup)),
       // Every garbage answer counts: ten of them open the primary's circuit.
       breaker: { failure_threshold: 10, window_ms: 60_000, minimum_requests: 100 },
+      server,
     }),
   );
   return { bad, backup, gateway, client: await openAiClient(gateway.url) };
@@ -72,6 +73,27 @@ describe('upstream answers are checked before they are called a success', () => 
     expect(response.headers.get('content-encoding')).toBeNull();
     expect(bad.requests).toBe(1);
     expect(backup.stats.requests).toBe(0);
+  });
+
+  it('undoes two codings in the order they were applied (gzip, then br)', async () => {
+    const { bad, backup, client } = await setup(json(200, brotliCompressSync(gzipSync(completion)), { 'content-encoding': 'gzip, br' }));
+    const data = await client.chat.completions.create(ask);
+    expect(data.choices[0]?.message.content).toBe('from the compressing upstream');
+    expect(bad.requests).toBe(1);
+    expect(backup.stats.requests).toBe(0);
+  });
+
+  it('a small gzip body that decodes past server.max_upstream_body_bytes is refused as too large and fails over', async () => {
+    const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20));
+    const { gateway, backup, client } = await setup(json(200, bomb, { 'content-encoding': 'gzip' }), { max_upstream_body_bytes: 256 * 1024 });
+    expect(bomb.length).toBeLessThan(256 * 1024);
+    const seen: string[] = [];
+    gateway.engine.events.on('attempt.failed', (event) => seen.push(`${event.record.code}:${event.message}`));
+    const data = await client.chat.completions.create(ask);
+    expect(data.choices[0]?.message.content).toBe('from backup');
+    expect(backup.stats.requests).toBe(1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/^UPSTREAM_BAD_RESPONSE:.*larger than server\.max_upstream_body_bytes/);
   });
 
   it('a stream that answers 200 with an error object fails over before the client saw a byte', async () => {
