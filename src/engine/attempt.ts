@@ -7,7 +7,7 @@ import type { EmbeddingsRequest } from '../providers/embeddings/index.js';
 import { emptyPiece, isEmptyPiece, joinPieces, type StreamPiece, type StreamProcessor } from './stream-processor.js';
 import type { StreamWatch } from './stream-watch.js';
 import { checkAnswer, type CheckedAnswer } from './upstream-answer.js';
-import { badResponse, decodedBody, readBoundedBody } from './upstream-body.js';
+import { badResponse, bodyChunks, decodedBody, readBoundedBody } from './upstream-body.js';
 import type { UpstreamHttp, UpstreamResponse } from './upstream-http.js';
 import { AttemptAbort, type AttemptCancel } from './attempt-abort.js';
 import type { AbortSource } from '../core/abort-source.js';
@@ -334,7 +334,7 @@ export class LiveStream {
   ) {
     this.processor = input.createProcessor();
     this.parser = new SseParser(input.http.limits.maxEventBytes);
-    this.iterator = decodedBody(response, input.target.id)[Symbol.asyncIterator]();
+    this.iterator = bodyChunks(response, input.target.id);
   }
 
   /** Events of one network chunk; an oversized event is this target's bad answer. */

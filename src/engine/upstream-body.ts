@@ -53,6 +53,67 @@ export function decodedBody(response: UpstreamResponse, target: string): AsyncIt
   })();
 }
 
+/**
+ * A plain body's chunks, pulled one at a time: what `for await` over a Readable yields (each
+ * chunk as read, the end, the error that destroyed it, a premature close as an error) without
+ * the async generator and `finished` that Node's iterator builds for every stream. A stream is
+ * read this way from its first event to its end.
+ */
+class ReadableChunks implements AsyncIterator<Buffer> {
+  private waiter: { resolve(result: IteratorResult<Buffer>): void; reject(error: unknown): void } | undefined;
+  private isEnded = false;
+  private isFailed = false;
+  private failure: unknown;
+
+  constructor(private readonly body: Readable) {
+    body.on('readable', this.onReadable);
+    body.once('end', this.onEnd);
+    body.once('error', this.onError);
+    body.once('close', this.onClose);
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    if (this.isFailed) return Promise.reject(this.failure);
+    const chunk = this.body.read() as Buffer | null;
+    if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
+    if (this.isEnded) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  private readonly onReadable = (): void => {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    // At the end, 'readable' comes once more with nothing to read: 'end' follows.
+    const chunk = this.body.read() as Buffer | null;
+    if (chunk === null) return;
+    this.waiter = undefined;
+    waiter.resolve({ done: false, value: chunk });
+  };
+
+  private readonly onEnd = (): void => {
+    this.isEnded = true;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve({ done: true, value: undefined });
+  };
+
+  private readonly onError = (error: unknown): void => this.fail(error);
+
+  private readonly onClose = (): void => {
+    // Destroyed without an error before its end: as Node's iterator says it.
+    if (!this.isEnded) this.fail(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+  };
+
+  private fail(error: unknown): void {
+    if (this.isFailed) return;
+    this.isFailed = true;
+    this.failure = error;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(error);
+  }
+}
+
 /** The codings a `content-encoding` header lists, lower-cased, `identity` left out. */
 export function contentCodings(header: string | string[] | undefined): string[] {
   if (header === undefined || header === '') return [];
@@ -60,6 +121,12 @@ export function contentCodings(header: string | string[] | undefined): string[] 
     .split(',')
     .map((coding) => coding.trim().toLowerCase())
     .filter((coding) => coding !== '' && coding !== 'identity');
+}
+
+/** A stream's body, decoded as `decodedBody` does, to be read chunk by chunk (a plain one without Node's async iterator). */
+export function bodyChunks(response: UpstreamResponse, target: string): AsyncIterator<Buffer> {
+  if (contentCodings(response.headers['content-encoding']).length === 0) return new ReadableChunks(response.body);
+  return decodedBody(response, target)[Symbol.asyncIterator]();
 }
 
 /** Reads a whole non-streaming body, refusing it once it passes `limit` bytes (decoded). */
