@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `node bench/paired.mjs --baseline /tmp/before/dist/cli/main.js`: this build and another one,
-// both gateways up at once against one simulator, loaded in alternating cells (this, other, this,
-// other…) at one connection count. Prints each pair's CPU µs per request, req/s, peak RSS and the
+// both gateways up at once against one simulator, loaded in back-to-back pairs of cells (this then
+// other, other then this, and so on: the order swaps every pair) at one connection count. Prints each pair's CPU µs per request, req/s, peak RSS and the
 // upstream connections each gateway held, then the median of the pairs' CPU ratios: on a shared
 // machine, two cells seconds apart see nearly the same contention, which separate rows of a long
 // run do not. Build first (`npm run build`).
@@ -51,7 +51,8 @@ try {
   }
   for (const build of builds) await runLoad({ url: `${build.gateway.url}/v1/chat/completions`, model: 'chat', connections, durationS: 2, isStream });
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const build of builds) {
+    // Each build goes first in every other pair: the first cell of a pair measured up to 10% more CPU per request than the second, whichever build it was.
+    for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
       await new Promise((done) => setTimeout(done, 300));
       const sampling = startSampling(build.gateway.pid);
       let peakConnections = 0;
@@ -70,7 +71,7 @@ try {
     const other = builds[1].cells[index];
     ratios.push(cell.cpuUs / other.cpuUs);
     const show = (c) => `${Math.round(c.cpuUs)}, ${Math.round(c.requestsPerSecond)}, ${c.peakRssMb.toFixed(0)}, ${c.peakConnections}`;
-    console.log(`| ${index + 1} | ${show(cell)} | ${show(other)} | ${(cell.cpuUs / other.cpuUs).toFixed(2)} |`);
+    console.log(`| ${index + 1}${index % 2 === 0 ? '' : ' (baseline first)'} | ${show(cell)} | ${show(other)} | ${(cell.cpuUs / other.cpuUs).toFixed(2)} |`);
   });
   console.log(`\nCPU µs/req, this build ÷ baseline, median of the pairs: ${quantile(ratios, 0.5).toFixed(2)}`);
 } finally {
