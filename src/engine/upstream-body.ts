@@ -61,6 +61,8 @@ export function decodedBody(response: UpstreamResponse, target: string): AsyncIt
  */
 class ReadableChunks implements AsyncIterator<Buffer> {
   private waiter: { resolve(result: IteratorResult<Buffer>): void; reject(error: unknown): void } | undefined;
+  /** Settles (either way) after the read in flight. */
+  private pending: Promise<unknown> | undefined;
   private isEnded = false;
   private isFailed = false;
   private failure: unknown;
@@ -73,11 +75,18 @@ class ReadableChunks implements AsyncIterator<Buffer> {
   }
 
   next(): Promise<IteratorResult<Buffer>> {
+    // One read at a time, as with Node's iterator: a second call waits for the first.
+    if (this.pending) return this.pending.then(() => this.next());
     if (this.isFailed) return Promise.reject(this.failure);
     const chunk = this.body.read() as Buffer | null;
     if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
     if (this.isEnded) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    const pending = new Promise<IteratorResult<Buffer>>((resolve, reject) => (this.waiter = { resolve, reject }));
+    this.pending = pending.then(
+      () => (this.pending = undefined),
+      () => (this.pending = undefined),
+    );
+    return pending;
   }
 
   private readonly onReadable = (): void => {
