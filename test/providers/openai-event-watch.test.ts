@@ -4,7 +4,7 @@ import type { SseEvent } from '../../src/providers/types.js';
 import { makeTarget } from './cases/types.js';
 
 const target = makeTarget('openai', 'https://api.openai.com/v1', 'gpt-4o-mini', 'sk-test');
-const event = (data: string): SseEvent => ({ data, raw: `data: ${data}` });
+const event = (data: string): SseEvent => ({ event: undefined, data, raw: `data: ${data}` });
 const chunk = (choice: string, extra = ''): SseEvent => event(`{"id":"c1","object":"chat.completion.chunk","choices":[${choice}]${extra}}`);
 
 describe('a passed-through OpenAI event is watched without parsing it', () => {
