@@ -90,14 +90,20 @@ describe('OpenAI Agents SDK', () => {
   });
 });
 
+/** A fetch that notes the path of every call a client makes, to show which API it spoke. */
+function recordingFetch(): { paths: string[]; recording: typeof fetch } {
+  const paths: string[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+    return fetch(input, init);
+  };
+  return { paths, recording };
+}
+
 describe('OpenAI Agents SDK, its defaults', () => {
   it('the default run() (the Responses API) with a function tool, the client set by setDefaultOpenAIClient', async () => {
     const { sim, url } = await gateway();
-    const paths: string[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
-      return fetch(input, init);
-    };
+    const { paths, recording } = recordingFetch();
     setDefaultOpenAIClient(new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0, fetch: recording }));
     setTracingDisabled(true);
     const weather = agentTool({ name: 'get_weather', description: 'Current weather in a city', parameters: z.object({ city: z.string() }), execute: async ({ city }) => `${city}: 18 degrees` });
@@ -113,11 +119,7 @@ describe('OpenAI Agents SDK, its defaults', () => {
 describe('LangChain ChatOpenAI({ useResponsesApi: true })', () => {
   it('invokes, streams and binds a tool', async () => {
     const { sim, url } = await gateway();
-    const paths: string[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
-      return fetch(input, init);
-    };
+    const { paths, recording } = recordingFetch();
     const model = new ChatOpenAI({ model: 'chat', useResponsesApi: true, apiKey: 'unused', maxRetries: 0, configuration: { baseURL: `${url}/v1`, fetch: recording } });
     const answer = await model.invoke('Hello');
     expect(answer.text).toBe(defaultAnswerStyle.text);
