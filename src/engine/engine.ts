@@ -179,10 +179,18 @@ export class Engine {
         }
       }
     }
+    // A provider's keys of one model share its latency: a slow verdict on one key holds for its siblings.
+    const keysOfModel = new Map<string, string[]>();
+    for (const target of targets) {
+      const group = `${target.provider.name}\u0000${target.model}`;
+      keysOfModel.set(group, [...(keysOfModel.get(group) ?? []), target.id]);
+    }
+    const siblingsById = new Map(targets.map((target) => [target.id, (keysOfModel.get(`${target.provider.name}\u0000${target.model}`) ?? []).filter((id) => id !== target.id)]));
     this.resilience = new Resilience({
       store,
       clock,
       timers: options.timers ?? systemTimers,
+      siblingsOf: (id) => siblingsById.get(id) ?? [],
       random,
       events: this.events,
       breaker: globalBreaker,

@@ -476,7 +476,9 @@ export class RequestRun {
    */
   private canMoveOn(target: Target, wait: CallWait): boolean {
     if (wait.kind === 'next_event' && this.route.settings.onStreamFailure !== 'continue') return false;
-    return this.isBackupServing(target);
+    // The target's other keys share its verdict (their circuits open with it): only another provider or model helps.
+    const breakers = this.context.resilience.breakers;
+    return this.route.groups.some((group) => group.targets.some((other) => (other.provider !== target.provider || other.model !== target.model) && breakers.admission(other.id) === 'pass'));
   }
 
   /** Whether another target of this route takes traffic now: a failed probe doubles its cooldown only then. */

@@ -29,6 +29,8 @@ export interface ResilienceOptions {
   breakerFor?: (targetId: string) => BreakerSettings | undefined;
   catalog: ModelCatalog;
   instanceId: string;
+  /** The other keys of a target's provider and model: slowness is theirs too (none by default). */
+  siblingsOf?: ((targetId: string) => readonly string[]) | undefined;
   /** Health settings of a target, by its id (the provider's `health_check`). */
   healthSettingsFor?: (targetId: string) => import('../core/health.js').HealthSettings | undefined;
   statsSettings?: StatsSettings;
@@ -93,9 +95,10 @@ export class Resilience {
       timers: options.timers ?? systemTimers,
       settingsFor: (id) => slowCallSettingsOf(this.breakerSettingsFor(id)),
       statsOf: (id) => options.store.statsView(id),
+      siblingsOf: options.siblingsOf,
       onSlow: (id, moved) => {
         options.events.emit('calls.slow', { target: id, moved: moved.map((entry) => ({ wait: entry.wait.kind, waitedMs: Math.round(entry.wait.waitedMs), limitMs: entry.limitMs })) });
-        void this.breakers.openForSlowCalls(id);
+        for (const target of [id, ...(options.siblingsOf?.(id) ?? [])]) void this.breakers.openForSlowCalls(target);
       },
     });
   }

@@ -19,8 +19,22 @@ export interface SlowCallWatchOptions {
   statsOf(targetId: string): TargetStats;
   /** Calls of this target were slow and these moved on (their waits, and the limit of each): its circuit should open. */
   onSlow(targetId: string, moved: ReadonlyArray<{ wait: CallWait; limitMs: number }>): void;
+  /** The other keys of a target's provider and model, whose slow calls move with its verdict (none by default). */
+  siblingsOf?: ((targetId: string) => readonly string[]) | undefined;
   /** How often the calls in flight are looked at (default 250 ms). */
   intervalMs?: number | undefined;
+}
+
+function waitsOf(set: ReadonlySet<WatchedCall>, now: number): { calls: WatchedCall[]; waits: CallWait[] } {
+  const calls: WatchedCall[] = [];
+  const waits: CallWait[] = [];
+  for (const call of set) {
+    const wait = call.wait(now);
+    if (!wait) continue;
+    calls.push(call);
+    waits.push(wait);
+  }
+  return { calls, waits };
 }
 
 /**
@@ -62,33 +76,41 @@ export class SlowCallWatch {
   private readonly sweep = (): void => {
     this.timer = undefined;
     const now = this.options.clock.now();
+    const tripped: string[] = [];
     for (const [targetId, set] of this.calls) {
       const settings = this.options.settingsFor(targetId);
       if (settings.minCalls <= 0 || set.size < settings.minCalls) continue;
-      const calls: WatchedCall[] = [];
-      const waits: CallWait[] = [];
-      for (const call of set) {
-        const wait = call.wait(now);
-        if (!wait) continue;
-        calls.push(call);
-        waits.push(wait);
+      const { calls, waits } = waitsOf(set, now);
+      const slow = slowCalls(this.options.statsOf(targetId), waits, settings);
+      if (slow.some((index) => (calls[index] as WatchedCall).canMoveOn(waits[index] as CallWait))) tripped.push(targetId);
+    }
+    const moved = new Set<string>();
+    for (const targetId of tripped) {
+      // A provider's keys of one model share its latency: their calls past their own limits move too, however few.
+      for (const id of [targetId, ...(this.options.siblingsOf?.(targetId) ?? [])]) {
+        if (moved.has(id)) continue;
+        moved.add(id);
+        this.moveSlowCalls(id, now, id === targetId);
       }
-      const stats = this.options.statsOf(targetId);
-      const slow = slowCalls(stats, waits, settings);
-      if (slow.length === 0) continue;
-      const moved: Array<{ wait: CallWait; limitMs: number }> = [];
-      for (const index of slow) {
-        const call = calls[index] as WatchedCall;
-        const wait = waits[index] as CallWait;
-        if (!call.canMoveOn(wait)) continue;
-        const limitMs = slowLimitMs(stats, wait.kind, settings) ?? 0;
-        call.cut(wait, limitMs, slow.length - 1);
-        moved.push({ wait, limitMs });
-      }
-      if (moved.length > 0) this.options.onSlow(targetId, moved);
     }
     if (this.calls.size > 0) this.timer = this.options.timers.setTimeout(this.sweep, this.intervalMs);
   };
+
+  /** Moves on the calls of `targetId` past their limits: as many as `minCalls` needed, unless the verdict is a sibling's. */
+  private moveSlowCalls(targetId: string, now: number, isJudged: boolean): void {
+    const set = this.calls.get(targetId);
+    if (!set) return;
+    const base = this.options.settingsFor(targetId);
+    const settings = isJudged ? base : { ...base, minCalls: 1 };
+    const stats = this.options.statsOf(targetId);
+    const { calls, waits } = waitsOf(set, now);
+    const slow = slowCalls(stats, waits, settings).filter((index) => (calls[index] as WatchedCall).canMoveOn(waits[index] as CallWait));
+    if (slow.length === 0) return;
+    const moved = slow.map((index) => ({ call: calls[index] as WatchedCall, wait: waits[index] as CallWait, limitMs: slowLimitMs(stats, (waits[index] as CallWait).kind, settings) ?? 0 }));
+    // The circuit opens before the calls move, so that none of them moves onto this target (or its sibling keys) again.
+    this.options.onSlow(targetId, moved);
+    for (const entry of moved) entry.call.cut(entry.wait, entry.limitMs, moved.length - 1);
+  }
 
   dispose(): void {
     this.timer?.clear();

@@ -80,6 +80,33 @@ describe('slow-call detection', () => {
     expect(metrics).toMatch(/detour_slow_calls_total\{target="primary\/gpt-4o-mini",wait="answer"\} [3-4]\b/);
   }, 60_000);
 
+  it('a provider`s keys share the verdict: its other key`s slow calls move too, however few, and none moves onto a sibling key', async () => {
+    const primary = cleanup.add(await startSim());
+    const backup = cleanup.add(await startSim());
+    const gateway: RunningGateway = cleanup.add(
+      await startGateway({
+        providers: { primary: { type: 'openai', base_url: `${primary.url}/v1`, api_keys: ['sk-primary-key-000001', 'sk-primary-key-000002'] }, backup: openAiProvider(backup, 'sk-backup-000000000001') },
+        models: { chat: { attempt_timeout_ms: 600_000, targets: [{ provider: 'primary', model: 'gpt-4o-mini' }, { provider: 'backup', model: 'gpt-4o-mini' }] } },
+      }),
+    );
+    const finished: RequestFinishedEvent[] = [];
+    gateway.engine.events.on('request.finished', (event) => finished.push(event));
+    const opened: Array<EngineEvents['circuit.opened']> = [];
+    gateway.engine.events.on('circuit.opened', (event) => opened.push(event));
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    // Each key learns its own norm: 44 calm answers spread over the two.
+    for (let i = 0; i < 44; i++) await client.chat.completions.create(whole);
+    primary.setPlan({ faults: [{ latency_ms: 25_000 }] });
+    // Five calls spread over two keys: three on one (enough for its verdict), two on the other (not enough alone).
+    const answers = await Promise.all([0, 1, 2, 3, 4].map(() => client.chat.completions.create(whole).withResponse()));
+    expect(answers.map((answer) => answer.response.headers.get('x-detour-target'))).toEqual(Array(5).fill('backup/gpt-4o-mini'));
+    // Every request tried one primary key, then the backup: none was moved onto the other slow key.
+    const tried = finished.slice(-5).map((event) => event.attempts.map((attempt) => attempt.provider));
+    expect(tried).toEqual(Array(5).fill(['primary', 'backup']));
+    expect(new Set(opened.map((event) => `${event.target.replace(/#\d+$/, '')} ${event.reason}`))).toEqual(new Set(['primary/gpt-4o-mini slow_calls']));
+    expect(opened).toHaveLength(2);
+  }, 60_000);
+
   it('one slow call alone is a long answer, not a slow target: it is left to finish', async () => {
     const { primary, client, opened } = await setUp();
     await calm(client);
