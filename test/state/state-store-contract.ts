@@ -101,7 +101,11 @@ export function describeStateStoreContract(name: string, makeCluster: MakeStoreC
         // Each transition extends the cooldown by one second from what it reads.
         const extend = (state: BreakerState): BreakerState => (state.status === 'open' ? { ...state, until: state.until + 1_000 } : state);
         await store.transitionBreaker(target, (state, now) => open(state, now));
-        await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? store : peer).transitionBreaker(target, extend)));
+        const results = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? store : peer).transitionBreaker(target, extend)));
+        // Each read what the one before it wrote: the last of them carries all ten seconds.
+        expect(Math.max(...results.map((result) => (result.next.status === 'open' ? result.next.until : 0)))).toBe(1_040_000);
+        // The peer's last transitions reach this instance's view by notification, a moment later on a shared store.
+        for (let tries = 0; tries < 100 && (store.breakerView(target) as { until?: number }).until !== 1_040_000; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
         expect(store.breakerView(target)).toMatchObject({ until: 1_040_000 });
       });
 
