@@ -303,19 +303,20 @@ export class RequestRun {
       this.releaseProbe(target, recoveryProbeId);
       return { type: 'skip' };
     }
+    // The circuit first: a target it skips (a dead primary) costs no upstream body built for nothing.
+    const breakerAdmission = recoveryProbeId ?? this.admit(target);
+    const probeRequestId = breakerAdmission instanceof Promise ? await breakerAdmission : breakerAdmission;
+    if (probeRequestId === false) return { type: 'skip' };
     let upstream: UpstreamRequest;
     try {
       upstream = this.buildUpstream(adapter, target);
     } catch (error) {
       // A feature this target cannot express: skip it, or answer if it is the client's fault.
-      this.releaseProbe(target, recoveryProbeId);
+      this.releaseProbe(target, probeRequestId);
       const failure = asDetourError(error, target);
       if (failure.kind === 'fatal') return { type: 'answer', outcome: this.state.answerError(failure, false) };
       return { type: 'skip', error: failure };
     }
-    const breakerAdmission = recoveryProbeId ?? this.admit(target);
-    const probeRequestId = breakerAdmission instanceof Promise ? await breakerAdmission : breakerAdmission;
-    if (probeRequestId === false) return { type: 'skip' };
     const limiter = this.context.limiter;
     const admitted = limiter.admit(target, limiter.needsTokens(target) ? this.tokens() : 0);
     const limit = admitted instanceof Promise ? await admitted : admitted;
