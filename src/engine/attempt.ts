@@ -59,17 +59,20 @@ export type AttemptSuccess =
   | { type: 'stream'; status: number; head: StreamPiece; live: LiveStream };
 
 /** Aborts the upstream call with a classified reason, so that whatever undici throws maps back to it. */
-function timeoutError(code: DetourErrorCode, target: Target, ms: number): DetourError {
-  const what =
-    code === 'UPSTREAM_FIRST_BYTE_TIMEOUT'
-      ? 'no first token'
-      : code === 'UPSTREAM_STREAM_IDLE_TIMEOUT'
-        ? 'the stream stalled'
-        : code === 'DEADLINE_EXCEEDED'
-          ? "the request's deadline passed; no complete answer"
-          : 'no response';
-  return new DetourError({ kind: 'retryable', code, target: target.id, message: `${target.id}: ${what} within ${ms} ms` });
+/** What the client was left without when a wait of this code ended. */
+function missingOf(code: DetourErrorCode): string {
+  if (code === 'UPSTREAM_FIRST_BYTE_TIMEOUT') return 'no first token';
+  if (code === 'UPSTREAM_STREAM_IDLE_TIMEOUT') return 'the stream stalled';
+  if (code === 'DEADLINE_EXCEEDED') return "the request's deadline passed; no complete answer";
+  return 'no response';
 }
+
+function timeoutError(code: DetourErrorCode, target: Target, ms: number, detail = `within ${ms} ms`): DetourError {
+  return new DetourError({ kind: 'retryable', code, target: target.id, message: `${target.id}: ${missingOf(code)} ${detail}` });
+}
+
+/** The timeout code that ends each kind of wait. */
+const codeOfWait = { first_token: 'UPSTREAM_FIRST_BYTE_TIMEOUT', next_event: 'UPSTREAM_STREAM_IDLE_TIMEOUT', answer: 'UPSTREAM_ATTEMPT_TIMEOUT' } as const satisfies Record<CallWait['kind'], DetourErrorCode>;
 
 export function clientClosedError(): DetourError {
   return new DetourError({ kind: 'fatal', code: 'CLIENT_CLOSED', status: 499, message: 'the client closed the connection' });
@@ -160,11 +163,8 @@ class AttemptGuard {
 
   /** Ends the wait as a timeout of its kind: the target is slow for several calls at once. */
   cut(wait: CallWait, limitMs: number, others: number): void {
-    const code = wait.kind === 'first_token' ? 'UPSTREAM_FIRST_BYTE_TIMEOUT' : wait.kind === 'next_event' ? 'UPSTREAM_STREAM_IDLE_TIMEOUT' : 'UPSTREAM_ATTEMPT_TIMEOUT';
-    const what = wait.kind === 'first_token' ? 'no first token' : wait.kind === 'next_event' ? 'the stream stalled' : 'no response';
-    const target = this.input.target.id;
-    const message = `${target}: ${what} after ${Math.round(wait.waitedMs)} ms, past its slow-call limit of ${limitMs} ms (${others} other call${others === 1 ? '' : 's'} to it as slow at once)`;
-    this.abort(new DetourError({ kind: 'retryable', code, target, message }));
+    const detail = `after ${Math.round(wait.waitedMs)} ms, past its slow-call limit of ${limitMs} ms (${others} other call${others === 1 ? '' : 's'} to it as slow at once)`;
+    this.abort(timeoutError(codeOfWait[wait.kind], this.input.target, limitMs, detail));
   }
 
   abort(reason: DetourError): void {

@@ -534,8 +534,7 @@ export class RequestRun {
         const isWholeAnswer = success.type === 'body';
         // A probe that answers, but as slowly as the calls that opened its circuit, has not shown a recovery while
         // another target serves; with the route down, a slow answer is still the best there is, and closes it.
-        const slowLimitMs = probeRequestId === undefined ? undefined : resilience.slowCalls.limitMs(target.id, isWholeAnswer ? 'answer' : 'first_token');
-        const isSlow = slowLimitMs !== undefined && durationMs > slowLimitMs && this.isBackupServing(target);
+        const isSlow = probeRequestId !== undefined && resilience.slowCalls.isSlowSuccess(target.id, isWholeAnswer ? 'answer' : 'first_token', durationMs) && this.isBackupServing(target);
         resilience.attemptFinished(target, { durationMs, ttftMs: success.type === 'stream' ? durationMs : undefined, probeRequestId, isBackupServing, isWholeAnswer, isSlow });
         if (success.type === 'body') resilience.attemptEnded(target);
         return { success, target, adapter };

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle, Timers } from '../core/clock.js';
-import { slowCalls, slowLimitMs, type CallWait, type SlowCallSettings } from '../core/slow-calls.js';
+import { isSlowSuccess, slowCalls, slowLimitMs, type CallWait, type SlowCallSettings } from '../core/slow-calls.js';
 import type { TargetStats } from '../core/target-stats.js';
 
 /** A call in flight that the watch may judge and move on. */
@@ -67,10 +67,9 @@ export class SlowCallWatch {
     };
   }
 
-  /** The wait past which a call of this target is slow now (for a probe's verdict), or undefined. */
-  limitMs(targetId: string, kind: CallWait['kind']): number | undefined {
-    const settings = this.options.settingsFor(targetId);
-    return settings.minCalls <= 0 ? undefined : slowLimitMs(this.options.statsOf(targetId), kind, settings);
+  /** Whether a call of this target that finished after `durationMs` was slow (a probe's verdict). */
+  isSlowSuccess(targetId: string, kind: CallWait['kind'], durationMs: number): boolean {
+    return isSlowSuccess(this.options.statsOf(targetId), kind, durationMs, this.options.settingsFor(targetId));
   }
 
   private readonly sweep = (): void => {
