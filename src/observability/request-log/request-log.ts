@@ -11,7 +11,7 @@ import type { TrafficRow } from '../traffic-series.js';
 import { addColumns, trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql } from './log-schema.js';
 import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
 import type { StatusMinuteRow } from '../status/status-history.js';
-import { SqliteWorker, type ParentChildRecord } from './sqlite-worker.js';
+import { encodeBatch, encodeRecord, SqliteWorker } from './sqlite-worker.js';
 import type { BodySource, RequestLogPage, RequestLogStore } from './request-log-store.js';
 
 export type { BodySource, RequestLogPage } from './request-log-store.js';
@@ -34,7 +34,7 @@ type State = 'opening' | 'open' | 'unavailable' | 'closed';
  */
 export class RequestLog implements RequestLogStore {
   readonly backend = 'sqlite' as const;
-  private queue: ParentChildRecord[] = [];
+  private queue: string[] = [];
   private state: State = 'opening';
   private worker: SqliteWorker | undefined;
   private writing: Promise<void> | undefined;
@@ -88,7 +88,7 @@ export class RequestLog implements RequestLogStore {
     if (this.state === 'unavailable') return this.lose(1, 'unavailable');
     if (this.queue.length >= this.settings.queueSize) return this.lose(1, 'queue_full');
     const bodies = this.settings.logBodies ? (this.deps.bodies?.(outcome.requestId) ?? outcome.bodies()) : undefined;
-    this.queue.push(toRecord(outcome, bodies));
+    this.queue.push(encodeRecord(toRecord(outcome, bodies)));
     this.deps.metrics.requestLogQueue.set(this.queue.length);
     if (this.queue.length >= this.settings.batchSize) setImmediate(() => void this.flush());
     else this.flushTimer ??= setTimeout(() => void this.flush(), this.settings.flushIntervalMs).unref();
@@ -198,9 +198,9 @@ export class RequestLog implements RequestLogStore {
     void this.flush();
   }
 
-  private async write(batch: ParentChildRecord[]): Promise<void> {
+  private async write(batch: string[]): Promise<void> {
     try {
-      await this.requireWorker().call({ op: 'write', parentSql: insertRequestSql, childSql: insertAttemptSql, records: batch });
+      await this.requireWorker().call({ op: 'write', parentSql: insertRequestSql, childSql: insertAttemptSql, records: encodeBatch(batch) });
       this.deps.metrics.requestLogWritten.inc(batch.length);
       // Recovered once the backlog is gone, so that a sustained overload is not reported as flapping.
       if (this.isFailureReported && this.queue.length === 0) {
