@@ -41,6 +41,17 @@ export function summarizeProfile(profile, top) {
   return { samples: total, functions: rank(byFunction), files: rank(byFile) };
 }
 
+function threadOf(fileName) {
+  return Number(fileName.split('.')[4]);
+}
+
+/** The share of a profile's samples that were not idle, and the seconds it covers. */
+export function busyTime(profile) {
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  const busy = profile.samples.filter((sample) => !idle.has(sample)).length;
+  return { share: profile.samples.length === 0 ? 0 : busy / profile.samples.length, seconds: (profile.endTime - profile.startTime) / 1e6 };
+}
+
 function shortFile(url) {
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   if (path.startsWith('node:')) return path;
@@ -64,14 +75,23 @@ async function main() {
   });
   const url = `${gateway.url}/v1/chat/completions`;
   const connections = Number(values.connections);
-  await runLoad({ url, model: 'chat', connections, durationS: 2, isStream: values.stream });
+  const warmUp = await runLoad({ url, model: 'chat', connections, durationS: 2, isStream: values.stream });
   const load = await runLoad({ url, model: 'chat', connections, durationS: Number(values.duration), isStream: values.stream });
   // SIGTERM lets the gateway shut down cleanly, which is when V8 writes the profile.
   await stopProcess(gateway, 10_000);
   await stopProcess(sim);
-  const file = readdirSync(profileDirectory).find((name) => name.endsWith('.cpuprofile'));
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): thread 0 is the
+  // event loop; the others are workers (the request log's), whose CPU the bench's µs/req counts too.
+  const files = readdirSync(profileDirectory).filter((name) => name.endsWith('.cpuprofile')).sort((a, b) => threadOf(a) - threadOf(b));
+  const file = files[0];
   if (!file) throw new Error(`no profile written in ${profileDirectory}`);
   const summary = summarizeProfile(JSON.parse(readFileSync(join(profileDirectory, file), 'utf8')), Number(values.top));
+  // The workers' profiles cover the warm-up too: its requests count.
+  const answered = warmUp.ok + load.ok;
+  const workerLines = files.slice(1).map((name) => {
+    const busy = busyTime(JSON.parse(readFileSync(join(profileDirectory, name), 'utf8')));
+    return `worker thread ${threadOf(name)}: busy ${(busy.share * 100).toFixed(1)}% of its ${busy.seconds.toFixed(1)} s, about ${Math.round((busy.share * busy.seconds * 1e6) / answered)} µs per request`;
+  });
   const lines = [
     `${values['dead-primary'] ? 'dead-primary' : 'pass-through'}${values.stream ? ' (stream)' : ''}, ${connections} connections, ${values.duration} s: ${Math.round(load.requestsPerSecond)} req/s, ${summary.samples} samples`,
     '',
@@ -82,6 +102,7 @@ async function main() {
     '| self % | file |',
     '|---|---|',
     ...summary.files.map((entry) => `| ${(entry.share * 100).toFixed(1)} | \`${entry.name}\` |`),
+    ...(workerLines.length > 0 ? ['', ...workerLines] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (values.keep) process.stderr.write(`profile kept in ${join(profileDirectory, file)}\n`);
