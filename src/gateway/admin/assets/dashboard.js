@@ -251,9 +251,16 @@ function renderDetail(request) {
   );
 }
 
+// The rows are rebuilt only when the requests changed: every circuit or health event refreshes
+// the page, and rows replaced under the pointer would swallow a click on one of them.
+let shownRecentText;
+
 function renderRecent(recent) {
   shownRequests = new Map(recent.data.map((request) => [request.id, request]));
   if (selectedRequest) renderDetail(shownRequests.get(selectedRequest) ?? selectedDetail);
+  const recentText = JSON.stringify(recent.data);
+  if (recentText === shownRecentText) return;
+  shownRecentText = recentText;
   fillBody(
     document.getElementById('requests'),
     recent.data.map((request) =>
