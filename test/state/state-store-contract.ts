@@ -25,8 +25,10 @@ const counterWindow: WindowSpec = { windowMs: 10_000, bucketCount: 10 };
 
 const open = (state: BreakerState, now: number): BreakerState => openBreaker(state, { reason: 'failure_count' }, now, settings);
 
-/** Resolves with the next change `store` hears of about `targetId`; awaiting a promise, never a sleep. */
-/** The next change of `targetId` (that `isIt` accepts: a notification of an earlier change may still be on its way). */
+/**
+ * Resolves with the next change `store` hears of about `targetId` that `isIt` accepts (a
+ * notification of an earlier change may still be on its way); awaiting a promise, never a sleep.
+ */
 function nextChange(store: StateStore, targetId: string, isIt: (change: StateChange) => boolean = () => true): Promise<StateChange> {
   return new Promise((resolve) => {
     const stop = store.onChange((change) => {
