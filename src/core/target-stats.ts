@@ -124,8 +124,14 @@ export function recordAttempt(stats: TargetStats, sample: AttemptSample, setting
   };
 }
 
+/** The newest `size` samples with `sample` last, in one allocation (a request adds one, so this runs per attempt). */
 function withSample(samples: readonly number[], sample: number, size: number): readonly number[] {
-  return samples.length < size ? [...samples, sample] : [...samples.slice(samples.length - size + 1), sample];
+  const kept = Math.min(samples.length, size - 1);
+  const from = samples.length - kept;
+  const next = new Array<number>(kept + 1);
+  for (let index = 0; index < kept; index++) next[index] = samples[from + index]!;
+  next[kept] = sample;
+  return next;
 }
 
 /** A stream ended well: its longest silence between two events joins the samples a stall is judged by. */

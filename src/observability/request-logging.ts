@@ -1,5 +1,5 @@
 import type { EventBus, RequestFinishedEvent } from '../core/events.js';
-import type { Logger } from './logger.js';
+import { jsonLine, jsonLineSink, type Logger } from './logger.js';
 
 /**
  * One line per request at info (`request refused` with the method, path and user agent for one
@@ -12,11 +12,19 @@ export function logRequests(events: EventBus, logger: Logger, redact: (text: str
   // comes before the answer is written, and serializing a line there would hold the answer back.
   let pending: RequestFinishedEvent[] = [];
   let isScheduled = false;
+  const sink = jsonLineSink(logger);
+  const info = logger.levels.values.info ?? 30;
   const writePending = (): void => {
     isScheduled = false;
     const batch = pending;
     pending = [];
-    for (const event of batch) logger.info(lineOf(event, redact), event.rejection ? 'request refused' : 'request finished');
+    if (sink) {
+      let lines = '';
+      for (const event of batch) lines += jsonLine(info, lineOf(event, redact), messageOf(event));
+      if (lines !== '') sink(lines);
+      return;
+    }
+    for (const event of batch) logger.info(lineOf(event, redact), messageOf(event));
   };
   const offFinished = events.on('request.finished', (event) => {
     if (!logger.isLevelEnabled('info')) return;
@@ -42,6 +50,10 @@ export function logRequests(events: EventBus, logger: Logger, redact: (text: str
     offSucceeded();
     offFailover();
   };
+}
+
+function messageOf(event: RequestFinishedEvent): string {
+  return event.rejection ? 'request refused' : 'request finished';
 }
 
 /** The request's info line: ids, codes and timings, never a body or a key. */

@@ -104,8 +104,19 @@ describe('graceful shutdown (SIGTERM, SIGINT)', () => {
     }
     expect(await detour.exited).toBe(0);
     expect(loggedStatuses(detour.logPath)).toEqual(Array.from({ length: 20 }, () => 200));
-    // One log line per request reached stdout before the process exited.
-    expect(detour.stdout().match(/"requestId"/g)?.length ?? 0).toBeGreaterThanOrEqual(20);
+    // One log line per request reached stdout before the process exited, each whole JSON.
+    const finished = detour
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('"request finished"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(finished).toHaveLength(20);
+    for (const line of finished) {
+      expect(line).toMatchObject({ level: 30, route: 'chat', status: 200, attempts: 1, stream: true, format: 'openai', msg: 'request finished' });
+      expect(line.requestId).toMatch(/^req_/);
+      expect(typeof line.time).toBe('number');
+      expect(typeof line.latencyMs).toBe('number');
+    }
   }, 60_000);
 
   it('ends streams still running after server.shutdown_grace_ms with an explicit error event, logs them, exits 0', async () => {

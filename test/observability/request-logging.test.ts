@@ -1,5 +1,7 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/core/events.js';
+import { createLogger, jsonLine, jsonLineSink } from '../../src/observability/logger.js';
 import { logRequests } from '../../src/observability/request-logging.js';
 import { redactSecrets } from '../../src/providers/shared/redact.js';
 import { capturingLogger, failedAttempt } from './fixtures.js';
@@ -39,5 +41,24 @@ describe('request logs', () => {
     ]);
     expect(lines.every((line) => line.requestId === 'req_1')).toBe(true);
     expect(JSON.stringify(lines)).not.toContain('my-upstream-key-123');
+  });
+});
+
+describe('request lines written whole', () => {
+  it('are the line pino itself writes for the same fields, byte for byte but the time', () => {
+    let written = '';
+    const destination = { write: (text: string) => void (written += text) };
+    const logger = pino({ level: 'info', base: undefined }, destination);
+    const fields = { requestId: 'req_1', route: 'chat "quoted"\n', status: 502, target: undefined, latencyMs: 12.345, failover: true, errorMessage: 'bad \u2028 \\ answer', ttftMs: Number.NaN };
+    logger.info(fields, 'request finished');
+    const ours = jsonLine(30, fields, 'request finished');
+    const withoutTime = (line: string): string => line.replace(/"time":\d+/, '"time":0');
+    expect(withoutTime(ours)).toBe(withoutTime(written));
+    expect(ours.endsWith('}\n')).toBe(true);
+  });
+
+  it('are only written whole for a logger Detour made; any other gets objects', () => {
+    expect(jsonLineSink(pino({ level: 'info' }, { write: () => undefined }))).toBeUndefined();
+    expect(jsonLineSink(createLogger({ level: 'info' }))).toBeTypeOf('function');
   });
 });

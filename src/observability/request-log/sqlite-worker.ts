@@ -43,7 +43,8 @@ function handle(message) {
     const records = JSON.parse(message.records);
     db.transaction((records) => {
       for (const [row, children] of records) {
-        const id = parent.run(row).lastInsertRowid;
+        // Values spread, not an array: better-sqlite3 binds arguments faster than an array's elements.
+        const id = parent.run(...row).lastInsertRowid;
         for (const values of children) child.run(id, ...values);
       }
     })(records);
