@@ -32,7 +32,7 @@ export const disabledRequestLog: RequestLogSettings = {
   maxAgeMs: 7 * 24 * 3_600_000,
   maxSizeBytes: 1024 * 1024 * 1024,
   queueSize: 50_000,
-  batchSize: 200,
+  batchSize: 1000,
   flushIntervalMs: 500,
 };
 

@@ -109,7 +109,7 @@ export class RequestLog implements RequestLogStore {
 
   private async writeQueue(): Promise<void> {
     while (this.queue.length > 0 && this.state === 'open') {
-      // Under a backlog the batches grow: one transaction per 5,000 rows outruns any burst, where 200 at a time fell behind.
+      // Under a backlog the batches grow: one transaction per 5,000 rows outruns any burst, where the old default of 200 at a time fell behind.
       const size = this.queue.length > this.settings.batchSize ? Math.min(this.queue.length, Math.max(this.settings.batchSize, backlogBatch)) : this.settings.batchSize;
       const batch = this.queue.splice(0, size);
       this.deps.metrics.requestLogQueue.set(this.queue.length);
