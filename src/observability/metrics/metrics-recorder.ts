@@ -4,6 +4,7 @@ import { classifyAttempt, type RequestOutcome } from '../outcome.js';
 import type { TargetStateView } from '../target-state.js';
 import type { LabelBounds } from '../label-bounds.js';
 import type { DetourMetrics } from './metrics.js';
+import { seriesKey } from './keyed-metrics.js';
 
 const circuitStates = ['closed', 'open', 'half_open'] as const;
 const healthStates = ['healthy', 'unhealthy', 'unknown'] as const;
@@ -22,14 +23,19 @@ function withRegion<T extends Record<string, string>>(labels: T, region: string 
 /** Counts one finished request (fed by the outcome pipeline, off the request path). */
 export function recordOutcomeMetrics(metrics: DetourMetrics, outcome: RequestOutcome, regionOf: RegionOf = () => undefined): void {
   const route = outcome.route;
-  metrics.requests.inc({ route, status: String(outcome.status) });
-  metrics.requestDuration.observe({ route, outcome: outcome.outcome }, outcome.latencyMs / 1000);
+  const status = String(outcome.status);
+  metrics.requests.inc(seriesKey(route, status), { route, status });
+  metrics.requestDuration.observe(seriesKey(route, outcome.outcome), { route, outcome: outcome.outcome }, outcome.latencyMs / 1000);
   if (outcome.ttftMs !== undefined && outcome.target !== undefined) {
-    metrics.timeToFirstToken.observe(withRegion({ route, target: outcome.target }, regionOf(outcome.target)), outcome.ttftMs / 1000);
+    const region = regionOf(outcome.target);
+    metrics.timeToFirstToken.observe(seriesKey(route, outcome.target, region), withRegion({ route, target: outcome.target }, region), outcome.ttftMs / 1000);
   }
   recordAttempts(metrics, route, outcome.attempts, regionOf);
   recordUsage(metrics, outcome);
-  if (outcome.clientKeyId !== undefined) metrics.clientKeyRequests.inc({ client_key: outcome.clientKeyId, outcome: outcome.outcome, code: outcome.errorCode ?? 'none' });
+  if (outcome.clientKeyId !== undefined) {
+    const code = outcome.errorCode ?? 'none';
+    metrics.clientKeyRequests.inc(seriesKey(outcome.clientKeyId, outcome.outcome, code), { client_key: outcome.clientKeyId, outcome: outcome.outcome, code });
+  }
   // Bounded by construction: HTTP's methods, the declared paths (or "other"), Detour's own codes.
   const rejection = outcome.rejection;
   if (rejection) metrics.rejectedRequests.inc({ method: rejection.method, path: rejection.endpoint, status: String(outcome.status), code: outcome.errorCode ?? 'none' });
@@ -40,8 +46,12 @@ function recordAttempts(metrics: DetourMetrics, route: string, attempts: readonl
   for (const attempt of attempts) {
     const outcome = classifyAttempt(attempt);
     const region = regionOf(attempt.target);
-    metrics.attempts.inc(withRegion({ route, target: attempt.target, provider: attempt.provider, model: attempt.model, outcome, code: attempt.code ?? 'none' }, region));
-    metrics.attemptDuration.observe(withRegion({ target: attempt.target, outcome }, region), attempt.durationMs / 1000);
+    const code = attempt.code ?? 'none';
+    metrics.attempts.inc(
+      seriesKey(route, attempt.target, attempt.provider, attempt.model, outcome, code, region),
+      withRegion({ route, target: attempt.target, provider: attempt.provider, model: attempt.model, outcome, code }, region),
+    );
+    metrics.attemptDuration.observe(seriesKey(attempt.target, outcome, region), withRegion({ target: attempt.target, outcome }, region), attempt.durationMs / 1000);
     if (attempt.role === 'hedge') metrics.hedges.inc({ route, target: attempt.target });
     else if (attempt.role === 'mirror') metrics.mirrors.inc({ route, target: attempt.target });
     else if (previous?.code !== undefined && previous.target === attempt.target) {
@@ -56,17 +66,21 @@ function recordUsage(metrics: DetourMetrics, outcome: RequestOutcome): void {
   const target = outcome.target ?? 'none';
   const tokens = outcome.tokens;
   if (tokens) {
-    metrics.tokens.inc({ route, target, type: 'input' }, tokens.input);
-    metrics.tokens.inc({ route, target, type: 'output' }, tokens.output);
-    if (tokens.cachedInput > 0) metrics.tokens.inc({ route, target, type: 'cached_input' }, tokens.cachedInput);
+    metrics.tokens.inc(seriesKey(route, target, 'input'), { route, target, type: 'input' }, tokens.input);
+    metrics.tokens.inc(seriesKey(route, target, 'output'), { route, target, type: 'output' }, tokens.output);
+    if (tokens.cachedInput > 0) metrics.tokens.inc(seriesKey(route, target, 'cached_input'), { route, target, type: 'cached_input' }, tokens.cachedInput);
   }
   const cost = outcome.cost;
-  const labels = { route, target, client_key: outcome.clientKeyId ?? 'none' };
-  if (cost.successUsd !== undefined && cost.successUsd > 0) metrics.cost.inc({ ...labels, kind: 'success' }, cost.successUsd);
-  if (cost.failedUsd > 0) metrics.cost.inc({ ...labels, kind: 'failed' }, cost.failedUsd);
-  if (cost.hedgeUsd > 0) metrics.cost.inc({ ...labels, kind: 'hedge' }, cost.hedgeUsd);
-  if (cost.mirrorUsd > 0) metrics.cost.inc({ ...labels, kind: 'mirror' }, cost.mirrorUsd);
+  const clientKey = outcome.clientKeyId ?? 'none';
+  if (cost.successUsd !== undefined && cost.successUsd > 0) addCost(metrics, route, target, clientKey, 'success', cost.successUsd);
+  if (cost.failedUsd > 0) addCost(metrics, route, target, clientKey, 'failed', cost.failedUsd);
+  if (cost.hedgeUsd > 0) addCost(metrics, route, target, clientKey, 'hedge', cost.hedgeUsd);
+  if (cost.mirrorUsd > 0) addCost(metrics, route, target, clientKey, 'mirror', cost.mirrorUsd);
   if (!cost.isPriced && outcome.model !== undefined) metrics.unpriced.inc({ model: outcome.model });
+}
+
+function addCost(metrics: DetourMetrics, route: string, target: string, clientKey: string, kind: 'success' | 'failed' | 'hedge' | 'mirror', usd: number): void {
+  metrics.cost.inc(seriesKey(route, target, clientKey, kind), { route, target, client_key: clientKey, kind }, usd);
 }
 
 /** Circuit and health gauges, read from the live view at each scrape; transitions and failovers counted as they happen (one increment). */
@@ -131,7 +145,7 @@ export function trackProbeAndMirrorMetrics(metrics: DetourMetrics, events: Event
     if (event.servedLatencyMs > 0) metrics.mirrorLatencyRatio.observe({ route: event.route, mirror: event.mirrorTarget }, event.mirrorLatencyMs / event.servedLatencyMs);
     const tokens = tokenCounts(event.usage);
     const usd = tokens ? cost.usageCost(event.model, tokens) : undefined;
-    if (usd !== undefined && usd > 0) metrics.cost.inc({ route: event.route, target: event.mirrorTarget, client_key: 'none', kind: 'mirror' }, usd);
+    if (usd !== undefined && usd > 0) addCost(metrics, event.route, event.mirrorTarget, 'none', 'mirror', usd);
   });
   return () => {
     offProbe();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js';
 
 const latencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
 
@@ -8,9 +9,11 @@ const latencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120
  * (`provider/model#key-index`), error codes and client key ids: never a key.
  */
 export class DetourMetrics {
+  // The series every request adds to are keyed (`KeyedCounter`, `KeyedHistogram`): prom-client's
+  // own cost ~3.7 µs per request for these seven; the rest change rarely and stay prom-client's.
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  readonly requests = new KeyedCounter({
     name: 'detour_requests_total',
     help: 'Client requests finished, by route and HTTP status.',
     labelNames: ['route', 'status'] as const,
@@ -24,7 +27,7 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new KeyedHistogram({
     name: 'detour_request_duration_seconds',
     help: 'Time from receiving a request to its last byte, by route and outcome (success, failure, client_error).',
     labelNames: ['route', 'outcome'] as const,
@@ -32,7 +35,7 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
-  readonly timeToFirstToken = new Histogram({
+  readonly timeToFirstToken = new KeyedHistogram({
     name: 'detour_time_to_first_token_seconds',
     help: 'Streaming requests: time from receiving the request to the first token sent, by route and serving target.',
     labelNames: ['route', 'target', 'region'] as const,
@@ -40,14 +43,14 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
-  readonly attempts = new Counter({
+  readonly attempts = new KeyedCounter({
     name: 'detour_upstream_attempts_total',
     help: 'Upstream calls, by target, outcome (success, failure, client_error) and error code (none on success).',
     labelNames: ['route', 'target', 'provider', 'model', 'outcome', 'code', 'region'] as const,
     registers: [this.registry],
   });
 
-  readonly attemptDuration = new Histogram({
+  readonly attemptDuration = new KeyedHistogram({
     name: 'detour_upstream_duration_seconds',
     help: 'Duration of one upstream call (to the answer, or to the first event of a stream), by target and outcome.',
     labelNames: ['target', 'outcome', 'region'] as const,
@@ -212,21 +215,21 @@ export class DetourMetrics {
     registers: [this.registry],
   });
 
-  readonly tokens = new Counter({
+  readonly tokens = new KeyedCounter({
     name: 'detour_tokens_total',
     help: 'Tokens of served answers, by route, target and type (input, output, cached_input; cached_input is part of input).',
     labelNames: ['route', 'target', 'type'] as const,
     registers: [this.registry],
   });
 
-  readonly cost = new Counter({
+  readonly cost = new KeyedCounter({
     name: 'detour_cost_usd_total',
     help: 'Spend in USD from the price table, by route, target, client key and kind: success (answered requests), failed, hedge, mirror.',
     labelNames: ['route', 'target', 'client_key', 'kind'] as const,
     registers: [this.registry],
   });
 
-  readonly clientKeyRequests = new Counter({
+  readonly clientKeyRequests = new KeyedCounter({
     name: 'detour_client_key_requests_total',
     help: 'Requests by client key (virtual key name; "none" without one, "other" past the first thousand), outcome and error code (refusals: UNAUTHORIZED, FORBIDDEN, RATE_LIMITED, BUDGET_EXCEEDED).',
     labelNames: ['client_key', 'outcome', 'code'] as const,
