@@ -78,6 +78,38 @@ describe('request log', () => {
     expect((await log.query(filter('client_key=team-a'))).data.map((entry) => entry.client_key_id)).toEqual(['team-a']);
   });
 
+  it('keeps a request answered at the first try in its own row, and reads its attempt back as any other', async () => {
+    const { log } = openLog();
+    await log.ready();
+    const t0 = Date.UTC(2025, 0, 1, 12);
+    log.record(outcome({ startedAt: t0, attempts: [attempt('primary/gpt-4o-mini', { durationMs: 87.6 })] }));
+    // Not folded: a probe, an attempt with Retry-After, one that served another target than the row names.
+    log.record(outcome({ startedAt: t0 + 1, attempts: [attempt('primary/gpt-4o-mini', { role: 'probe' })] }));
+    log.record(outcome({ startedAt: t0 + 2, attempts: [attempt('primary/gpt-4o-mini', { retryAfterMs: 1000 })] }));
+    log.record(outcome({ startedAt: t0 + 3, target: 'backup/gpt-4o-mini', attempts: [attempt('primary/gpt-4o-mini')] }));
+    await log.flush();
+    const db = new Database(log.path, { readonly: true });
+    try {
+      const stored = db.prepare('SELECT r.started_at AS at, r.attempt_ms AS folded, count(a.position) AS rows FROM requests r LEFT JOIN attempts a ON a.request_seq = r.seq GROUP BY r.seq ORDER BY r.seq').all();
+      expect(stored).toEqual([
+        { at: t0, folded: 88, rows: 0 },
+        { at: t0 + 1, folded: null, rows: 1 },
+        { at: t0 + 2, folded: null, rows: 1 },
+        { at: t0 + 3, folded: null, rows: 1 },
+      ]);
+    } finally {
+      db.close();
+    }
+    const page = await log.query(filter(''));
+    expect(page.data.map((entry) => entry.attempts)).toEqual([
+      [{ target: 'primary/gpt-4o-mini', provider: 'primary', model: 'gpt-4o-mini', status: 200, error_code: null, kind: null, duration_ms: 90, retry_after_ms: null, role: null }],
+      [{ target: 'primary/gpt-4o-mini', provider: 'primary', model: 'gpt-4o-mini', status: 200, error_code: null, kind: null, duration_ms: 90, retry_after_ms: 1000, role: null }],
+      [{ target: 'primary/gpt-4o-mini', provider: 'primary', model: 'gpt-4o-mini', status: 200, error_code: null, kind: null, duration_ms: 90, retry_after_ms: null, role: 'probe' }],
+      [{ target: 'primary/gpt-4o-mini', provider: 'primary', model: 'gpt-4o-mini', status: 200, error_code: null, kind: null, duration_ms: 88, retry_after_ms: null, role: null }],
+    ]);
+    expect((await log.query(filter('target=primary/gpt-4o-mini'))).data).toHaveLength(4);
+  });
+
   it('pages newest first with an opaque cursor', async () => {
     const { log } = openLog();
     for (let index = 0; index < 5; index++) log.record(outcome({ startedAt: fixtureTime + index }));

@@ -1,4 +1,4 @@
-import { attemptsQuery, buildPageQuery, encodeCursor, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type RequestFilter } from './log-query.js';
+import { attemptsQuery, buildPageQuery, encodeCursor, foldedAttemptOf, toLoggedAttempt, toLoggedRequest, type LoggedAttempt, type RequestFilter } from './log-query.js';
 import type { RequestLogPage } from './request-log-store.js';
 import type { SqlValue } from './sqlite-worker.js';
 
@@ -24,7 +24,10 @@ export async function readPage(filter: RequestFilter, read: RowReader): Promise<
   }
   const last = seqs[seqs.length - 1];
   return {
-    data: shown.map((row, index) => toLoggedRequest(row, attempts.get(seqs[index] ?? -1) ?? [])),
+    data: shown.map((row, index) => {
+      const folded = foldedAttemptOf(row);
+      return toLoggedRequest(row, attempts.get(seqs[index] ?? -1) ?? (folded ? [folded] : []));
+    }),
     next_cursor: hasMore && last !== undefined ? encodeCursor(last) : null,
   };
 }

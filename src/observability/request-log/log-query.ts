@@ -183,6 +183,13 @@ export function toLoggedAttempt(row: Row): LoggedAttempt {
   };
 }
 
+/** The attempt a request's row holds when it was its only one (`attempt_ms`, see `toRecord`); undefined for any other row. */
+export function foldedAttemptOf(row: Row): LoggedAttempt | undefined {
+  const durationMs = numOrNull(row, 'attempt_ms');
+  if (durationMs === null) return undefined;
+  return { target: str(row, 'target'), provider: str(row, 'provider'), model: str(row, 'model'), status: numOrNull(row, 'status'), error_code: null, kind: null, duration_ms: durationMs, retry_after_ms: null, role: null };
+}
+
 /** The chain of targets that served a continued stream: the stream that started, then each continuation that did. */
 export function continuationOf(attempts: readonly LoggedAttempt[]): LoggedRequest['continuation'] {
   const started = attempts.filter((attempt) => attempt.role === 'continuation' && attempt.status === 200 && attempt.error_code === null);

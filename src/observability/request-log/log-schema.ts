@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS requests (
   request_body TEXT,
   response_body TEXT,
   priority TEXT,
-  queue_wait_ms INTEGER
+  queue_wait_ms INTEGER,
+  attempt_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS requests_started_at ON requests (started_at);
 CREATE INDEX IF NOT EXISTS requests_route ON requests (route, seq);
@@ -97,13 +98,14 @@ export const addColumns = [
   { table: 'requests', name: 'priority', type: 'TEXT' },
   { table: 'requests', name: 'queue_wait_ms', type: 'INTEGER' },
   { table: 'requests', name: 'error_message', type: 'TEXT' },
+  { table: 'requests', name: 'attempt_ms', type: 'INTEGER' },
 ];
 
 /** The columns a record's row and its attempts' rows fill, in order: both stores insert exactly these. */
 export const requestColumns = [
   'request_id', 'started_at', 'route', 'client_key_id', 'format', 'stream', 'target', 'provider', 'model', 'status', 'error_code', 'error_message',
   'is_failover', 'is_degraded', 'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd',
-  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms',
+  'failed_cost_usd', 'hedge_cost_usd', 'mirror_cost_usd', 'request_body', 'response_body', 'priority', 'queue_wait_ms', 'attempt_ms',
 ];
 export const attemptColumns = ['request_seq', 'position', 'target', 'provider', 'model', 'status', 'error_code', 'kind', 'duration_ms', 'retry_after_ms', 'role'];
 
@@ -120,8 +122,24 @@ export interface LoggedBodies {
   response?: string | undefined;
 }
 
+/**
+ * The one attempt of a request its target answered at the first try, when that attempt says
+ * nothing the request's row does not, but its duration. Most requests are such, and an attempt's
+ * row (its table, primary key and target index) cost the log's worker about as much again as the
+ * request's own: the duration goes in the request's `attempt_ms` instead, and the attempt is read
+ * back from the row (`foldedAttemptOf`).
+ */
+function plainOnlyAttempt(outcome: RequestOutcome): RequestOutcome['attempts'][number] | undefined {
+  if (outcome.attempts.length !== 1) return undefined;
+  const attempt = outcome.attempts[0]!;
+  const isPlain = attempt.code === undefined && attempt.kind === undefined && attempt.retryAfterMs === undefined && attempt.role === undefined;
+  const isTheRequests = attempt.status === outcome.status && attempt.target === outcome.target && attempt.provider === outcome.provider && attempt.model === outcome.model;
+  return isPlain && isTheRequests ? attempt : undefined;
+}
+
 /** An outcome as a row and its attempts' rows: ids, codes, figures and why it failed (the message, redacted before it gets here), never a key. */
 export function toRecord(outcome: RequestOutcome, bodies?: LoggedBodies): ParentChildRecord {
+  const folded = plainOnlyAttempt(outcome);
   const row: SqlValue[] = [
     outcome.requestId,
     outcome.startedAt,
@@ -150,7 +168,9 @@ export function toRecord(outcome: RequestOutcome, bodies?: LoggedBodies): Parent
     orNull(bodies?.response),
     orNull(outcome.priority),
     outcome.queueWaitMs === undefined ? null : Math.round(outcome.queueWaitMs),
+    folded ? Math.round(folded.durationMs) : null,
   ];
+  if (folded) return { row, children: [] };
   const children = outcome.attempts.map((attempt, position): SqlValue[] => [
     position,
     attempt.target,

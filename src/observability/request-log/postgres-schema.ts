@@ -8,8 +8,8 @@ import type { ParentChildRecord, SqlValue } from './sqlite-worker.js';
  * INTEGER 0/1 as in SQLite, so that one row mapping reads both). `seq` comes from one sequence
  * the whole cluster shares: it orders and pages every instance's records together.
  */
-/** 2: `priority` and `queue_wait_ms` on requests; 3: `error_message` (each added to an older database by `ALTER TABLE … IF NOT EXISTS`). */
-export const requestLogSchemaVersion = 3;
+/** 2: `priority` and `queue_wait_ms` on requests; 3: `error_message`; 4: `attempt_ms` (each added to an older database by `ALTER TABLE … IF NOT EXISTS`). */
+export const requestLogSchemaVersion = 4;
 
 /** Any number the instances agree on: schema creation is serialized by it, so that two instances starting at once do not race on CREATE TABLE. */
 export const schemaLockKey = 0x6465746f7572;
@@ -44,12 +44,14 @@ export const postgresSchemaSql = [
   request_body TEXT,
   response_body TEXT,
   priority TEXT,
-  queue_wait_ms BIGINT
+  queue_wait_ms BIGINT,
+  attempt_ms BIGINT
 )`,
   // Added after the first version of the table: a database created before them gets them here.
   `ALTER TABLE requests ADD COLUMN IF NOT EXISTS priority TEXT`,
   `ALTER TABLE requests ADD COLUMN IF NOT EXISTS queue_wait_ms BIGINT`,
   `ALTER TABLE requests ADD COLUMN IF NOT EXISTS error_message TEXT`,
+  `ALTER TABLE requests ADD COLUMN IF NOT EXISTS attempt_ms BIGINT`,
   `CREATE INDEX IF NOT EXISTS requests_started_at ON requests (started_at)`,
   `CREATE INDEX IF NOT EXISTS requests_route ON requests (route, seq)`,
   `CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id)`,
