@@ -23,24 +23,35 @@ export function hasUtf8Bom(raw: Uint8Array): boolean {
  * Refuses JSON text nested deeper than `maxDepth`, naming where (`tools[0].function.parameters…`):
  * deeper structures break recursive readers further on (token estimates, translation) and no
  * real request needs them. One linear pass over the text, with a second, path-keeping pass only
- * when the limit is passed.
+ * when the limit is passed. A string is crossed by `indexOf` to its closing quote: most of a
+ * prompt's bytes are in strings, and a look at every character took twice as long as
+ * `JSON.parse` of the same 110 KB agent request.
  */
 export function checkJsonDepth(text: string, maxDepth: number): void {
   let depth = 0;
-  let isInString = false;
-  for (let index = 0; index < text.length; index++) {
+  const length = text.length;
+  for (let index = 0; index < length; index++) {
     const code = text.charCodeAt(index);
-    if (isInString) {
-      if (code === 92) index++;
-      else if (code === 34) isInString = false;
-    } else if (code === 34) isInString = true;
-    else if (code === 123 || code === 91) {
+    if (code === 34) {
+      let end = text.indexOf('"', index + 1);
+      while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      // An unterminated string holds no more structure; JSON.parse refuses the text.
+      if (end === -1) return;
+      index = end;
+    } else if (code === 123 || code === 91) {
       if (++depth > maxDepth) {
         const path = pathAt(text, index);
         throw invalidRequest(`The request nests objects and arrays more than ${maxDepth} deep (at ${path}).`, path);
       }
     } else if (code === 125 || code === 93) depth--;
   }
+}
+
+/** Whether the quote at `quote` is escaped: an odd run of backslashes before it. */
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let index = quote - 1; index >= 0 && text.charCodeAt(index) === 92; index--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 interface Frame {

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { checkJsonDepth } from '../../src/providers/shared/input-checks.js';
+import { seededRandom } from '../../src/core/clock.js';
+
+/** The plain definition: every character looked at, a backslash in a string skipping the next. */
+function deepestOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let isInString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (isInString) {
+      if (code === 92) index++;
+      else if (code === 34) isInString = false;
+    } else if (code === 34) isInString = true;
+    else if (code === 123 || code === 91) deepest = Math.max(deepest, ++depth);
+    else if (code === 125 || code === 93) depth--;
+  }
+  return deepest;
+}
+
+function refuses(text: string, maxDepth: number): boolean {
+  try {
+    checkJsonDepth(text, maxDepth);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe('JSON depth check', () => {
+  it('counts brackets outside strings only, whatever the strings hold', () => {
+    const cases = [
+      '{"a":"[[[[[["}',
+      '{"a":"\\"[[[["}',
+      '{"a":"\\\\"}',
+      '{"a":"\\\\\\"[[[["}',
+      '{"a":"x\\\\\\\\"}',
+      '["\\u0022[[[", [[]]]',
+      '{"k\\"[":[[["\\\\"]]]}',
+      '"unterminated [[[[',
+      '[[["a"]]]',
+      '{"emoji":"😀[[","deeper":[[[["🙂"]]]]}',
+    ];
+    for (const text of cases) {
+      const deepest = deepestOf(text);
+      expect(refuses(text, deepest), text).toBe(false);
+      if (deepest > 0) expect(refuses(text, deepest - 1), text).toBe(true);
+    }
+  });
+
+  it('agrees with the plain definition on random JSON-like text', () => {
+    const random = seededRandom(18);
+    const alphabet = ['"', '\\', '[', ']', '{', '}', 'a', ',', ':', ' '];
+    for (let round = 0; round < 3000; round++) {
+      const length = 1 + Math.floor(random() * 40);
+      let text = '';
+      for (let index = 0; index < length; index++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const deepest = deepestOf(text);
+      expect(refuses(text, deepest), text).toBe(false);
+      if (deepest > 0) expect(refuses(text, deepest - 1), text).toBe(true);
+    }
+  });
+
+  it('names where the limit is passed', () => {
+    expect(() => checkJsonDepth('{"tools":[{"schema":{"a":{}}}]}', 4)).toThrow(/more than 4 deep \(at tools\[0\]\.schema\.a\)/);
+  });
+});
