@@ -16,6 +16,7 @@ import type { Priority } from '../core/wait-queue.js';
 import { adapters as builtInAdapters } from '../providers/registry.js';
 import type { ChatRequest, ForwardedParts, ProviderAdapter, WireFormat } from '../providers/types.js';
 import type { EmbeddingsRequest } from '../providers/embeddings/index.js';
+import type { RawJson } from '../providers/shared/raw-json.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { CapacityQueues, type QueueDepth } from './capacity-queue.js';
@@ -86,6 +87,8 @@ export interface EngineRequest {
   receivedAt: number;
   /** Size of the body as received, in bytes; absent for an in-process value, whose needs are then always estimated. */
   bodyBytes?: number | undefined;
+  /** The body's own text, when it says exactly what `body` says: a same-format upstream gets it with the model replaced. */
+  raw?: RawJson | undefined;
   clientKeyId?: string | undefined;
   /** What of the client's own request goes on to a same-format upstream. */
   forward?: ForwardedParts | undefined;

@@ -8,7 +8,8 @@ import type { TraceContext } from '../core/trace-context.js';
 import type { RejectionDetails } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
-import { checkJsonDepth, checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth } from '../providers/shared/input-checks.js';
+import { checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth, scanJsonText } from '../providers/shared/input-checks.js';
+import { rawJsonOf, type RawJson } from '../providers/shared/raw-json.js';
 import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
 import { headerOf, jsonResponse, type GatewayRequest, type GatewayResponse, type Handler, type RequestBody } from './http.js';
@@ -51,7 +52,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
       const priority = priorityOf(request);
-      const { body, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth ?? defaultMaxJsonDepth);
+      const { body, bodyBytes, raw } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth ?? defaultMaxJsonDepth);
       const { route, stream, wantsUsage } = codec.inspectRequest(body);
       checkModelName(route);
       const value = body as Record<string, unknown>;
@@ -69,6 +70,7 @@ export function chatEndpoint(codec: IngressCodec, options: ChatEndpointOptions):
         signal: request.signal,
         receivedAt: context.receivedAt,
         bodyBytes,
+        raw,
         forward: forwardedParts(codec, request),
         clientKeyId: identity?.key.name,
         upstreamKeys: identity?.key.upstreamKeys,
@@ -179,19 +181,21 @@ export function refuseKey(codec: IngressCodec, refused: KeyRefusal, refusal: Ref
  * value). Refused before anything else reads it when it is not UTF-8, not JSON, or nested deeper
  * than `maxDepth` (recursive readers further on would overflow their stack).
  */
-export async function parsedBody(body: RequestBody, limit: number, maxDepth = defaultMaxJsonDepth): Promise<{ body: unknown; bodyBytes: number | undefined }> {
+export async function parsedBody(body: RequestBody, limit: number, maxDepth = defaultMaxJsonDepth): Promise<{ body: unknown; bodyBytes: number | undefined; raw?: RawJson | undefined }> {
   if (body.type === 'parsed') {
     checkValueDepth(body.value, maxDepth);
     return { body: withoutUndefined(body.value), bodyBytes: body.wire?.bodyBytes };
   }
-  const raw = await body.read(limit);
-  const text = typeof raw === 'string' ? raw : decodeUtf8(raw);
-  checkJsonDepth(text, maxDepth);
+  const bytes = await body.read(limit);
+  const text = typeof bytes === 'string' ? bytes : decodeUtf8(bytes);
+  const facts = scanJsonText(text, maxDepth);
+  let value: unknown;
   try {
-    return { body: JSON.parse(text), bodyBytes: typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength };
+    value = JSON.parse(text);
   } catch {
     throw invalidRequest('The request body is not valid JSON.', undefined, 'INVALID_JSON');
   }
+  return { body: value, bodyBytes: typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength, raw: rawJsonOf(text, facts, value) };
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { DetourError } from '../core/errors.js';
 import type { Target } from '../core/settings.js';
 import type { Usage, WireFormat } from '../core/events.js';
+import type { RawJson } from './shared/raw-json.js';
 
 export type { Usage, WireFormat };
 
@@ -177,6 +178,8 @@ export interface BuildOptions {
   stream: boolean;
   /** The client's forwarded headers and query, for a pass-through request only. */
   forward?: ForwardedParts | undefined;
+  /** The client's own text of a pass-through body (`RawJson`): sent with the model replaced instead of the body serialized again. */
+  raw?: RawJson | undefined;
   /** Ask the upstream for usage in the stream even if the client did not (for cost accounting). */
   wantStreamUsage: boolean;
 }

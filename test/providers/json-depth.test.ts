@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkJsonDepth } from '../../src/providers/shared/input-checks.js';
+import { checkJsonDepth, scanJsonText } from '../../src/providers/shared/input-checks.js';
+import { rawJsonOf, rawWithModel } from '../../src/providers/shared/raw-json.js';
 import { seededRandom } from '../../src/core/clock.js';
 
 /** The plain definition: every character looked at, a backslash in a string skipping the next. */
@@ -64,5 +65,24 @@ describe('JSON depth check', () => {
 
   it('names where the limit is passed', () => {
     expect(() => checkJsonDepth('{"tools":[{"schema":{"a":{}}}]}', 4)).toThrow(/more than 4 deep \(at tools\[0\]\.schema\.a\)/);
+  });
+});
+
+describe('a body kept as its text', () => {
+  const rawOf = (text: string) => rawJsonOf(text, scanJsonText(text, 64), JSON.parse(text));
+
+  it('is the top-level model replaced, wherever it stands and however it is spaced', () => {
+    for (const text of ['{"model":"a","messages":[]}', '{"messages":[{"model":"inner"}], "model" :\n "a"}', ' { "x": {"model": "deep"}, "model": "a" } ']) {
+      const raw = rawOf(text);
+      expect(raw, text).toBeDefined();
+      expect(JSON.parse(rawWithModel(raw!, 'b "q"'))).toEqual({ ...JSON.parse(text), model: 'b "q"' });
+      expect(JSON.parse(rawWithModel(raw!, 'b', '"extra":1'))).toEqual({ ...JSON.parse(text), model: 'b', extra: 1 });
+    }
+  });
+
+  it('is not kept when the text could say something else than its value: a repeated key, a model that is not a plain string', () => {
+    for (const text of ['{"model":"a","model":"b"}', '{"model":"a","m":{"k":1,"k":2}}', '{"model":5}', '{"messages":[{"model":"inner"}]}', '{"mod\\u0065l":"a","model":"b"}']) {
+      expect(rawOf(text), text).toBeUndefined();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Target } from '../../core/settings.js';
 import type { ForwardedParts, UpstreamRequest } from '../types.js';
+import { rawWithModel, type RawJson } from '../shared/raw-json.js';
 
 /** The API version header the official SDK sends; a provider may pin another (`anthropic_version`). */
 export const defaultAnthropicVersion = '2023-06-01';
@@ -27,8 +28,7 @@ export function anthropicHeaders(target: Target): Record<string, string> {
  * A `POST /v1/messages` call with this body, only the model replaced. No stream option is needed:
  * an Anthropic stream always carries usage (`message_start` and `message_delta`).
  */
-export function messagesRequest(body: Record<string, unknown>, target: Target, forward?: ForwardedParts, path = 'messages'): UpstreamRequest {
-  const outgoing: Record<string, unknown> = { ...body, model: target.model };
+export function messagesRequest(body: Record<string, unknown>, target: Target, forward?: ForwardedParts, path = 'messages', raw?: RawJson): UpstreamRequest {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...anthropicHeaders(target) };
   let url = anthropicUrl(target, path);
   if (forward) {
@@ -41,7 +41,7 @@ export function messagesRequest(body: Record<string, unknown>, target: Target, f
     const beta = new URLSearchParams(forward.query).get('beta');
     if (beta !== null) url += `?beta=${encodeURIComponent(beta)}`;
   }
-  return { url, method: 'POST', headers, body: JSON.stringify(outgoing) };
+  return { url, method: 'POST', headers, body: raw ? rawWithModel(raw, target.model) : JSON.stringify({ ...body, model: target.model }) };
 }
 
 /** `GET /v1/models`: cheap, authenticated, and tells whether the key and the API are up. */

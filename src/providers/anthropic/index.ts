@@ -9,7 +9,7 @@ import { AnthropicStreamDecoder, inspectAnthropicEvent, isAnthropicToolCallEvent
 export const anthropicAdapter: ProviderAdapter = {
   format: 'anthropic',
   buildRequest: (request, target, options) => messagesRequest({ ...toAnthropicBody(request, target, options) }, target),
-  buildPassThroughRequest: (body, target, options) => messagesRequest(body, target, options.forward),
+  buildPassThroughRequest: (body, target, options) => messagesRequest(body, target, options.forward, 'messages', options.raw),
   parseResponse: parseAnthropicResponse,
   createStreamDecoder: (target) => new AnthropicStreamDecoder(target),
   inspectEvent: inspectAnthropicEvent,

@@ -1,6 +1,7 @@
 import { DetourError } from '../../core/errors.js';
 import type { Target } from '../../core/settings.js';
 import { joinUrl } from '../shared/json.js';
+import { rawWithModel } from '../shared/raw-json.js';
 import type { BuildOptions, ChatRequest, UpstreamRequest } from '../types.js';
 import { isChatOnlyModel, isReasoningModel } from './model-families.js';
 
@@ -44,12 +45,16 @@ export function buildOpenAiRequest(
   target: Target,
   options: BuildOptions,
 ): UpstreamRequest {
+  const fixed = fixedPartsOf(dialect, target);
+  const asksUsage = options.stream && options.wantStreamUsage && target.provider.options.stream_usage !== false;
+  if (options.raw && !(asksUsage && body.stream_options !== undefined)) {
+    return { url: fixed.url, method: 'POST', headers: fixed.headers, body: rawWithModel(options.raw, target.model, asksUsage ? '"stream_options":{"include_usage":true}' : undefined) };
+  }
   let outgoing: Record<string, unknown> = { ...body, model: target.model };
-  if (options.stream && options.wantStreamUsage && target.provider.options.stream_usage !== false) {
+  if (asksUsage) {
     const streamOptions = typeof body.stream_options === 'object' && body.stream_options !== null ? body.stream_options : {};
     outgoing = { ...outgoing, stream_options: { ...streamOptions, include_usage: true } };
   }
-  const fixed = fixedPartsOf(dialect, target);
   return { url: fixed.url, method: 'POST', headers: fixed.headers, body: JSON.stringify(outgoing) };
 }
 

@@ -19,6 +19,16 @@ export function hasUtf8Bom(raw: Uint8Array): boolean {
   return raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf;
 }
 
+/** What one pass over a request's JSON text learns beside its depth (`scanJsonText`). */
+export interface JsonTextFacts {
+  /** Members of every object (`"key": value` pairs), duplicates counted. */
+  members: number;
+  /** Where the top-level `"model"` member's value lies, when it is a string: [start, end), its quotes included. */
+  modelValue?: readonly [number, number] | undefined;
+  /** Where the top-level object closes (its `}`). */
+  rootEnd?: number | undefined;
+}
+
 /**
  * Refuses JSON text nested deeper than `maxDepth`, naming where (`tools[0].function.parameters…`):
  * deeper structures break recursive readers further on (token estimates, translation) and no
@@ -26,25 +36,55 @@ export function hasUtf8Bom(raw: Uint8Array): boolean {
  * when the limit is passed. A string is crossed by `indexOf` to its closing quote: most of a
  * prompt's bytes are in strings, and a look at every character took twice as long as
  * `JSON.parse` of the same 110 KB agent request.
+ *
+ * The same pass counts members and finds the top-level model, so that a same-format upstream can
+ * get the client's own bytes with the model replaced (`rawJsonOf`).
  */
-export function checkJsonDepth(text: string, maxDepth: number): void {
+export function scanJsonText(text: string, maxDepth: number): JsonTextFacts {
   let depth = 0;
+  let members = 0;
+  let modelValue: [number, number] | undefined;
+  /** Where the value of a top-level `"model":` begins. */
+  let modelValueAt = -1;
+  let rootEnd: number | undefined;
   const length = text.length;
   for (let index = 0; index < length; index++) {
     const code = text.charCodeAt(index);
     if (code === 34) {
+      const start = index;
       let end = text.indexOf('"', index + 1);
       while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
       // An unterminated string holds no more structure; JSON.parse refuses the text.
-      if (end === -1) return;
+      if (end === -1) break;
       index = end;
-    } else if (code === 123 || code === 91) {
+      if (depth !== 1) continue;
+      if (start === modelValueAt) modelValue = [start, end + 1];
+      else if (end - start === 6 && text.startsWith('model', start + 1)) {
+        const colon = nextNonSpace(text, end + 1);
+        if (text.charCodeAt(colon) === 58) modelValueAt = nextNonSpace(text, colon + 1);
+      }
+    } else if (code === 58) members++;
+    else if (code === 123 || code === 91) {
       if (++depth > maxDepth) {
         const path = pathAt(text, index);
         throw invalidRequest(`The request nests objects and arrays more than ${maxDepth} deep (at ${path}).`, path);
       }
-    } else if (code === 125 || code === 93) depth--;
+    } else if (code === 125 || code === 93) {
+      if (--depth === 0 && code === 125 && rootEnd === undefined) rootEnd = index;
+    }
   }
+  return { members, modelValue, rootEnd };
+}
+
+/** Refuses JSON text nested deeper than `maxDepth` (see `scanJsonText`). */
+export function checkJsonDepth(text: string, maxDepth: number): void {
+  scanJsonText(text, maxDepth);
+}
+
+function nextNonSpace(text: string, from: number): number {
+  let index = from;
+  while (index < text.length && (text.charCodeAt(index) === 32 || text.charCodeAt(index) === 10 || text.charCodeAt(index) === 13 || text.charCodeAt(index) === 9)) index++;
+  return index;
 }
 
 /** Whether the quote at `quote` is escaped: an odd run of backslashes before it. */

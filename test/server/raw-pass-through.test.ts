@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cleanup, startGateway } from '../helpers/gateway.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const chatAnswer = JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'up', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+const chatStream = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] })}\n\ndata: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\ndata: [DONE]\n\n`;
+const messagesAnswer = JSON.stringify({ id: 'm1', type: 'message', role: 'assistant', model: 'up', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } });
+
+/** An upstream that keeps every request body as the bytes it received. */
+class RecordingUpstream {
+  readonly bodies: string[] = [];
+  private readonly server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      this.bodies.push(body);
+      if (request.url?.includes('/messages')) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(messagesAnswer);
+      } else if ((JSON.parse(body) as { stream?: boolean }).stream === true) {
+        response.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatStream);
+      } else response.writeHead(200, { 'content-type': 'application/json' }).end(chatAnswer);
+    });
+  });
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+async function setup() {
+  const upstream = cleanup.add(await new RecordingUpstream().listen());
+  const gateway = cleanup.add(
+    await startGateway({
+      providers: { openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-raw-test-0001' }, claude: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-ant-raw-test-0001' } },
+      models: { chat: { targets: [{ provider: 'openai', model: 'gpt-"up"' }] }, claude: { targets: [{ provider: 'claude', model: 'claude-up' }] } },
+    }),
+  );
+  const post = async (path: string, body: string): Promise<Response> => {
+    const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body });
+    await response.clone().text();
+    return response;
+  };
+  return { upstream, post };
+}
+
+describe('a pass-through body goes upstream as the client wrote it, the model replaced', () => {
+  it('keeps the client’s own bytes: spacing, key order, escapes, fields Detour does not know', async () => {
+    const { upstream, post } = await setup();
+    const sent = '{\n  "messages" : [ {"role":"user","content":"caf\\u00e9 \\"quoted\\" \\\\ [not {structure}]"} ],\n  "model"\t:  "chat",\n  "x_vendor_field": {"keep": [1, 2.50, true, null]},\n  "max_tokens": 16\n}\n';
+    expect((await post('/v1/chat/completions', sent)).status).toBe(200);
+    expect(upstream.bodies).toEqual([sent.replace('"chat"', '"gpt-\\"up\\""')]);
+
+    const anthropic = '{"model":"claude","max_tokens":16,\n"messages":[{"role":"user","content":"Hi \\u2028"}],"metadata":{"user_id":"u-1"}}';
+    expect((await post('/v1/messages', anthropic)).status).toBe(200);
+    expect(upstream.bodies[1]).toBe(anthropic.replace('"claude"', '"claude-up"'));
+  });
+
+  it('serializes a body with a repeated key from its parsed value: the upstream sees what Detour checked', async () => {
+    const { upstream, post } = await setup();
+    // A parser that keeps the first max_tokens would see 100000 where Detour counted 16.
+    const sent = '{"model":"chat","max_tokens":100000,"messages":[{"role":"user","content":"Hi"}],"max_tokens":16}';
+    expect((await post('/v1/chat/completions', sent)).status).toBe(200);
+    const nested = '{"model":"chat","messages":[{"role":"user","content":"Hi","content":"Bye"}]}';
+    expect((await post('/v1/chat/completions', nested)).status).toBe(200);
+    // Two top-level models, one of them escaped.
+    const twoModels = '{"model":"other","mod\\u0065l":"chat","messages":[{"role":"user","content":"Hi"}]}';
+    expect((await post('/v1/chat/completions', twoModels)).status).toBe(200);
+    expect(upstream.bodies).toEqual([
+      '{"model":"gpt-\\"up\\"","max_tokens":16,"messages":[{"role":"user","content":"Hi"}]}',
+      '{"model":"gpt-\\"up\\"","messages":[{"role":"user","content":"Bye"}]}',
+      '{"model":"gpt-\\"up\\"","messages":[{"role":"user","content":"Hi"}]}',
+    ]);
+  });
+
+  it('asks a streamed answer for its usage: added to the client’s bytes, or merged into its own stream_options', async () => {
+    const { upstream, post } = await setup();
+    const sent = '{ "model": "chat", "stream": true, "messages": [{"role": "user", "content": "Hi"}] }';
+    expect((await post('/v1/chat/completions', sent)).status).toBe(200);
+    const withOptions = '{"model":"chat","stream":true,"stream_options":{"include_usage":false},"messages":[{"role":"user","content":"Hi"}]}';
+    expect((await post('/v1/chat/completions', withOptions)).status).toBe(200);
+    expect(upstream.bodies).toEqual([
+      '{ "model": "gpt-\\"up\\"", "stream": true, "messages": [{"role": "user", "content": "Hi"}] ,"stream_options":{"include_usage":true}}',
+      '{"model":"gpt-\\"up\\"","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}',
+    ]);
+  });
+});
