@@ -5,6 +5,7 @@
 //   node bench/profile.mjs [--connections 32] [--duration 10] [--stream] [--dead-primary] [--keep DIR] [--main path/to/dist/cli/main.js]
 // (`--dead-primary` loads the dead-primary row's config instead: a primary nothing listens on, a healthy backup.)
 // (`--main` profiles another build, e.g. an older checkout's, against the same load.)
+// (`--body-kb N` sends a coding agent's conversation of about N KB instead of one short question.)
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -12,14 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { deadPrimaryConfig, passThroughConfig, writeConfig } from './lib/configs.mjs';
-import { runLoad } from './lib/load.mjs';
+import { runLoad, setBodyKb } from './lib/load.mjs';
 import { closedPort, startProcess, stopAll, stopProcess } from './lib/processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
-  options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, 'dead-primary': { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' }, main: { type: 'string' } },
+  options: { connections: { type: 'string', default: '32' }, duration: { type: 'string', default: '10' }, stream: { type: 'boolean', default: false }, 'dead-primary': { type: 'boolean', default: false }, keep: { type: 'string' }, top: { type: 'string', default: '25' }, main: { type: 'string' }, 'body-kb': { type: 'string', default: '0' } },
 });
 const mainJs = values.main ? resolve(values.main) : join(root, 'dist', 'cli', 'main.js');
+setBodyKb(Number(values['body-kb']));
 
 /** Self time by function, and by file, from a V8 `.cpuprofile`. */
 export function summarizeProfile(profile, top) {

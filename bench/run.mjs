@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkConfig, crossFormatConfig, deadPrimaryConfig, failoverConfig, models, passThroughConfig, passThroughRedisConfig, writeConfig } from './lib/configs.mjs';
 import { measureFailover } from './lib/failover.mjs';
-import { chatBody } from './lib/load.mjs';
+import { chatBody, setBodyKb } from './lib/load.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { closedPort, killAllNow, startProcess, stopAll, stopProcess } from './lib/processes.mjs';
 import { createProgress } from './lib/progress.mjs';
@@ -257,6 +257,7 @@ async function main() {
     process.stdout.write(`${usage}\n`);
     return;
   }
+  setBodyKb(options.bodyKb);
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npm run bench builds)`);
   if (options.baseline && !existsSync(options.baseline)) throw new Error(`--baseline ${options.baseline} does not exist (give a built dist/cli/main.js)`);
   const directory = mkdtempSync(join(tmpdir(), 'detour-bench-'));

@@ -4,9 +4,33 @@
 import autocannon from 'autocannon';
 import { summarize } from './stats.mjs';
 
+let agentBodyKb = 0;
+
+/**
+ * `--body-kb N`: every row sends a conversation of about N KB, shaped as coding agents send them
+ * (a long system prompt, turns of code with quotes and escapes, tool definitions), instead of one
+ * short question. 0 (the default) is the short question.
+ */
+export function setBodyKb(kb) {
+  agentBodyKb = kb;
+}
+
+function agentMessages(kb) {
+  const turn = (index) => `line ${index} of "code" with \\ escapes, {braces} and [brackets] in a string\n`.repeat(12);
+  const messages = [{ role: 'system', content: 'You are a coding agent working in a repository. '.repeat(40) }];
+  while (JSON.stringify(messages).length < kb * 1024 - 3000) messages.push({ role: messages.length % 2 === 1 ? 'user' : 'assistant', content: turn(messages.length) });
+  return messages;
+}
+
+const agentTools = Array.from({ length: 8 }, (_, index) => ({
+  type: 'function',
+  function: { name: `tool_${index}`, description: 'Reads or edits files of the repository. '.repeat(4), parameters: { type: 'object', properties: { path: { type: 'string' }, lines: { type: 'array', items: { type: 'integer' } } }, required: ['path'] } },
+}));
+
 /** The chat request every row sends; only `model` (and `stream` for the streamed rows) differ between rows. */
 export function chatBody(model, isStream = false) {
-  return JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 64, ...(isStream ? { stream: true } : {}) });
+  const conversation = agentBodyKb > 0 ? { messages: agentMessages(agentBodyKb), tools: agentTools } : { messages: [{ role: 'user', content: 'Say hello.' }] };
+  return JSON.stringify({ model, ...conversation, max_tokens: 64, ...(isStream ? { stream: true } : {}) });
 }
 
 /**

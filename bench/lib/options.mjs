@@ -25,6 +25,7 @@ export const usage = `usage: npm run bench -- [flags]
   --baseline MAIN_JS      another Detour build's dist/cli/main.js: adds the rows "pass-through (baseline)"
                           (and "pass-through (stream, baseline)" with stream-load), loaded interleaved with
                           this build's, so a change is measured against what it replaces in one run
+  --body-kb N             every row sends a coding agent's conversation of about N KB (default: one short question)
   --out DIR               where results go (default bench/results)
   --help`;
 
@@ -58,6 +59,7 @@ export function parseOptions(argv) {
       'log-level': { type: 'string', default: 'info' },
       state: { type: 'string', default: 'memory' },
       out: { type: 'string', default: 'bench/results' },
+      'body-kb': { type: 'string', default: '0' },
       baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -89,6 +91,7 @@ export function parseOptions(argv) {
     logLevel: values['log-level'],
     state: values.state,
     outDirectory: values.out,
+    bodyKb: values['body-kb'] === '0' ? 0 : Math.round(positiveNumber('body-kb', values['body-kb'])),
     baseline: values.baseline === undefined ? undefined : resolve(values.baseline),
   };
 }

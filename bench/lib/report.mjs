@@ -1,6 +1,6 @@
 // Turns one run's measurements into the headline (ratios to direct, beside the issue's goals),
 // a markdown report, and the files bench/results/<date>.json and .md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { difference, ratio } from './stats.mjs';
 
@@ -176,7 +176,7 @@ export function toMarkdown(results) {
     `# Detour benchmark — ${results.date}`,
     '',
     `${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemoryGb} GB, ${machine.platform} ${machine.release}, Node ${machine.node}; load average ${machine.loadAverageStart.map((value) => value.toFixed(2)).join(' ')} at start. ` +
-      `Mode: ${results.options.isQuick ? 'quick' : 'full'}, ${results.options.durationS} s per cell × ${results.options.repeats} repeat(s), connections ${results.options.connections.join(', ')}; gateway log level ${results.options.logLevel}. ` +
+      `Mode: ${results.options.isQuick ? 'quick' : 'full'}, ${results.options.durationS} s per cell × ${results.options.repeats} repeat(s), connections ${results.options.connections.join(', ')}; ${results.options.bodyKb ? `requests of about ${results.options.bodyKb} KB (a coding agent's conversation, \`--body-kb\`)` : 'one short question per request'}; gateway log level ${results.options.logLevel}. ` +
       `Detour ${results.detour.commit ?? 'unknown commit'}${results.detour.note ? ` (${results.detour.note})` : ''}. Simulator, gateway and load generator are separate processes on the same machine.`,
     '',
     '## Headline (ratios to direct and to the bare Node proxy, same run)',
@@ -206,8 +206,11 @@ export function toMarkdown(results) {
 
 export function writeResults(results, directory) {
   mkdirSync(directory, { recursive: true });
-  const jsonPath = join(directory, `${results.date}.json`);
-  const markdownPath = join(directory, `${results.date}.md`);
+  // A day's second run gets names of its own: results already written (and committed) stay as they were.
+  let name = results.date;
+  for (let run = 2; existsSync(join(directory, `${name}.json`)) || existsSync(join(directory, `${name}.md`)); run++) name = `${results.date}-${run}`;
+  const jsonPath = join(directory, `${name}.json`);
+  const markdownPath = join(directory, `${name}.md`);
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(markdownPath, toMarkdown(results));
   return { jsonPath, markdownPath };
