@@ -6,10 +6,13 @@ export type BadAnswer = (request: IncomingMessage, response: ServerResponse) => 
 
 /**
  * A misbehaving OpenAI-compatible upstream on a loopback port: every request gets `answer`,
- * and `bytesSent` counts what it managed to write (bounded readers stop it early).
+ * and `bytesSent` counts what it managed to write (bounded readers stop it early). It keeps the
+ * bodies it was sent (`bodies`; the current one is the last when `answer` runs).
  */
 export class BadUpstream {
   requests = 0;
+  /** Every request's body as received, in order. */
+  readonly bodies: string[] = [];
   bytesSent = 0;
   /** Connections open now, and the most ever open at once. */
   openConnections = 0;
@@ -25,7 +28,9 @@ export class BadUpstream {
       this.activeRequests++;
       this.peakActiveRequests = Math.max(this.peakActiveRequests, this.activeRequests);
       response.once('close', () => this.activeRequests--);
-      request.resume();
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.once('end', () => this.bodies.push(Buffer.concat(chunks).toString('utf8')));
       const write = response.write.bind(response);
       response.write = ((chunk: string | Buffer, ...rest: never[]) => {
         this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;

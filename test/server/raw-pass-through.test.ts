@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BadUpstream, type BadAnswer } from '../helpers/bad-upstream.js';
 import { Cleanup, startGateway } from '../helpers/gateway.js';
 
 const cleanup = new Cleanup();
@@ -10,40 +9,17 @@ const chatAnswer = JSON.stringify({ id: 'c1', object: 'chat.completion', created
 const chatStream = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] })}\n\ndata: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\ndata: [DONE]\n\n`;
 const messagesAnswer = JSON.stringify({ id: 'm1', type: 'message', role: 'assistant', model: 'up', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } });
 
-/** An upstream that keeps every request body as the bytes it received. */
-class RecordingUpstream {
-  readonly bodies: string[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      this.bodies.push(body);
-      if (request.url?.includes('/messages')) {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(messagesAnswer);
-      } else if ((JSON.parse(body) as { stream?: boolean }).stream === true) {
-        response.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatStream);
-      } else response.writeHead(200, { 'content-type': 'application/json' }).end(chatAnswer);
-    });
-  });
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+/** Answers like the upstream it stands for; `BadUpstream` keeps the bytes of every body it was sent. */
+const answerAsExpected: BadAnswer = (request, response) => {
+  const body = upstream.bodies.at(-1) ?? '{}';
+  if (request.url?.includes('/messages')) response.writeHead(200, { 'content-type': 'application/json' }).end(messagesAnswer);
+  else if ((JSON.parse(body) as { stream?: boolean }).stream === true) response.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatStream);
+  else response.writeHead(200, { 'content-type': 'application/json' }).end(chatAnswer);
+};
+let upstream: BadUpstream;
 
 async function setup() {
-  const upstream = cleanup.add(await new RecordingUpstream().listen());
+  upstream = cleanup.add(await new BadUpstream(answerAsExpected).listen());
   const gateway = cleanup.add(
     await startGateway({
       providers: { openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-raw-test-0001' }, claude: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-ant-raw-test-0001' } },

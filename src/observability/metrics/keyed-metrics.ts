@@ -18,6 +18,27 @@ export function seriesKey(...values: ReadonlyArray<string | undefined>): string 
   return values.join('\u0000');
 }
 
+/** What a keyed metric family is to a prom-client registry: its name, help and label names, and its series by key. */
+abstract class KeyedFamily<L extends string, S> {
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly L[];
+  protected readonly series = new Map<string, S>();
+
+  constructor(options: KeyedMetricOptions<L>) {
+    this.name = options.name;
+    this.help = options.help;
+    this.labelNames = options.labelNames;
+    // The registry takes any object with a name and `get()`; prom-client's types name only its own classes.
+    for (const registry of options.registers) registry.registerMetric(this as never);
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
+
 /**
  * A counter for the per-request path. prom-client finds a series by validating and hashing its
  * label object on every `inc` (0.2–0.4 µs each, several times a request); here the caller names
@@ -25,20 +46,8 @@ export function seriesKey(...values: ReadonlyArray<string | undefined>): string 
  * in a prom-client registry like any metric and reads out exactly as a prom-client `Counter` given
  * the same increments would (`test/observability/keyed-metrics.test.ts`).
  */
-export class KeyedCounter<L extends string> {
+export class KeyedCounter<L extends string> extends KeyedFamily<L, { value: number; labels: SeriesLabels<L> }> {
   readonly type = 'counter';
-  readonly aggregator = 'sum';
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly L[];
-  private readonly series = new Map<string, { value: number; labels: SeriesLabels<L> }>();
-
-  constructor(options: KeyedMetricOptions<L>) {
-    this.name = options.name;
-    this.help = options.help;
-    this.labelNames = options.labelNames;
-    for (const registry of options.registers) registry.registerMetric(this as never);
-  }
 
   /** Adds `value` (default 1) to the series `key`; `labels` are kept the first time the key is seen. */
   inc(key: string, labels: SeriesLabels<L>, value = 1): void {
@@ -51,10 +60,6 @@ export class KeyedCounter<L extends string> {
 
   get(): Promise<{ name: string; help: string; type: 'counter'; values: Array<{ value: number; labels: SeriesLabels<L> }>; aggregator: 'sum' }> {
     return Promise.resolve({ help: this.help, name: this.name, type: this.type, values: [...this.series.values()].map(({ value, labels }) => ({ value, labels })), aggregator: this.aggregator });
-  }
-
-  reset(): void {
-    this.series.clear();
   }
 }
 
@@ -79,24 +84,16 @@ interface HistogramValue {
  * and a bucket search, where prom-client also validates and hashes the labels and makes a closure.
  * Reads out exactly as a prom-client `Histogram` with the same buckets and observations.
  */
-export class KeyedHistogram<L extends string> {
+export class KeyedHistogram<L extends string> extends KeyedFamily<L, HistogramSeries<L>> {
   readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly L[];
   private readonly upperBounds: readonly number[];
-  private readonly series = new Map<string, HistogramSeries<L>>();
 
   constructor(options: KeyedMetricOptions<L> & { buckets: readonly number[] }) {
-    this.name = options.name;
-    this.help = options.help;
-    this.labelNames = options.labelNames;
     for (let index = 1; index < options.buckets.length; index++) {
       if (options.buckets[index]! <= options.buckets[index - 1]!) throw new Error(`${options.name}: buckets must increase`);
     }
+    super(options);
     this.upperBounds = [...options.buckets];
-    for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
   observe(key: string, labels: SeriesLabels<L>, value: number): void {
@@ -139,9 +136,5 @@ export class KeyedHistogram<L extends string> {
   async get(): Promise<{ name: string; help: string; type: 'histogram'; values: Array<Omit<HistogramValue, 'sharedLabels'>>; aggregator: 'sum' }> {
     const data = await this.getForPromString();
     return { ...data, values: data.values.map(({ sharedLabels, labels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })) };
-  }
-
-  reset(): void {
-    this.series.clear();
   }
 }
