@@ -49,7 +49,10 @@ export class IncidentManager {
       if (signal.error !== undefined) incident.error = signal.error;
       if (signal.servingTarget) incident.servingTargets[signal.servingTarget.route] = signal.servingTarget.target;
       if (signal.severity === 'critical') incident.severity = 'critical';
-      incident.affects = { routes: union(incident.affects.routes, signal.affects.routes), providers: union(incident.affects.providers, signal.affects.providers) };
+      // Most signals of an open incident name what it already affects (one per request served while a target is down): nothing is copied then.
+      if (!includesAll(incident.affects.routes, signal.affects.routes) || !includesAll(incident.affects.providers, signal.affects.providers)) {
+        incident.affects = { routes: union(incident.affects.routes, signal.affects.routes), providers: union(incident.affects.providers, signal.affects.providers) };
+      }
       if (signal.note !== undefined) this.note(incident, now, signal.note);
       return;
     }
@@ -143,6 +146,10 @@ export class IncidentManager {
       }
     }
   }
+}
+
+function includesAll(names: readonly string[], others: readonly string[]): boolean {
+  return others.every((name) => names.includes(name));
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {
