@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkJsonDepth, scanJsonText } from '../../src/providers/shared/input-checks.js';
-import { rawJsonOf, rawWithModel } from '../../src/providers/shared/raw-json.js';
+import { membersOf, rawJsonOf, rawWithModel } from '../../src/providers/shared/raw-json.js';
 import { seededRandom } from '../../src/core/clock.js';
 
 /** The plain definition: every character looked at, a backslash in a string skipping the next. */
@@ -84,5 +84,15 @@ describe('a body kept as its text', () => {
     for (const text of ['{"model":"a","model":"b"}', '{"model":"a","m":{"k":1,"k":2}}', '{"model":5}', '{"messages":[{"model":"inner"}]}', '{"mod\\u0065l":"a","model":"b"}']) {
       expect(rawOf(text), text).toBeUndefined();
     }
+  });
+});
+
+describe('members of a parsed value', () => {
+  it('counts every object member, however deep (no recursion: max_json_depth may be 10,000)', () => {
+    expect(membersOf({ a: 1, b: [{ c: null, d: { e: [] } }, 'x'], f: {} })).toBe(6);
+    const deep = JSON.parse(`${'{"a":'.repeat(9999)}1${'}'.repeat(9999)}`);
+    expect(membersOf(deep)).toBe(9999);
+    const text = `{"model":"m","x":${'['.repeat(9990)}1${']'.repeat(9990)}}`;
+    expect(rawJsonOf(text, scanJsonText(text, 10_000), JSON.parse(text))).toBeDefined();
   });
 });

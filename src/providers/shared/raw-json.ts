@@ -26,17 +26,26 @@ export function rawJsonOf(text: string, facts: JsonTextFacts, value: unknown): R
   return { text, modelValue, rootEnd };
 }
 
-/** Members of every object in a parsed JSON value: what the text's colons count when no key repeats. */
+/**
+ * Members of every object in a parsed JSON value: what the text's colons count when no key
+ * repeats. Walked with a stack of its own, not by recursion: `server.max_json_depth` may allow
+ * nesting deeper than the call stack.
+ */
 export function membersOf(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
   let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) count += membersOf(item);
-    return count;
-  }
-  for (const key in value) {
-    count++;
-    count += membersOf((value as Record<string, unknown>)[key]);
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (Array.isArray(item)) {
+      for (const element of item) if (typeof element === 'object' && element !== null) pending.push(element);
+      continue;
+    }
+    for (const key in item) {
+      count++;
+      const member = (item as Record<string, unknown>)[key];
+      if (typeof member === 'object' && member !== null) pending.push(member);
+    }
   }
   return count;
 }
