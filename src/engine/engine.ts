@@ -87,8 +87,8 @@ export interface EngineRequest {
   receivedAt: number;
   /** Size of the body as received, in bytes; absent for an in-process value, whose needs are then always estimated. */
   bodyBytes?: number | undefined;
-  /** The body's own text, when it says exactly what `body` says: a same-format upstream gets it with the model replaced. */
-  raw?: RawJson | undefined;
+  /** The body's own text, when it says exactly what `body` says (asked once, by a same-format upstream): it gets the text with the model replaced. */
+  raw?: (() => RawJson | undefined) | undefined;
   clientKeyId?: string | undefined;
   /** What of the client's own request goes on to a same-format upstream. */
   forward?: ForwardedParts | undefined;

@@ -738,7 +738,7 @@ export class RequestRun {
   private buildUpstream(adapter: ProviderAdapter, target: Target): UpstreamRequest {
     if (this.request.embeddings) return embeddingsUpstream(this.request.embeddings, target);
     const options = { stream: this.request.stream, wantStreamUsage: true };
-    if (this.isSameFormat(adapter)) return adapter.buildPassThroughRequest(this.request.body, target, { ...options, forward: this.request.forward, raw: this.request.raw });
+    if (this.isSameFormat(adapter)) return adapter.buildPassThroughRequest(this.request.body, target, { ...options, forward: this.request.forward, raw: this.request.raw?.() });
     return adapter.buildRequest(this.state.canonical(), target, options);
   }
 

@@ -181,7 +181,7 @@ export function refuseKey(codec: IngressCodec, refused: KeyRefusal, refusal: Ref
  * value). Refused before anything else reads it when it is not UTF-8, not JSON, or nested deeper
  * than `maxDepth` (recursive readers further on would overflow their stack).
  */
-export async function parsedBody(body: RequestBody, limit: number, maxDepth = defaultMaxJsonDepth): Promise<{ body: unknown; bodyBytes: number | undefined; raw?: RawJson | undefined }> {
+export async function parsedBody(body: RequestBody, limit: number, maxDepth = defaultMaxJsonDepth): Promise<{ body: unknown; bodyBytes: number | undefined; raw?: (() => RawJson | undefined) | undefined }> {
   if (body.type === 'parsed') {
     checkValueDepth(body.value, maxDepth);
     return { body: withoutUndefined(body.value), bodyBytes: body.wire?.bodyBytes };
@@ -195,7 +195,14 @@ export async function parsedBody(body: RequestBody, limit: number, maxDepth = de
   } catch {
     throw invalidRequest('The request body is not valid JSON.', undefined, 'INVALID_JSON');
   }
-  return { body: value, bodyBytes: typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength, raw: rawJsonOf(text, facts, value) };
+  // Whether the text can stand for the value is asked only by a same-format upstream, once: the other endpoints and translated requests never walk the value for it.
+  let isRawKnown = false;
+  let raw: RawJson | undefined;
+  const rawOf = (): RawJson | undefined => {
+    if (!isRawKnown) [raw, isRawKnown] = [rawJsonOf(text, facts, value), true];
+    return raw;
+  };
+  return { body: value, bodyBytes: typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength, raw: rawOf };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkJsonDepth, scanJsonText } from '../../src/providers/shared/input-checks.js';
+import { scanJsonText } from '../../src/providers/shared/input-checks.js';
 import { membersOf, rawJsonOf, rawWithModel } from '../../src/providers/shared/raw-json.js';
 import { seededRandom } from '../../src/core/clock.js';
 
@@ -22,7 +22,7 @@ function deepestOf(text: string): number {
 
 function refuses(text: string, maxDepth: number): boolean {
   try {
-    checkJsonDepth(text, maxDepth);
+    scanJsonText(text, maxDepth);
     return false;
   } catch {
     return true;
@@ -64,7 +64,7 @@ describe('JSON depth check', () => {
   });
 
   it('names where the limit is passed', () => {
-    expect(() => checkJsonDepth('{"tools":[{"schema":{"a":{}}}]}', 4)).toThrow(/more than 4 deep \(at tools\[0\]\.schema\.a\)/);
+    expect(() => scanJsonText('{"tools":[{"schema":{"a":{}}}]}', 4)).toThrow(/more than 4 deep \(at tools\[0\]\.schema\.a\)/);
   });
 });
 

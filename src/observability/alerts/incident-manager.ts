@@ -49,10 +49,9 @@ export class IncidentManager {
       if (signal.error !== undefined) incident.error = signal.error;
       if (signal.servingTarget) incident.servingTargets[signal.servingTarget.route] = signal.servingTarget.target;
       if (signal.severity === 'critical') incident.severity = 'critical';
-      // Most signals of an open incident name what it already affects (one per request served while a target is down): nothing is copied then.
-      if (!includesAll(incident.affects.routes, signal.affects.routes) || !includesAll(incident.affects.providers, signal.affects.providers)) {
-        incident.affects = { routes: union(incident.affects.routes, signal.affects.routes), providers: union(incident.affects.providers, signal.affects.providers) };
-      }
+      const routes = union(incident.affects.routes, signal.affects.routes);
+      const providers = union(incident.affects.providers, signal.affects.providers);
+      if (routes !== incident.affects.routes || providers !== incident.affects.providers) incident.affects = { routes, providers };
       if (signal.note !== undefined) this.note(incident, now, signal.note);
       return;
     }
@@ -70,7 +69,7 @@ export class IncidentManager {
       lastSeenAt: now,
       notes: [],
       publicSummary: signal.publicSummary,
-      affects: { routes: [...signal.affects.routes], providers: [...signal.affects.providers] },
+      affects: { routes: [...new Set(signal.affects.routes)], providers: [...new Set(signal.affects.providers)] },
     };
     if (signal.note !== undefined) this.note(incident, now, signal.note);
     this.active.set(signal.key, { incident, isAnnounced: false, clearingSince: null });
@@ -148,10 +147,10 @@ export class IncidentManager {
   }
 }
 
-function includesAll(names: readonly string[], others: readonly string[]): boolean {
-  return others.every((name) => names.includes(name));
-}
-
-function union(a: readonly string[], b: readonly string[]): string[] {
-  return [...new Set([...a, ...b])];
+/**
+ * `a` and what `b` adds; `a` itself when `b` adds nothing. Most signals of an open incident name
+ * what it already affects (one per request served while a target is down), and copy nothing.
+ */
+function union(a: string[], b: readonly string[]): string[] {
+  return b.every((name) => a.includes(name)) ? a : [...new Set([...a, ...b])];
 }

@@ -76,11 +76,6 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextFacts {
   return { members, modelValue, rootEnd };
 }
 
-/** Refuses JSON text nested deeper than `maxDepth` (see `scanJsonText`). */
-export function checkJsonDepth(text: string, maxDepth: number): void {
-  scanJsonText(text, maxDepth);
-}
-
 function nextNonSpace(text: string, from: number): number {
   let index = from;
   while (index < text.length && (text.charCodeAt(index) === 32 || text.charCodeAt(index) === 10 || text.charCodeAt(index) === 13 || text.charCodeAt(index) === 9)) index++;
