@@ -11,7 +11,8 @@ import type { TrafficRow } from '../traffic-series.js';
 import { addColumns, trafficByTargetSql, deleteStatusMinutesSql, insertAttemptSql, insertRequestSql, openPragmas, schemaSql, selectStatusMinutesSql, statusRetentionMs, toRecord, upsertStatusMinutesSql } from './log-schema.js';
 import { acquireLogLock, RequestLogInUseError, type LogLock } from './log-lock.js';
 import type { StatusMinuteRow } from '../status/status-history.js';
-import { encodeBatch, encodeRecord, SqliteWorker } from './sqlite-worker.js';
+import { encodeRecord, SqliteWorker } from './sqlite-worker.js';
+import { RowQueue, type RowChunk } from './row-queue.js';
 import type { BodySource, RequestLogPage, RequestLogStore } from './request-log-store.js';
 
 export type { BodySource, RequestLogPage } from './request-log-store.js';
@@ -34,7 +35,7 @@ type State = 'opening' | 'open' | 'unavailable' | 'closed';
  */
 export class RequestLog implements RequestLogStore {
   readonly backend = 'sqlite' as const;
-  private queue: string[] = [];
+  private readonly queue: RowQueue;
   private state: State = 'opening';
   private worker: SqliteWorker | undefined;
   private writing: Promise<void> | undefined;
@@ -54,6 +55,7 @@ export class RequestLog implements RequestLogStore {
     private readonly settings: RequestLogSettings,
     private readonly deps: { clock: Clock; logger: Logger; metrics: DetourMetrics; bodies?: BodySource | undefined },
   ) {
+    this.queue = new RowQueue(settings.batchSize);
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       this.lock = acquireLogLock(this.path);
@@ -110,8 +112,7 @@ export class RequestLog implements RequestLogStore {
   private async writeQueue(): Promise<void> {
     while (this.queue.length > 0 && this.state === 'open') {
       // Under a backlog the batches grow: one transaction per 5,000 rows outruns any burst, where the old default of 200 at a time fell behind.
-      const size = this.queue.length > this.settings.batchSize ? Math.min(this.queue.length, Math.max(this.settings.batchSize, backlogBatch)) : this.settings.batchSize;
-      const batch = this.queue.splice(0, size);
+      const batch = this.queue.take(Math.max(this.settings.batchSize, backlogBatch));
       this.deps.metrics.requestLogQueue.set(this.queue.length);
       await this.write(batch);
     }
@@ -198,10 +199,15 @@ export class RequestLog implements RequestLogStore {
     void this.flush();
   }
 
-  private async write(batch: string[]): Promise<void> {
+  private async write(batch: RowChunk[]): Promise<void> {
+    let rows = 0;
+    for (const chunk of batch) rows += chunk.rows;
     try {
-      await this.requireWorker().call({ op: 'write', parentSql: insertRequestSql, childSql: insertAttemptSql, records: encodeBatch(batch) });
-      this.deps.metrics.requestLogWritten.inc(batch.length);
+      await this.requireWorker().call(
+        { op: 'write', parentSql: insertRequestSql, childSql: insertAttemptSql, chunks: batch.map((chunk) => chunk.bytes.buffer), lengths: batch.map((chunk) => chunk.length) },
+        batch.map((chunk) => chunk.bytes.buffer),
+      );
+      this.deps.metrics.requestLogWritten.inc(rows);
       // Recovered once the backlog is gone, so that a sustained overload is not reported as flapping.
       if (this.isFailureReported && this.queue.length === 0) {
         this.deps.logger.warn({ lost: this.lostSinceReport }, 'request log: writes recovered');
@@ -209,7 +215,7 @@ export class RequestLog implements RequestLogStore {
         this.lostSinceReport = 0;
       }
     } catch (error) {
-      this.lose(batch.length, 'write_failed', error);
+      this.lose(rows, 'write_failed', error);
     }
   }
 
@@ -253,8 +259,7 @@ export class RequestLog implements RequestLogStore {
     if (this.state === 'closed' || this.state === 'unavailable') return;
     this.state = 'unavailable';
     this.deps.metrics.requestLogUp.set(0);
-    this.lose(this.queue.length, 'unavailable');
-    this.queue = [];
+    this.lose(this.queue.clear(), 'unavailable');
     this.deps.metrics.requestLogQueue.set(0);
     this.deps.logger.error({ err: errorText(error), path: this.settings.path }, `${message}; requests go on unlogged and are counted in detour_request_log_dropped_total`);
     this.isFailureReported = true;
