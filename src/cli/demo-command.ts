@@ -6,13 +6,15 @@ import { Simulator } from '../sim/simulator.js';
 import { demoConfig } from './demo-config.js';
 import { startDemoScript } from './demo-traffic.js';
 import { onShutdown } from './load.js';
+import { setHeapGrowth } from './heap-growth.js';
 
 /**
  * `npm start`: the gateway in front of two simulators, with nothing to install or configure,
  * under steady traffic and a scripted incident every few minutes, so the dashboard has
  * something to show.
  */
-export async function runDemo(options: { port: number; host: string; traffic?: boolean; logLevel?: string }): Promise<void> {
+export async function runDemo(options: { port: number; host: string; traffic?: boolean; logLevel?: string; heapGrowth?: number }): Promise<void> {
+  setHeapGrowth(options.heapGrowth ?? 0);
   const primary = new Simulator({ chunkDelayMs: 30 });
   const backup = new Simulator({
     chunkDelayMs: 30,

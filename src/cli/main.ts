@@ -8,6 +8,7 @@ import { parseCliDuration } from '../drill/duration.js';
 import { runSim } from './sim-command.js';
 import { runKeysCreate, runKeysList, runKeysRevoke, runKeysRotate, runKeysShow } from './keys-command.js';
 import { runStart } from './start-command.js';
+import { defaultHeapGrowthPercent } from './heap-growth.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -22,6 +23,14 @@ function parseDuration(value: string): number {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+function parseHeapGrowth(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 300) throw new InvalidArgumentError('a whole percentage from 0 (V8 decides) to 300');
+  return number;
+}
+
+const heapGrowthHelp = "how far the heap may grow past what the last full garbage collection kept, in percent, 1 to 300 (less memory, more CPU); 0: V8 decides";
 
 function parsePositive(value: string): number {
   const number = Number(value);
@@ -42,6 +51,7 @@ program
   .option('-p, --port <port>', 'port to listen on (overrides server.port)', parsePort)
   .option('-H, --host <host>', 'host to bind (overrides server.host)')
   .option('--log-level <level>', 'pino log level', 'info')
+  .option('--heap-growth <percent>', heapGrowthHelp, parseHeapGrowth, defaultHeapGrowthPercent)
   .action(runStart);
 
 program
@@ -69,6 +79,7 @@ program
   .option('-H, --host <host>', 'host to bind', '127.0.0.1')
   .option('--log-level <level>', 'pino log level (info prints a line per request)', 'warn')
   .option('--no-traffic', 'no demo traffic or scripted incidents')
+  .option('--heap-growth <percent>', heapGrowthHelp, parseHeapGrowth, defaultHeapGrowthPercent)
   .action(runDemo);
 
 program

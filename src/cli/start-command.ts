@@ -4,8 +4,10 @@ import { BindRefusedError, startGatewayServer } from '../server/gateway-server.j
 import { providerTypes } from '../providers/registry.js';
 import { watchConfigFile } from './config-watch.js';
 import { loadConfigOrExit, onShutdown } from './load.js';
+import { setHeapGrowth } from './heap-growth.js';
 
-export async function runStart(options: { config: string; port?: number; host?: string; logLevel: string }): Promise<void> {
+export async function runStart(options: { config: string; port?: number; host?: string; logLevel: string; heapGrowth?: number }): Promise<void> {
+  setHeapGrowth(options.heapGrowth ?? 0);
   const config = loadConfigOrExit(options.config);
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY });
   let gateway;
