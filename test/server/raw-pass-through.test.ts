@@ -7,12 +7,14 @@ afterEach(() => cleanup.run());
 
 const chatAnswer = JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'up', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
 const chatStream = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] })}\n\ndata: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\ndata: [DONE]\n\n`;
+const responsesAnswer = JSON.stringify({ id: 'resp_up', object: 'response', created_at: 1, status: 'completed', model: 'up', output: [{ type: 'message', id: 'msg_up', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] }], usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } });
 const messagesAnswer = JSON.stringify({ id: 'm1', type: 'message', role: 'assistant', model: 'up', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } });
 
 /** Answers like the upstream it stands for; `BadUpstream` keeps the bytes of every body it was sent. */
 const answerAsExpected: BadAnswer = (request, response) => {
   const body = upstream.bodies.at(-1) ?? '{}';
   if (request.url?.includes('/messages')) response.writeHead(200, { 'content-type': 'application/json' }).end(messagesAnswer);
+  else if (request.url?.includes('/responses')) response.writeHead(200, { 'content-type': 'application/json' }).end(responsesAnswer);
   else if ((JSON.parse(body) as { stream?: boolean }).stream === true) response.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatStream);
   else response.writeHead(200, { 'content-type': 'application/json' }).end(chatAnswer);
 };
@@ -22,8 +24,12 @@ async function setup() {
   upstream = cleanup.add(await new BadUpstream(answerAsExpected).listen());
   const gateway = cleanup.add(
     await startGateway({
-      providers: { openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-raw-test-0001' }, claude: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-ant-raw-test-0001' } },
-      models: { chat: { targets: [{ provider: 'openai', model: 'gpt-"up"' }] }, claude: { targets: [{ provider: 'claude', model: 'claude-up' }] } },
+      providers: {
+        openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-raw-test-0001' },
+        claude: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-ant-raw-test-0001' },
+        responses: { type: 'openai', api: 'responses', base_url: `${upstream.url}/v1`, api_key: 'sk-raw-test-0002' },
+      },
+      models: { chat: { targets: [{ provider: 'openai', model: 'gpt-"up"' }] }, claude: { targets: [{ provider: 'claude', model: 'claude-up' }] }, codex: { targets: [{ provider: 'responses', model: 'gpt-codex-up' }] } },
     }),
   );
   const post = async (path: string, body: string): Promise<Response> => {
@@ -44,6 +50,24 @@ describe('a pass-through body goes upstream as the client wrote it, the model re
     const anthropic = '{"model":"claude","max_tokens":16,\n"messages":[{"role":"user","content":"Hi \\u2028"}],"metadata":{"user_id":"u-1"}}';
     expect((await post('/v1/messages', anthropic)).status).toBe(200);
     expect(upstream.bodies[1]).toBe(anthropic.replace('"claude"', '"claude-up"'));
+  });
+
+  it('passes a Responses API request (as Codex sends them) on as written; a follow-up by previous_response_id is expanded instead', async () => {
+    const { upstream, post } = await setup();
+    const sent = '{"model":"codex", "instructions":"Be brief.","input":[{"role":"user","content":"Hi \\u00e9"}],\n"store":false, "x_vendor":[1,2.50]}';
+    const first = await post('/v1/responses', sent);
+    expect(first.status).toBe(200);
+    expect(upstream.bodies).toEqual([sent.replace('"codex"', '"gpt-codex-up"')]);
+    // The client gets Detour's response id, not the upstream's.
+    expect(((await first.json()) as { id: string }).id).not.toBe('resp_up');
+
+    const stored = await post('/v1/responses', '{"model":"codex","input":"Hi"}');
+    const { id } = (await stored.json()) as { id: string };
+    expect((await post('/v1/responses', `{"model":"codex","previous_response_id":${JSON.stringify(id)},"input":"And?"}`)).status).toBe(200);
+    const followUp = JSON.parse(upstream.bodies[2] ?? '{}') as { model: string; input: Array<{ role: string }>; previous_response_id?: string };
+    expect(followUp.model).toBe('gpt-codex-up');
+    expect(followUp.previous_response_id).toBeUndefined();
+    expect(followUp.input.map((item) => item.role)).toEqual(['user', 'assistant', 'user']);
   });
 
   it('serializes a body with a repeated key from its parsed value: the upstream sees what Detour checked', async () => {

@@ -30,11 +30,13 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       if (identity && 'response' in identity) return identity.response;
       refusal.clientKeyId = identity?.key.name;
       const priority = priorityOf(request);
-      const { body: parsed, bodyBytes } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
+      const { body: parsed, bodyBytes, raw } = await parsedBody(request.body, options.maxBodyBytes, options.maxJsonDepth);
       responsesIngress.inspectRequest(parsed);
       const body = parsed as Record<string, unknown>;
-      let input = normalizeInput(inputItems(body.input));
       const previousId = body.previous_response_id;
+      const shouldStore = body.store !== false;
+      // Ids are given to input items for the stored conversation (its listing names them); an unstored turn keeps the client's own items.
+      let input = shouldStore || typeof previousId === 'string' ? normalizeInput(inputItems(body.input)) : inputItems(body.input);
       if (typeof previousId === 'string') {
         const previous = await loadResponse(store, previousId);
         if (!previous) throw invalidRequest(`Previous response with id '${previousId}' not found.`, 'previous_response_id', 'NOT_FOUND', 400);
@@ -53,6 +55,8 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
         id: requestId,
         format: codec.format,
         body: expanded,
+        // Without a previous response to expand, the client's own text says what `expanded` says (its input items only normalized for storing).
+        raw: 'previous_response_id' in body ? undefined : raw,
         toCanonical: () => (canonical ??= codec.toCanonical(expanded)),
         route,
         stream,
@@ -67,7 +71,6 @@ export function createResponseEndpoint(options: ChatEndpointOptions): Handler {
       });
       const response = encodeResult(result, codec, true);
       if (result.status !== 200) return response;
-      const shouldStore = body.store !== false;
       const keep = async (served: Record<string, unknown>): Promise<void> => {
         // A stored conversation is a convenience: a store that fails costs the follow-up, never this answer.
         if (shouldStore) await saveResponse(store, { input, response: served }).catch(() => undefined);

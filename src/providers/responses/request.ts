@@ -1,6 +1,7 @@
 import { DetourError } from '../../core/errors.js';
 import type { Target } from '../../core/settings.js';
 import { joinUrl } from '../shared/json.js';
+import { rawWithModel } from '../shared/raw-json.js';
 import type { BuildOptions, ChatMessage, ChatRequest, UpstreamRequest } from '../types.js';
 
 /** Where an OpenAI or Azure OpenAI account serves the Responses API, and how its key is sent. */
@@ -29,15 +30,20 @@ function azureVersion(target: Target): string {
   return encodeURIComponent(typeof version === 'string' && version >= '2025-03-01' ? version : '2025-03-01-preview');
 }
 
-/** A Responses body sent on as it is, with only the model replaced. */
+/** A Responses body sent on as it is, with only the model replaced: the client's own text when it has one (`options.raw`). */
 export function buildResponsesRequest(dialect: ResponsesDialect, body: Record<string, unknown>, target: Target, options: BuildOptions): UpstreamRequest {
-  const outgoing: Record<string, unknown> = { ...body, model: target.model };
-  if (options.stream) outgoing.stream = true;
+  let text: string;
+  if (options.raw && (!options.stream || body.stream === true)) text = rawWithModel(options.raw, target.model);
+  else {
+    const outgoing: Record<string, unknown> = { ...body, model: target.model };
+    if (options.stream) outgoing.stream = true;
+    text = JSON.stringify(outgoing);
+  }
   return {
     url: dialect.responsesUrl(target),
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.provider.headers, ...dialect.authHeaders(target) },
-    body: JSON.stringify(outgoing),
+    body: text,
   };
 }
 
