@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkConfig, crossFormatConfig, deadPrimaryConfig, failoverConfig, models, passThroughConfig, passThroughRedisConfig, writeConfig } from './lib/configs.mjs';
+import { checkConfig, crossFormatConfig, deadPrimaryConfig, failoverConfig, models, passThroughConfig, passThroughRedisConfig, responsesPassThroughConfig, writeConfig } from './lib/configs.mjs';
 import { measureFailover } from './lib/failover.mjs';
 import { chatBody, setBodyKb } from './lib/load.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
@@ -75,9 +75,10 @@ function stepCount(options) {
   const rows =
     ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length +
     (options.rows.includes('stream-load') ? 3 : 0) +
+    (options.rows.includes('responses') ? 3 : 0) +
     options.extras.length +
     (withRedisRow(options) ? 1 : 0) +
-    (options.baseline ? (options.rows.includes('pass-through') ? 1 : 0) + (options.rows.includes('stream-load') ? 1 : 0) : 0);
+    (options.baseline ? ['pass-through', 'stream-load', 'responses'].filter((row) => options.rows.includes(row)).length : 0);
   return rows * (1 + options.connections.length * options.repeats) + (options.rows.includes('streaming') ? 1 : 0) + (options.rows.includes('failover') ? 5 : 0);
 }
 
@@ -101,7 +102,7 @@ async function run(options, directory, progress) {
   const detourRow = async (name, description, config, extra = {}, build = mainJs) => {
     const gateway = await startGateway(name, config, build);
     gateways.push(gateway);
-    rows.push({ name, description, url: `${gateway.url}/v1/chat/completions`, model: 'chat', gatewayPid: gateway.pid, ...extra });
+    rows.push({ name, description, url: `${gateway.url}${extra.path ?? '/v1/chat/completions'}`, model: 'chat', gatewayPid: gateway.pid, ...extra });
   };
   const limits = await startLimitRows(options, sim, directory, skip);
   gateways.push(...limits.processes);
@@ -134,6 +135,15 @@ async function run(options, directory, progress) {
     if (bare) rows.push({ ...bare, name: 'bare (stream)', description: 'streamed requests through the bare Node proxy', isStream: true });
     await detourRow('pass-through (stream)', 'streamed requests through Detour to one OpenAI-compatible target', passThroughConfig(sim.url), { isStream: true });
     if (options.baseline) await detourRow('pass-through (stream, baseline)', `streamed pass-through on the build at ${options.baseline}`, passThroughConfig(sim.url), { isStream: true }, options.baseline);
+  }
+  if (options.rows.includes('responses')) {
+    // The Responses API as Codex sends it, to an upstream that serves it: the same three hops.
+    const family = { api: 'responses', family: 'responses' };
+    rows.push({ name: 'direct (responses)', description: 'Responses API requests straight at the simulator', url: `${sim.url}/v1/responses`, model: models.healthy, ...family });
+    const bare = limits.rows.find((row) => row.name === 'bare');
+    if (bare) rows.push({ ...bare, name: 'bare (responses)', description: 'Responses API requests through the bare Node proxy', url: bare.url.replace('/v1/chat/completions', '/v1/responses'), ...family });
+    await detourRow('pass-through (responses)', 'Responses API requests through Detour to one target with api: responses', responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...family });
+    if (options.baseline) await detourRow('pass-through (responses, baseline)', `Responses API pass-through on the build at ${options.baseline}`, responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...family }, options.baseline);
   }
   for (const [index, extra] of options.extras.entries()) {
     const headers = options.extraKey ? { authorization: `Bearer ${options.extraKey}` } : {};

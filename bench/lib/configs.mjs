@@ -23,6 +23,15 @@ export function passThroughConfig(simUrl) {
   };
 }
 
+/** Through Detour to one upstream serving the Responses API (`api: responses`): Codex's path. */
+export function responsesPassThroughConfig(simUrl) {
+  return {
+    server,
+    providers: { sim: { ...openAiProvider(simUrl), api: 'responses' } },
+    models: { chat: { targets: [{ provider: 'sim', model: models.healthy }] } },
+  };
+}
+
 /** The pass-through row with circuits, health and counters in Redis (`--state redis`). */
 export function passThroughRedisConfig(simUrl, redisUrl) {
   return { ...passThroughConfig(simUrl), state: { store: 'redis', url: redisUrl, prefix: 'bench:' } };

@@ -34,15 +34,26 @@ export function chatBody(model, isStream = false) {
 }
 
 /**
- * @param options.url          full chat-completions URL
+ * The Responses API request the `responses` rows send, as Codex sends them: the conversation as
+ * `input` items, tools in the Responses shape, `store: false`.
+ */
+export function responsesBody(model) {
+  if (agentBodyKb === 0) return JSON.stringify({ model, input: 'Say hello.', max_output_tokens: 64, store: false });
+  const tools = agentTools.map(({ function: tool }) => ({ type: 'function', name: tool.name, description: tool.description, parameters: tool.parameters }));
+  return JSON.stringify({ model, input: agentMessages(agentBodyKb), tools, max_output_tokens: 64, store: false });
+}
+
+/**
+ * @param options.url          full chat-completions URL (or Responses URL with `api: 'responses'`)
  * @param options.model        model name for the body
  * @param options.connections  concurrent keep-alive connections
  * @param options.durationS    seconds to run
  * @param options.headers      extra request headers (e.g. authorization for another gateway)
  * @param options.isStream     ask for a streamed answer (a 2xx counts once the whole stream has arrived)
+ * @param options.api          'chat' (default) or 'responses': which request body is sent
  * @param options.onTick       called about every 250 ms with elapsed seconds (progress)
  */
-export async function runLoad({ url, model, connections, durationS, headers = {}, isStream = false, onTick }) {
+export async function runLoad({ url, model, connections, durationS, headers = {}, isStream = false, api = 'chat', onTick }) {
   const latenciesMs = [];
   const statusCounts = {};
   let ok = 0;
@@ -53,7 +64,7 @@ export async function runLoad({ url, model, connections, durationS, headers = {}
     url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: chatBody(model, isStream),
+    body: api === 'responses' ? responsesBody(model) : chatBody(model, isStream),
     connections,
     duration: durationS,
     pipelining: 1,

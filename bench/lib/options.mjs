@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const allRows = ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format', 'stream-load', 'streaming', 'failover', 'library'];
+export const allRows = ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format', 'stream-load', 'responses', 'streaming', 'failover', 'library'];
 
 export const usage = `usage: npm run bench -- [flags]
   --duration S            seconds per throughput cell (default 5; --quick: 2)     env BENCH_DURATION
@@ -23,7 +23,8 @@ export const usage = `usage: npm run bench -- [flags]
   --state STORE           memory (default) or redis: redis also runs the pass-through row with
                           \`state: { store: redis }\` against a redis-server it starts (from PATH)
   --baseline MAIN_JS      another Detour build's dist/cli/main.js: adds the rows "pass-through (baseline)"
-                          (and "pass-through (stream, baseline)" with stream-load), loaded interleaved with
+                          (and "pass-through (stream, baseline)" with stream-load, "pass-through (responses, baseline)"
+                          with responses), loaded interleaved with
                           this build's, so a change is measured against what it replaces in one run
   --body-kb N             every row sends a coding agent's conversation of about N KB (default: one short question)
   --out DIR               where results go (default bench/results)

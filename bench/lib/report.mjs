@@ -18,9 +18,10 @@ function cellAt(row, connections) {
   return row?.cells.find((cell) => cell.connections === connections);
 }
 
-/** The row a row is divided by: `direct` or `bare`, streamed for a streamed row. */
+/** The row a row is divided by: `direct` or `bare` of its family (streamed, or the Responses API). */
 function baseRow(results, row, name) {
-  return results.rows.find((candidate) => candidate.name === (row.isStream ? `${name} (stream)` : name));
+  const family = row.family ?? (row.isStream ? 'stream' : undefined);
+  return results.rows.find((candidate) => candidate.name === (family ? `${name} (${family})` : name));
 }
 
 function verdict(value, goal) {
@@ -61,7 +62,7 @@ export function computeHeadline(results) {
   }
   const addedFirstChunk = results.streaming?.addedFirstEventP50Ms;
   items.push({ measure: 'added time to first streamed chunk (p50)', goal: goals.addedFirstChunkMs.text, value: addedFirstChunk, unit: 'ms', verdict: verdict(addedFirstChunk, goals.addedFirstChunkMs) });
-  const detourRows = results.rows.filter((row) => !['direct', 'bare', 'nginx', 'direct (stream)', 'bare (stream)'].includes(row.name) && !row.name.startsWith('extra') && !row.name.includes('baseline'));
+  const detourRows = results.rows.filter((row) => !/^(direct|bare|nginx|extra)\b/.test(row.name) && !row.name.includes('baseline'));
   const rss = Math.max(...detourRows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
   const rssValue = Number.isFinite(rss) ? rss : undefined;
   items.push({ measure: `gateway peak RSS @ ${highest} conn. (worst Detour row)`, goal: goals.peakRssMb.text, value: rssValue, unit: 'MB', verdict: verdict(rssValue, goals.peakRssMb) });

@@ -18,7 +18,7 @@ async function measureCell(row, count, { simUrl, simPid, durationS, progress }) 
   const simCallsBefore = row.backupModel ? await simCallsByModel(simUrl) : undefined;
   const gatewaySampling = row.gatewayPid ? startSampling(row.gatewayPid, { isOwn: row.isOwnGateway !== false }) : undefined;
   const simSampling = startSampling(simPid);
-  const load = await runLoad({ url: row.url, model: row.model, connections: count, durationS, headers: row.headers, isStream: row.isStream, onTick: (s) => progress.update(s, durationS) });
+  const load = await runLoad({ url: row.url, model: row.model, connections: count, durationS, headers: row.headers, isStream: row.isStream, api: row.api, onTick: (s) => progress.update(s, durationS) });
   const gateway = gatewaySampling?.stop();
   const sim = simSampling.stop();
   const cell = {
@@ -54,7 +54,7 @@ function medianCell(cells) {
 }
 
 /**
- * @param rows  `[{ name, description, url, model, headers?, isStream?, gatewayPid?, isOwnGateway?, backupModel? }]`;
+ * @param rows  `[{ name, description, url, model, headers?, isStream?, api?, family?, gatewayPid?, isOwnGateway?, backupModel? }]`;
  *              `gatewayPid` is the process to sample (none for `direct`), `backupModel` the upstream
  *              model of a healthy backup, to count the calls that went to a dead primary instead.
  */
@@ -63,7 +63,7 @@ export async function measureRows(rows, context) {
   const warmupS = Math.min(1, durationS / 2);
   for (const row of rows) {
     progress.begin(`${row.name}: warm-up`);
-    await runLoad({ url: row.url, model: row.model, connections: Math.max(...connections), durationS: warmupS, headers: row.headers, isStream: row.isStream, onTick: (s) => progress.update(s, warmupS) });
+    await runLoad({ url: row.url, model: row.model, connections: Math.max(...connections), durationS: warmupS, headers: row.headers, isStream: row.isStream, api: row.api, onTick: (s) => progress.update(s, warmupS) });
   }
   const cells = rows.map(() => new Map(connections.map((count) => [count, []])));
   for (const count of connections) {
@@ -78,6 +78,7 @@ export async function measureRows(rows, context) {
     name: row.name,
     description: row.description,
     isStream: row.isStream === true,
+    ...(row.family ? { family: row.family } : {}),
     url: row.url,
     model: row.model,
     cells: connections.map((count) => medianCell(cells[index].get(count))),
