@@ -122,7 +122,8 @@ function watchStream(stream: ResponseStream, finishing: Finishing): ResponseStre
   const rename = (text: string): string => (upstreamId && upstreamId !== finishing.id ? text.replaceAll(`"${upstreamId}"`, `"${finishing.id}"`) : text);
   const watch = async (text: string): Promise<string> => {
     const renamed = rename(text);
-    if (finalEventPattern.test(renamed)) {
+    // An unstored turn (Codex sends store: false) has nothing to keep: its final event is not parsed.
+    if (finishing.shouldStore && finalEventPattern.test(renamed)) {
       const response = finalResponseOf(renamed);
       if (response) await finishing.keep(response);
     }
@@ -130,7 +131,7 @@ function watchStream(stream: ResponseStream, finishing: Finishing): ResponseStre
   };
   const rest = stream.rest;
   const head = rename(stream.head);
-  let pendingHead: Promise<unknown> | undefined = finalEventPattern.test(head) ? watch(head) : undefined;
+  let pendingHead: Promise<unknown> | undefined = finishing.shouldStore && finalEventPattern.test(head) ? watch(head) : undefined;
   const wrapped: AsyncGenerator<string, void, undefined> = {
     async next() {
       if (pendingHead) {
