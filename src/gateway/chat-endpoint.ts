@@ -8,7 +8,7 @@ import type { TraceContext } from '../core/trace-context.js';
 import type { RejectionDetails } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
-import { checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth, scanJsonText } from '../providers/shared/input-checks.js';
+import { checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth, scanJsonText, withoutBom } from '../providers/shared/input-checks.js';
 import { rawJsonOf, type RawJson } from '../providers/shared/raw-json.js';
 import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
@@ -199,7 +199,7 @@ export async function parsedBody(body: RequestBody, limit: number, maxDepth = de
   let isRawKnown = false;
   let raw: RawJson | undefined;
   const rawOf = (): RawJson | undefined => {
-    if (!isRawKnown) [raw, isRawKnown] = [rawJsonOf(text, facts, value), true];
+    if (!isRawKnown) [raw, isRawKnown] = [rawJsonOf(text, facts, value, typeof bytes === 'string' ? undefined : withoutBom(bytes)), true];
     return raw;
   };
   return { body: value, bodyBytes: typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength, raw: rawOf };

@@ -136,7 +136,8 @@ export interface UpstreamRequest {
   url: string;
   method: 'POST' | 'GET';
   headers: Record<string, string>;
-  body?: string;
+  /** Bytes for a client's own body passed through (`RawJson`), a string when Detour wrote it. */
+  body?: string | Buffer;
 }
 
 /** What watching one event of a same-format stream found. */

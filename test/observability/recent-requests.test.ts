@@ -66,7 +66,6 @@ function outcome(index: number, overrides: Partial<RequestOutcome> = {}): Reques
     outcome: 'success',
     tokens: { input: 10, output: 5, cachedInput: 2 },
     cost: { successUsd: 0.0012, failedUsd: 0, hedgeUsd: 0, mirrorUsd: 0, isPriced: true },
-    usage: () => undefined,
     bodies: () => ({}),
     ...overrides,
   };

@@ -120,7 +120,7 @@ describe('Anthropic ingress: request → canonical', () => {
   it('survives the round trip back to an Anthropic body unchanged', () => {
     const target = anthropicTarget();
     const upstream = anthropicAdapter.buildRequest(anthropicIngress.toCanonical(richBody), target, { stream: true, wantStreamUsage: true });
-    expect(JSON.parse(upstream.body ?? '')).toEqual({ ...richBody, model: target.model });
+    expect(JSON.parse(upstream.body?.toString() ?? '')).toEqual({ ...richBody, model: target.model });
   });
 
   it('carries fields without a canonical slot in extra, and json_schema output as response_format', () => {

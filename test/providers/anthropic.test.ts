@@ -237,7 +237,7 @@ describe('canonical request → Anthropic request', () => {
     expect(upstream.url).toBe('https://api.anthropic.com/v1/messages');
     expect(upstream.method).toBe('POST');
     expect(upstream.headers).toEqual({ 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': secretKey });
-    expect(JSON.parse(upstream.body ?? '')).toEqual({
+    expect(JSON.parse(upstream.body?.toString() ?? '')).toEqual({
       model: 'claude-sonnet-4-5',
       max_tokens: 256,
       system: 'You are terse.',
@@ -275,7 +275,7 @@ describe('canonical request → Anthropic request', () => {
     ['none', { type: 'none' }],
     ['required', { type: 'any' }],
   ] as const)('maps tool_choice %s', (choice, expected) => {
-    const body = JSON.parse(anthropicAdapter.buildRequest({ ...rich, tool_choice: choice, parallel_tool_calls: undefined }, target, { stream: false, wantStreamUsage: false }).body ?? '') as Record<string, unknown>;
+    const body = JSON.parse(anthropicAdapter.buildRequest({ ...rich, tool_choice: choice, parallel_tool_calls: undefined }, target, { stream: false, wantStreamUsage: false }).body?.toString() ?? '') as Record<string, unknown>;
     expect(body.tool_choice).toEqual(expected);
     expect(body.stream).toBeUndefined();
   });
@@ -290,13 +290,13 @@ describe('canonical request → Anthropic request', () => {
         { role: 'user', content: 'there' },
       ],
     };
-    const body = JSON.parse(anthropicAdapter.buildRequest(request, target, { stream: false, wantStreamUsage: false }).body ?? '') as Record<string, unknown>;
+    const body = JSON.parse(anthropicAdapter.buildRequest(request, target, { stream: false, wantStreamUsage: false }).body?.toString() ?? '') as Record<string, unknown>;
     expect(body.system).toEqual([{ type: 'text', text: 'Rule one.' }, { type: 'text', text: 'Rule two.' }]);
     expect(body.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'text', text: 'there' }] }]);
   });
 
   it('takes max_tokens from the request, else the target, else 4096', () => {
-    const maxTokens = (request: ChatRequest, on = target) => (JSON.parse(anthropicAdapter.buildRequest(request, on, { stream: false, wantStreamUsage: false }).body ?? '') as { max_tokens: number }).max_tokens;
+    const maxTokens = (request: ChatRequest, on = target) => (JSON.parse(anthropicAdapter.buildRequest(request, on, { stream: false, wantStreamUsage: false }).body?.toString() ?? '') as { max_tokens: number }).max_tokens;
     const plain: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'Hi' }] };
     expect(maxTokens({ ...plain, max_tokens: 77 })).toBe(77);
     expect(maxTokens(plain, anthropicTarget({ maxTokens: 1000 }))).toBe(1000);
@@ -306,7 +306,7 @@ describe('canonical request → Anthropic request', () => {
   it('translates json_schema into output_config.format', () => {
     const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
     const request: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } } };
-    const body = JSON.parse(anthropicAdapter.buildRequest(request, target, { stream: false, wantStreamUsage: false }).body ?? '') as Record<string, unknown>;
+    const body = JSON.parse(anthropicAdapter.buildRequest(request, target, { stream: false, wantStreamUsage: false }).body?.toString() ?? '') as Record<string, unknown>;
     expect(body.output_config).toEqual({ format: { type: 'json_schema', schema } });
   });
 
@@ -321,7 +321,7 @@ describe('canonical request → Anthropic request', () => {
   it('replaces only the model on the pass-through path', () => {
     const body = { model: 'smart', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }], top_k: 3, stream: true };
     const upstream = anthropicAdapter.buildPassThroughRequest(body, target, { stream: true, wantStreamUsage: true });
-    expect(JSON.parse(upstream.body ?? '')).toEqual({ ...body, model: 'claude-sonnet-4-5' });
+    expect(JSON.parse(upstream.body?.toString() ?? '')).toEqual({ ...body, model: 'claude-sonnet-4-5' });
   });
 
   it.each<[string, Partial<ChatRequest>, RegExp]>([

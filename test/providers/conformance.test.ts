@@ -46,7 +46,7 @@ function caught(run: () => unknown): DetourError {
 
 function expectCall(actual: UpstreamRequest, expected: ExpectedCall): void {
   expect({ url: actual.url, method: actual.method, headers: actual.headers }).toStrictEqual({ url: expected.url, method: expected.method, headers: expected.headers });
-  expect(JSON.parse(actual.body ?? 'null')).toStrictEqual(expected.body);
+  expect(JSON.parse(actual.body?.toString() ?? 'null')).toStrictEqual(expected.body);
 }
 
 function conformance(cases: AdapterCases): void {

@@ -130,14 +130,14 @@ describe('upstream embeddings calls', () => {
     };
     expect(skipped({ input: [1, 2] })).toMatchObject({ kind: 'failover', code: 'UNSUPPORTED_FEATURE' });
     expect(skipped({ input: 'a', input_type: 'query' }).message).toContain('"input_type"');
-    expect(JSON.parse(geminiEmbeddings.buildRequest(request({ input: 'a', user: 'u' }), target('gemini', 'g')).body ?? '')).toEqual({ content: { parts: [{ text: 'a' }] } });
+    expect(JSON.parse(geminiEmbeddings.buildRequest(request({ input: 'a', user: 'u' }), target('gemini', 'g')).body?.toString() ?? '')).toEqual({ content: { parts: [{ text: 'a' }] } });
   });
 
   it('sends an OpenAI-compatible upstream the client’s fields, the target’s model and its configured size', () => {
     const call = openAiEmbeddings.buildRequest(request({ input: 'a', user: 'u', input_type: 'query' }), target('openai', 'text-embedding-3-small', 256));
     expect(call.url).toBe('http://127.0.0.1:1/v1/embeddings');
     expect(call.headers.authorization).toBe('Bearer k');
-    expect(JSON.parse(call.body ?? '')).toEqual({ model: 'text-embedding-3-small', input: 'a', user: 'u', input_type: 'query', encoding_format: 'float', dimensions: 256 });
+    expect(JSON.parse(call.body?.toString() ?? '')).toEqual({ model: 'text-embedding-3-small', input: 'a', user: 'u', input_type: 'query', encoding_format: 'float', dimensions: 256 });
   });
 });
 

@@ -75,8 +75,27 @@ describe('a body kept as its text', () => {
     for (const text of ['{"model":"a","messages":[]}', '{"messages":[{"model":"inner"}], "model" :\n "a"}', ' { "x": {"model": "deep"}, "model": "a" } ']) {
       const raw = rawOf(text);
       expect(raw, text).toBeDefined();
-      expect(JSON.parse(rawWithModel(raw!, 'b "q"'))).toEqual({ ...JSON.parse(text), model: 'b "q"' });
-      expect(JSON.parse(rawWithModel(raw!, 'b', '"extra":1'))).toEqual({ ...JSON.parse(text), model: 'b', extra: 1 });
+      expect(JSON.parse(rawWithModel(raw!, 'b "q"').toString())).toEqual({ ...JSON.parse(text), model: 'b "q"' });
+      expect(JSON.parse(rawWithModel(raw!, 'b', '"extra":1').toString())).toEqual({ ...JSON.parse(text), model: 'b', extra: 1 });
+    }
+  });
+
+  it('as the client’s UTF-8 bytes gives the same body, byte for byte, whatever characters stand before and after the model', () => {
+    const texts = [
+      '{"model":"a","messages":[{"role":"user","content":"café 日本 😀"}]}',
+      '{"messages":[{"role":"user","content":"é😀\\u00e9"}], "model" : "a" ,"x":"ü"}\n',
+      '{"system":"日本語","model":"a"}',
+    ];
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      const facts = scanJsonText(text, 64);
+      const fromText = rawJsonOf(text, facts, JSON.parse(text))!;
+      const fromBytes = rawJsonOf(text, facts, JSON.parse(text), bytes)!;
+      for (const [model, extra] of [['b "ü"', undefined], ['gpt', '"stream_options":{"include_usage":true}']] as const) {
+        const sent = rawWithModel(fromBytes, model, extra);
+        expect(Buffer.isBuffer(sent), text).toBe(true);
+        expect(sent.toString(), text).toBe(rawWithModel(fromText, model, extra));
+      }
     }
   });
 

@@ -47,6 +47,12 @@ describe('a pass-through body goes upstream as the client wrote it, the model re
     expect((await post('/v1/chat/completions', sent)).status).toBe(200);
     expect(upstream.bodies).toEqual([sent.replace('"chat"', '"gpt-\\"up\\""')]);
 
+    // A byte-order mark is not part of the JSON: the upstream gets the text after it.
+    const withBom = '{"model":"chat","messages":[{"role":"user","content":"日本"}]}';
+    expect((await post('/v1/chat/completions', `\uFEFF${withBom}`)).status).toBe(200);
+    expect(upstream.bodies.at(-1)).toBe(withBom.replace('"chat"', '"gpt-\\"up\\""'));
+    upstream.bodies.splice(-1);
+
     const anthropic = '{"model":"claude","max_tokens":16,\n"messages":[{"role":"user","content":"Hi \\u2028"}],"metadata":{"user_id":"u-1"}}';
     expect((await post('/v1/messages', anthropic)).status).toBe(200);
     expect(upstream.bodies[1]).toBe(anthropic.replace('"claude"', '"claude-up"'));

@@ -32,7 +32,7 @@ function azureVersion(target: Target): string {
 
 /** A Responses body sent on as it is, with only the model replaced: the client's own text when it has one (`options.raw`). */
 export function buildResponsesRequest(dialect: ResponsesDialect, body: Record<string, unknown>, target: Target, options: BuildOptions): UpstreamRequest {
-  let text: string;
+  let text: string | Buffer;
   if (options.raw && (!options.stream || body.stream === true)) text = rawWithModel(options.raw, target.model);
   else {
     const outgoing: Record<string, unknown> = { ...body, model: target.model };

@@ -10,9 +10,13 @@ export const maxModelNameLength = 256;
 export function decodeUtf8(raw: Uint8Array): string {
   // Validated first, then decoded by Buffer's UTF-8 path (both native and fast; a strict TextDecoder is slower than the two).
   if (!isUtf8(raw)) throw invalidRequest('The request body is not valid UTF-8.', undefined, 'INVALID_JSON');
-  // A leading byte-order mark is dropped, as TextDecoder drops it.
-  const start = hasUtf8Bom(raw) ? 3 : 0;
-  return Buffer.from(raw.buffer, raw.byteOffset + start, raw.byteLength - start).toString('utf8');
+  const text = withoutBom(raw);
+  return Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
+}
+
+/** The bytes without a leading byte-order mark, dropped as TextDecoder drops it. */
+export function withoutBom(raw: Uint8Array): Uint8Array {
+  return hasUtf8Bom(raw) ? raw.subarray(3) : raw;
 }
 
 export function hasUtf8Bom(raw: Uint8Array): boolean {

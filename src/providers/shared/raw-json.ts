@@ -4,9 +4,14 @@ import type { JsonTextFacts } from './input-checks.js';
  * A request body as the client sent it, kept beside its parsed value for a same-format upstream:
  * that upstream gets these bytes with only the model replaced. Serializing the parsed value
  * again cost more than parsing it (110 KB agent requests: ~120 µs against ~85 µs).
+ *
+ * A body that came as bytes is kept as those bytes, and the upstream's body is built as bytes
+ * (one copy outside the JavaScript heap): a string of the same size would be copied by every
+ * young-generation collection the request lives through, and flattened once more to be sent.
  */
 export interface RawJson {
-  readonly text: string;
+  /** The client's UTF-8 bytes (without a byte-order mark), or its text for a body that came as a string; the offsets index it. */
+  readonly source: Uint8Array | string;
   /** The top-level `"model"` value, quotes included: [start, end). */
   readonly modelValue: readonly [number, number];
   /** The top-level object's closing `}`. */
@@ -18,12 +23,19 @@ export interface RawJson {
  * `model`, and no key twice in any object. JSON.parse keeps the last of two equal keys where
  * another parser may keep the first, so text with a repeated key could mean one thing to Detour's
  * checks (a token budget, say) and another upstream; such a body is serialized from its value.
+ * `bytes`: the same text as the UTF-8 the client sent, when it came so.
  */
-export function rawJsonOf(text: string, facts: JsonTextFacts, value: unknown): RawJson | undefined {
+export function rawJsonOf(text: string, facts: JsonTextFacts, value: unknown, bytes?: Uint8Array): RawJson | undefined {
   const { modelValue, rootEnd } = facts;
   if (modelValue === undefined || rootEnd === undefined) return undefined;
   if (facts.members !== membersOf(value)) return undefined;
-  return { text, modelValue, rootEnd };
+  if (!bytes) return { source: text, modelValue, rootEnd };
+  // Equal lengths: every character is one byte, and the offsets hold as they are.
+  if (bytes.length === text.length) return { source: bytes, modelValue, rootEnd };
+  const start = Buffer.byteLength(text.slice(0, modelValue[0]));
+  const end = start + Buffer.byteLength(text.slice(modelValue[0], modelValue[1]));
+  // After the root's closing brace only whitespace may follow, one byte a character.
+  return { source: bytes, modelValue: [start, end], rootEnd: bytes.length - (text.length - rootEnd) };
 }
 
 /**
@@ -50,10 +62,27 @@ export function membersOf(value: unknown): number {
   return count;
 }
 
-/** The client's text with `model` as the top-level model, and `extra` (a `"key":value` list) added at the end of the object. */
-export function rawWithModel(raw: RawJson, model: string, extra?: string): string {
+/** The client's body with `model` as the top-level model, and `extra` (a `"key":value` list) added at the end of the object. */
+export function rawWithModel(raw: RawJson, model: string, extra?: string): string | Buffer {
   const [start, end] = raw.modelValue;
-  const head = `${raw.text.slice(0, start)}${JSON.stringify(model)}`;
-  if (extra === undefined) return `${head}${raw.text.slice(end)}`;
-  return `${head}${raw.text.slice(end, raw.rootEnd)},${extra}${raw.text.slice(raw.rootEnd)}`;
+  const source = raw.source;
+  if (typeof source === 'string') {
+    const head = `${source.slice(0, start)}${JSON.stringify(model)}`;
+    if (extra === undefined) return `${head}${source.slice(end)}`;
+    return `${head}${source.slice(end, raw.rootEnd)},${extra}${source.slice(raw.rootEnd)}`;
+  }
+  const modelJson = JSON.stringify(model);
+  const tail = extra === undefined ? '' : `,${extra}`;
+  const out = Buffer.allocUnsafe(source.length - (end - start) + Buffer.byteLength(modelJson) + Buffer.byteLength(tail));
+  out.set(source.subarray(0, start), 0);
+  let at = start + out.write(modelJson, start);
+  if (extra === undefined) {
+    out.set(source.subarray(end), at);
+    return out;
+  }
+  out.set(source.subarray(end, raw.rootEnd), at);
+  at += raw.rootEnd - end;
+  at += out.write(tail, at);
+  out.set(source.subarray(raw.rootEnd), at);
+  return out;
 }
