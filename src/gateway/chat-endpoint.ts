@@ -8,7 +8,7 @@ import type { TraceContext } from '../core/trace-context.js';
 import type { RejectionDetails } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../observability/logger.js';
-import { checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth, scanJsonText, withoutBom } from '../providers/shared/input-checks.js';
+import { checkModelName, checkValueDepth, decodeUtf8, defaultMaxJsonDepth, scanJsonText, withoutBom, type JsonTextFacts } from '../providers/shared/input-checks.js';
 import { rawJsonOf, type RawJson } from '../providers/shared/raw-json.js';
 import type { ChatRequest, ForwardedParts, IngressCodec } from '../providers/types.js';
 import { encodeResult } from './encode-result.js';
@@ -196,10 +196,15 @@ export async function parsedBody(body: RequestBody, limit: number, maxDepth = de
     throw invalidRequest('The request body is not valid JSON.', undefined, 'INVALID_JSON');
   }
   // Whether the text can stand for the value is asked only by a same-format upstream, once: the other endpoints and translated requests never walk the value for it.
-  let isRawKnown = false;
+  // The text is let go once asked for: a same-format upstream is sent the client's bytes, and a 100 KB
+  // string held for the whole upstream call would be copied by every young collection meanwhile.
+  let pending: { text: string; facts: JsonTextFacts } | undefined = { text, facts };
   let raw: RawJson | undefined;
   const rawOf = (): RawJson | undefined => {
-    if (!isRawKnown) [raw, isRawKnown] = [rawJsonOf(text, facts, value, typeof bytes === 'string' ? undefined : withoutBom(bytes)), true];
+    if (pending) {
+      raw = rawJsonOf(pending.text, pending.facts, value, typeof bytes === 'string' ? undefined : withoutBom(bytes));
+      pending = undefined;
+    }
     return raw;
   };
   return { body: value, bodyBytes: typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength, raw: rawOf };
