@@ -149,21 +149,22 @@ export class RecentRequests {
     const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
     const text = (field: number): Text => texts[t + field];
     const listed = (flags & isListed) !== 0 ? (this.attemptLists[slot] ?? noAttempts) : undefined;
-    const attempts = listed
-      ? listed.map(loggedAttempt)
-      : [
-          {
-            target: text(T.attemptTarget) ?? '',
-            provider: text(T.attemptProvider) ?? '',
-            model: text(T.attemptModel) ?? '',
-            status: orNull(number(N.attemptStatus)),
-            error_code: text(T.attemptCode) ?? null,
-            kind: text(T.attemptKind) ?? null,
-            duration_ms: Math.round(number(N.attemptDurationMs)),
-            retry_after_ms: orNull(number(N.attemptRetryAfterMs)),
-            role: text(T.attemptRole) ?? null,
-          },
-        ];
+    const orUndefined = (value: number): number | undefined => (Number.isNaN(value) ? undefined : value);
+    const attempts = (
+      listed ?? [
+        {
+          target: text(T.attemptTarget) ?? '',
+          provider: text(T.attemptProvider) ?? '',
+          model: text(T.attemptModel) ?? '',
+          status: orUndefined(number(N.attemptStatus)),
+          code: text(T.attemptCode) as AttemptRecord['code'],
+          kind: text(T.attemptKind) as AttemptRecord['kind'],
+          durationMs: number(N.attemptDurationMs),
+          retryAfterMs: orUndefined(number(N.attemptRetryAfterMs)),
+          role: text(T.attemptRole) as AttemptRecord['role'],
+        },
+      ]
+    ).map(loggedAttempt);
     const ttft = number(N.ttftMs);
     const queueWait = number(N.queueWaitMs);
     return {
