@@ -65,24 +65,16 @@ export function membersOf(value: unknown): number {
 /** The client's body with `model` as the top-level model, and `extra` (a `"key":value` list) added at the end of the object. */
 export function rawWithModel(raw: RawJson, model: string, extra?: string): string | Buffer {
   const [start, end] = raw.modelValue;
-  const source = raw.source;
-  if (typeof source === 'string') {
-    const head = `${source.slice(0, start)}${JSON.stringify(model)}`;
-    if (extra === undefined) return `${head}${source.slice(end)}`;
-    return `${head}${source.slice(end, raw.rootEnd)},${extra}${source.slice(raw.rootEnd)}`;
-  }
+  const { source, rootEnd } = raw;
   const modelJson = JSON.stringify(model);
   const tail = extra === undefined ? '' : `,${extra}`;
+  if (typeof source === 'string') return `${source.slice(0, start)}${modelJson}${source.slice(end, rootEnd)}${tail}${source.slice(rootEnd)}`;
   const out = Buffer.allocUnsafe(source.length - (end - start) + Buffer.byteLength(modelJson) + Buffer.byteLength(tail));
   out.set(source.subarray(0, start), 0);
   let at = start + out.write(modelJson, start);
-  if (extra === undefined) {
-    out.set(source.subarray(end), at);
-    return out;
-  }
-  out.set(source.subarray(end, raw.rootEnd), at);
-  at += raw.rootEnd - end;
+  out.set(source.subarray(end, rootEnd), at);
+  at += rootEnd - end;
   at += out.write(tail, at);
-  out.set(source.subarray(raw.rootEnd), at);
+  out.set(source.subarray(rootEnd), at);
   return out;
 }
