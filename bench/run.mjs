@@ -138,11 +138,11 @@ async function run(options, directory, progress) {
   }
   if (options.rows.includes('responses')) {
     // The Responses API as Codex sends it, to an upstream that serves it: the same three hops.
-    const family = { api: 'responses', family: 'responses' };
-    rows.push({ name: 'direct (responses)', description: 'Responses API requests straight at the simulator', url: `${sim.url}/v1/responses`, model: models.healthy, ...family });
+    const responsesApi = { api: 'responses' };
+    rows.push({ name: 'direct (responses)', description: 'Responses API requests straight at the simulator', url: `${sim.url}/v1/responses`, model: models.healthy, ...responsesApi });
     const bare = limits.rows.find((row) => row.name === 'bare');
-    if (bare) rows.push({ ...bare, name: 'bare (responses)', description: 'Responses API requests through the bare Node proxy', url: bare.url.replace('/v1/chat/completions', '/v1/responses'), ...family });
-    await detourRow('pass-through (responses)', 'Responses API requests through Detour to one target with api: responses', responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...family });
+    if (bare) rows.push({ ...bare, name: 'bare (responses)', description: 'Responses API requests through the bare Node proxy', url: bare.url.replace('/v1/chat/completions', '/v1/responses'), ...responsesApi });
+    await detourRow('pass-through (responses)', 'Responses API requests through Detour to one target with api: responses', responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...responsesApi });
     if (options.baseline) await detourRow('pass-through (responses, baseline)', `Responses API pass-through on the build at ${options.baseline}`, responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...family }, options.baseline);
   }
   for (const [index, extra] of options.extras.entries()) {

@@ -20,7 +20,7 @@ function cellAt(row, connections) {
 
 /** The row a row is divided by: `direct` or `bare` of its family (streamed, or the Responses API). */
 function baseRow(results, row, name) {
-  const family = row.family ?? (row.isStream ? 'stream' : undefined);
+  const family = row.api === 'responses' ? 'responses' : row.isStream ? 'stream' : undefined;
   return results.rows.find((candidate) => candidate.name === (family ? `${name} (${family})` : name));
 }
 

@@ -54,7 +54,7 @@ function medianCell(cells) {
 }
 
 /**
- * @param rows  `[{ name, description, url, model, headers?, isStream?, api?, family?, gatewayPid?, isOwnGateway?, backupModel? }]`;
+ * @param rows  `[{ name, description, url, model, headers?, isStream?, api?, gatewayPid?, isOwnGateway?, backupModel? }]`;
  *              `gatewayPid` is the process to sample (none for `direct`), `backupModel` the upstream
  *              model of a healthy backup, to count the calls that went to a dead primary instead.
  */
@@ -78,7 +78,7 @@ export async function measureRows(rows, context) {
     name: row.name,
     description: row.description,
     isStream: row.isStream === true,
-    ...(row.family ? { family: row.family } : {}),
+    ...(row.api ? { api: row.api } : {}),
     url: row.url,
     model: row.model,
     cells: connections.map((count) => medianCell(cells[index].get(count))),
