@@ -143,7 +143,7 @@ async function run(options, directory, progress) {
     const bare = limits.rows.find((row) => row.name === 'bare');
     if (bare) rows.push({ ...bare, name: 'bare (responses)', description: 'Responses API requests through the bare Node proxy', url: bare.url.replace('/v1/chat/completions', '/v1/responses'), ...responsesApi });
     await detourRow('pass-through (responses)', 'Responses API requests through Detour to one target with api: responses', responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...responsesApi });
-    if (options.baseline) await detourRow('pass-through (responses, baseline)', `Responses API pass-through on the build at ${options.baseline}`, responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...family }, options.baseline);
+    if (options.baseline) await detourRow('pass-through (responses, baseline)', `Responses API pass-through on the build at ${options.baseline}`, responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...responsesApi }, options.baseline);
   }
   for (const [index, extra] of options.extras.entries()) {
     const headers = options.extraKey ? { authorization: `Bearer ${options.extraKey}` } : {};
