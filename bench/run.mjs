@@ -71,11 +71,16 @@ function redisCostNote(rows) {
   return `Redis state (pass-through-redis) vs memory state (pass-through), throughput lost (goal < 10%): ${costs.join(', ')}.`;
 }
 
+/** The limit rows that also run in the streamed and Responses families: `bare` and `floor`, when asked for. */
+function limitRowsOf(options) {
+  return ['bare', 'floor'].filter((row) => options.rows.includes(row)).length;
+}
+
 function stepCount(options) {
   const rows =
-    ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length +
-    (options.rows.includes('stream-load') ? 3 : 0) +
-    (options.rows.includes('responses') ? 3 : 0) +
+    ['direct', 'bare', 'floor', 'nginx', 'pass-through', 'dead-primary', 'cross-format'].filter((row) => options.rows.includes(row)).length +
+    (options.rows.includes('stream-load') ? 2 + limitRowsOf(options) : 0) +
+    (options.rows.includes('responses') ? 2 + limitRowsOf(options) : 0) +
     options.extras.length +
     (withRedisRow(options) ? 1 : 0) +
     (options.baseline ? ['pass-through', 'stream-load', 'responses'].filter((row) => options.rows.includes(row)).length : 0);
@@ -131,8 +136,7 @@ async function run(options, directory, progress) {
   if (options.rows.includes('stream-load')) {
     // Streamed answers under load: the same three hops, each request reading its stream to the end.
     rows.push({ name: 'direct (stream)', description: 'streamed requests straight at the simulator', url: `${sim.url}/v1/chat/completions`, model: models.healthy, isStream: true });
-    const bare = limits.rows.find((row) => row.name === 'bare');
-    if (bare) rows.push({ ...bare, name: 'bare (stream)', description: 'streamed requests through the bare Node proxy', isStream: true });
+    for (const { title, ...limit } of limits.familyRows) rows.push({ ...limit, name: `${limit.name} (stream)`, description: `streamed requests through the ${title}`, isStream: true });
     await detourRow('pass-through (stream)', 'streamed requests through Detour to one OpenAI-compatible target', passThroughConfig(sim.url), { isStream: true });
     if (options.baseline) await detourRow('pass-through (stream, baseline)', `streamed pass-through on the build at ${options.baseline}`, passThroughConfig(sim.url), { isStream: true }, options.baseline);
   }
@@ -140,8 +144,7 @@ async function run(options, directory, progress) {
     // The Responses API as Codex sends it, to an upstream that serves it: the same three hops.
     const responsesApi = { api: 'responses' };
     rows.push({ name: 'direct (responses)', description: 'Responses API requests straight at the simulator', url: `${sim.url}/v1/responses`, model: models.healthy, ...responsesApi });
-    const bare = limits.rows.find((row) => row.name === 'bare');
-    if (bare) rows.push({ ...bare, name: 'bare (responses)', description: 'Responses API requests through the bare Node proxy', url: bare.url.replace('/v1/chat/completions', '/v1/responses'), ...responsesApi });
+    for (const { title, ...limit } of limits.familyRows) rows.push({ ...limit, name: `${limit.name} (responses)`, description: `Responses API requests through the ${title}`, url: limit.url.replace('/v1/chat/completions', '/v1/responses'), ...responsesApi });
     await detourRow('pass-through (responses)', 'Responses API requests through Detour to one target with api: responses', responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...responsesApi });
     if (options.baseline) await detourRow('pass-through (responses, baseline)', `Responses API pass-through on the build at ${options.baseline}`, responsesPassThroughConfig(sim.url), { path: '/v1/responses', ...responsesApi }, options.baseline);
   }
@@ -186,16 +189,25 @@ async function run(options, directory, progress) {
 }
 
 /**
- * The two limit rows every figure is a ratio to: a bare node:http + undici proxy written for the
- * bench (the runtime's limit), and nginx when it is installed (the limit of one hop).
+ * The rows every figure is a ratio to: a bare node:http + undici proxy written for the bench (the
+ * runtime's limit), nginx when it is installed (the limit of one hop), and the floor proxy (the
+ * least work the issue's promises take on this runtime). `familyRows` also run streamed and
+ * with the Responses API.
  */
 async function startLimitRows(options, sim, directory, skip) {
   const rows = [];
+  const familyRows = [];
   const processes = [];
-  if (options.rows.includes('bare')) {
-    const bare = await startProcess({ name: 'bare-proxy', mainJs: join(root, 'bench', 'bare-proxy.mjs'), args: ['--upstream', sim.url], directory, readyPattern: /bare proxy listening on (http:\/\/\S+)/ });
-    processes.push(bare);
-    rows.push({ name: 'bare', description: 'bare Node proxy: node:http + one undici Pool, bodies piped (bench/bare-proxy.mjs)', url: `${bare.url}/v1/chat/completions`, model: models.healthy, gatewayPid: bare.pid });
+  const nodeProxies = [
+    { name: 'bare', title: 'bare Node proxy', script: 'bare-proxy.mjs', description: 'bare Node proxy: node:http + one undici Pool, bodies piped (bench/bare-proxy.mjs)' },
+    { name: 'floor', title: 'floor proxy', script: 'floor-proxy.mjs', description: 'floor proxy: the bare proxy plus both bodies read whole, parsed and checked, one deadline, one count and one SQLite log row a request (bench/floor-proxy.mjs)' },
+  ];
+  for (const proxy of nodeProxies.filter((candidate) => options.rows.includes(candidate.name))) {
+    const started = await startProcess({ name: `${proxy.name}-proxy`, mainJs: join(root, 'bench', proxy.script), args: ['--upstream', sim.url], directory, readyPattern: /proxy listening on (http:\/\/\S+)/ });
+    processes.push(started);
+    const row = { name: proxy.name, description: proxy.description, url: `${started.url}/v1/chat/completions`, model: models.healthy, gatewayPid: started.pid };
+    rows.push(row);
+    familyRows.push({ ...row, title: proxy.title });
   }
   if (options.rows.includes('nginx')) {
     const binary = findNginx();
@@ -206,7 +218,7 @@ async function startLimitRows(options, sim, directory, skip) {
       rows.push({ name: 'nginx', description: 'nginx, 1 worker, keep-alive upstream, unbuffered (bench/lib/nginx.mjs)', url: `${nginx.url}/v1/chat/completions`, model: models.healthy, gatewayPid: nginx.pid });
     }
   }
-  return { rows, processes };
+  return { rows, familyRows, processes };
 }
 
 /** Time to first chunk and per-chunk cost, direct vs. a fresh pass-through gateway. */

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const allRows = ['direct', 'bare', 'nginx', 'pass-through', 'dead-primary', 'cross-format', 'stream-load', 'responses', 'streaming', 'failover', 'library'];
+export const allRows = ['direct', 'bare', 'floor', 'nginx', 'pass-through', 'dead-primary', 'cross-format', 'stream-load', 'responses', 'streaming', 'failover', 'library'];
 
 export const usage = `usage: npm run bench -- [flags]
   --duration S            seconds per throughput cell (default 5; --quick: 2)     env BENCH_DURATION

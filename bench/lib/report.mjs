@@ -62,7 +62,7 @@ export function computeHeadline(results) {
   }
   const addedFirstChunk = results.streaming?.addedFirstEventP50Ms;
   items.push({ measure: 'added time to first streamed chunk (p50)', goal: goals.addedFirstChunkMs.text, value: addedFirstChunk, unit: 'ms', verdict: verdict(addedFirstChunk, goals.addedFirstChunkMs) });
-  const detourRows = results.rows.filter((row) => !/^(direct|bare|nginx|extra)\b/.test(row.name) && !row.name.includes('baseline'));
+  const detourRows = results.rows.filter((row) => !/^(direct|bare|floor|nginx|extra)\b/.test(row.name) && !row.name.includes('baseline'));
   const rss = Math.max(...detourRows.map((row) => cellAt(row, highest)?.gatewayPeakRssMb).filter((value) => value !== undefined));
   const rssValue = Number.isFinite(rss) ? rss : undefined;
   items.push({ measure: `gateway peak RSS @ ${highest} conn. (worst Detour row)`, goal: goals.peakRssMb.text, value: rssValue, unit: 'MB', verdict: verdict(rssValue, goals.peakRssMb) });
@@ -145,6 +145,36 @@ function failoverSection(failover) {
  * What translation costs (cross-format ÷ pass-through) and what a dead primary costs once its
  * circuit is open (dead-primary ÷ pass-through; the goal is at least 90%).
  */
+/**
+ * Each goal beside what the floor proxy reached in the same run: the floor does only the work the
+ * issue's promises take (bodies checked, a deadline, a count, a log row), so where even the floor
+ * misses a goal, or meets it with less room than Detour's other features take, no build of this
+ * design can meet it on this machine.
+ */
+function floorTable(results) {
+  const named = (name) => results.rows.find((row) => row.name === name);
+  const counts = results.options.connections;
+  const lowest = Math.min(...counts);
+  const highest = Math.max(...counts);
+  const lines = [];
+  const add = (measure, goal, of, show = format.two) => {
+    const [bare, floor, detour] = ['bare', 'floor', 'pass-through'].map((name) => of(name));
+    if (floor === undefined && detour === undefined) return;
+    lines.push([measure, goal, show(bare), show(floor), show(detour)]);
+  };
+  const direct = named('direct');
+  add(`added p50 ms @ ${lowest} conn. (row − direct)`, goals.addedLatencyMs.text, (name) => difference(cellAt(named(name), lowest)?.latencyP50Ms, cellAt(direct, lowest)?.latencyP50Ms));
+  for (const count of counts.filter((value) => value > 1)) {
+    add(`req/s ÷ bare @ ${count} conn.`, goals.bareRatio.text, (name) => ratio(cellAt(named(name), count)?.requestsPerSecond, cellAt(named('bare'), count)?.requestsPerSecond));
+    add(`streamed req/s ÷ bare (stream) @ ${count} conn.`, goals.bareRatio.text, (name) => ratio(cellAt(named(`${name} (stream)`), count)?.requestsPerSecond, cellAt(named('bare (stream)'), count)?.requestsPerSecond));
+    add(`CPU µs/req ÷ bare @ ${count} conn.`, goals.cpuRatio.text, (name) => ratio(cellAt(named(name), count)?.gatewayCpuUsPerRequest, cellAt(named('bare'), count)?.gatewayCpuUsPerRequest));
+    add(`CPU µs/req @ ${count} conn.`, '–', (name) => cellAt(named(name), count)?.gatewayCpuUsPerRequest, format.int);
+  }
+  add(`peak RSS MB @ ${highest} conn.`, goals.peakRssMb.text, (name) => cellAt(named(name), highest)?.gatewayPeakRssMb, format.one);
+  if (lines.length === 0 || !named('floor')) return '_the floor row was not run_';
+  return table(['measure', 'goal', 'bare', 'floor', 'Detour pass-through'], lines);
+}
+
 function rowRatiosTable(results) {
   const passThrough = results.rows.find((row) => row.name === 'pass-through');
   const streamed = results.rows.find((row) => row.name === 'pass-through (stream)');
@@ -187,6 +217,10 @@ export function toMarkdown(results) {
     '## Throughput (non-streaming)',
     '',
     throughputTable(results),
+    '',
+    '## The goals beside the floor (the least work the promises take; same run)',
+    '',
+    floorTable(results),
     '',
     '## Detour rows against pass-through (same run)',
     '',
