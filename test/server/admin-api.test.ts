@@ -113,6 +113,20 @@ describe('admin API', () => {
     expect((await getText(gateway, '/admin/api/requests?status=teapot')).status).toBe(400);
   });
 
+  it('finds the one request a client reports by the x-request-id it was answered with', async () => {
+    const gateway = await failingOverGateway({ log: { path: tempLogPath(), flush_interval_ms: 10 } });
+    const first = await chat(gateway);
+    await chat(gateway, { stream: true });
+    await gateway.observability.flush();
+    const requestId = first.headers.get('x-request-id') ?? '';
+    expect(requestId).not.toBe('');
+    const found = JSON.parse((await getText(gateway, `/admin/api/requests?request_id=${encodeURIComponent(requestId)}`)).text) as { data: Array<Record<string, unknown>> };
+    expect(found.data).toHaveLength(1);
+    expect(found.data[0]).toMatchObject({ id: requestId, stream: false, target: 'backup/gpt-4o-mini' });
+    const missing = JSON.parse((await getText(gateway, '/admin/api/requests?request_id=req_nobody')).text) as { data: unknown[] };
+    expect(missing.data).toEqual([]);
+  });
+
   it('keeps prompts and answers only when log.bodies asks, streams included', async () => {
     const plain = await failingOverGateway({ log: { path: tempLogPath(), flush_interval_ms: 10 } });
     await chat(plain, { messages: [{ role: 'user', content: 'secret prompt text' }] });

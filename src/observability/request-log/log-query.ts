@@ -2,6 +2,8 @@ import type { SqlValue } from './sqlite-worker.js';
 
 /** Filters of `GET /admin/api/requests`; every field narrows the result. */
 export interface RequestFilter {
+  /** The request's id, as its `x-request-id` answer header gave it: the one request a client reports. */
+  requestId?: string | undefined;
   route?: string | undefined;
   /** The serving target, or any target an attempt went to. */
   target?: string | undefined;
@@ -50,6 +52,7 @@ function decodeCursor(value: string): number | undefined {
 export function parseRequestFilter(params: URLSearchParams): { filter: RequestFilter } | { error: string } {
   const filter: RequestFilter = { limit: defaultPageSize };
   const text = (name: string): string | undefined => params.get(name) ?? undefined;
+  filter.requestId = text('request_id');
   filter.route = text('route');
   filter.target = text('target');
   filter.clientKey = text('client_key');
@@ -93,6 +96,7 @@ export function buildPageQuery(filter: RequestFilter): { sql: string; params: Sq
     where.push(clause);
     params.push(...values);
   };
+  if (filter.requestId !== undefined) add('request_id = ?', filter.requestId);
   if (filter.route !== undefined) add('route = ?', filter.route);
   if (filter.target !== undefined) add('(target = ? OR seq IN (SELECT request_seq FROM attempts WHERE target = ?))', filter.target, filter.target);
   if (filter.clientKey !== undefined) add('client_key_id = ?', filter.clientKey);
