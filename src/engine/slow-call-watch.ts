@@ -44,6 +44,13 @@ function waitsOf(set: ReadonlySet<WatchedCall>, now: number): { calls: WatchedCa
  */
 export class SlowCallWatch {
   private readonly calls = new Map<string, Set<WatchedCall>>();
+  /**
+   * Calls that were in flight on a target when it was judged slow but not yet past their own
+   * limits (they started a little later), with how many moved at the verdict. Each moves on once
+   * it passes its limit: the verdict is made, and once the others have moved there are too few
+   * left to make it again, so without this the last of them waited out the whole slowness.
+   */
+  private readonly condemned = new WeakMap<WatchedCall, number>();
   private timer: TimerHandle | undefined;
   private readonly intervalMs: number;
 
@@ -78,6 +85,7 @@ export class SlowCallWatch {
     const tripped: string[] = [];
     for (const [targetId, set] of this.calls) {
       const settings = this.options.settingsFor(targetId);
+      this.moveCondemned(targetId, set, now, settings);
       if (settings.minCalls <= 0 || set.size < settings.minCalls) continue;
       const { calls, waits } = waitsOf(set, now);
       const slow = slowCalls(this.options.statsOf(targetId), waits, settings);
@@ -109,6 +117,23 @@ export class SlowCallWatch {
     // The circuit opens before the calls move, so that none of them moves onto this target (or its sibling keys) again.
     this.options.onSlow(targetId, moved);
     for (const entry of moved) entry.call.cut(entry.wait, entry.limitMs, moved.length - 1);
+    for (const call of set) if (!this.condemned.has(call) && !moved.some((entry) => entry.call === call)) this.condemned.set(call, moved.length);
+  }
+
+  /** Moves on the calls left in flight by a verdict on this target, each once past its own limit (the circuit is already open). */
+  private moveCondemned(targetId: string, set: ReadonlySet<WatchedCall>, now: number, settings: SlowCallSettings): void {
+    let stats: TargetStats | undefined;
+    for (const call of set) {
+      const others = this.condemned.get(call);
+      if (others === undefined) continue;
+      const wait = call.wait(now);
+      if (!wait) continue;
+      stats ??= this.options.statsOf(targetId);
+      const limitMs = slowLimitMs(stats, wait.kind, settings);
+      if (limitMs === undefined || limitMs >= wait.timeoutMs || wait.waitedMs <= limitMs || !call.canMoveOn(wait)) continue;
+      this.condemned.delete(call);
+      call.cut(wait, limitMs, others);
+    }
   }
 
   dispose(): void {

@@ -111,6 +111,22 @@ describe('SlowCallWatch', () => {
     expect(timers.size).toBe(0);
   });
 
+  it('moves a call left in flight by the verdict once it passes its own limit, without a second verdict', () => {
+    const timers = new ManualTimers();
+    const slow: string[] = [];
+    const subject = watch(timers, slow);
+    // Three at once, and a fourth that started 300 ms later: at the verdict it has not waited 4 s yet.
+    const calls = [call(timers, 0), call(timers, 0), call(timers, 0), call(timers, 300)];
+    for (const c of calls) subject.add('primary', c.watched);
+    timers.advance(4_250);
+    expect(calls.map((c) => c.state.cut)).toEqual(['first_token 4250 > 4000, 2 others at 4250', 'first_token 4250 > 4000, 2 others at 4250', 'first_token 4250 > 4000, 2 others at 4250', undefined]);
+    // Alone now, it is too few to judge the target again, and it needs no judging: it moves at the first look past 4 s.
+    timers.advance(250);
+    expect(calls[3]?.state.cut).toBe('first_token 4200 > 4000, 3 others at 4500');
+    expect(slow).toEqual(['primary first_token>4000,first_token>4000,first_token>4000']);
+    subject.dispose();
+  });
+
   it('leaves calls that have nowhere to go, and then does not open the circuit', () => {
     const timers = new ManualTimers();
     const slow: string[] = [];
