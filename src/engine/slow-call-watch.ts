@@ -120,9 +120,14 @@ export class SlowCallWatch {
     for (const call of set) if (!this.condemned.has(call) && !moved.some((entry) => entry.call === call)) this.condemned.set(call, moved.length);
   }
 
-  /** Moves on the calls left in flight by a verdict on this target, each once past its own limit (the circuit is already open). */
+  /**
+   * Moves on the calls left in flight by a verdict on this target, each once past its own limit.
+   * They are reported like the verdict's own (counted, and the circuit opened should it have
+   * closed meanwhile), with how many moved at the verdict as the others.
+   */
   private moveCondemned(targetId: string, set: ReadonlySet<WatchedCall>, now: number, settings: SlowCallSettings): void {
     let stats: TargetStats | undefined;
+    const moved: Array<{ call: WatchedCall; wait: CallWait; limitMs: number; others: number }> = [];
     for (const call of set) {
       const others = this.condemned.get(call);
       if (others === undefined) continue;
@@ -132,8 +137,11 @@ export class SlowCallWatch {
       const limitMs = slowLimitMs(stats, wait.kind, settings);
       if (limitMs === undefined || limitMs >= wait.timeoutMs || wait.waitedMs <= limitMs || !call.canMoveOn(wait)) continue;
       this.condemned.delete(call);
-      call.cut(wait, limitMs, others);
+      moved.push({ call, wait, limitMs, others });
     }
+    if (moved.length === 0) return;
+    this.options.onSlow(targetId, moved);
+    for (const entry of moved) entry.call.cut(entry.wait, entry.limitMs, entry.others);
   }
 
   dispose(): void {

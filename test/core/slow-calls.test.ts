@@ -123,7 +123,8 @@ describe('SlowCallWatch', () => {
     // Alone now, it is too few to judge the target again, and it needs no judging: it moves at the first look past 4 s.
     timers.advance(250);
     expect(calls[3]?.state.cut).toBe('first_token 4200 > 4000, 3 others at 4500');
-    expect(slow).toEqual(['primary first_token>4000,first_token>4000,first_token>4000']);
+    // Reported as moved like the others (counted; the circuit is already open, so it stays as it is).
+    expect(slow).toEqual(['primary first_token>4000,first_token>4000,first_token>4000', 'primary first_token>4000']);
     subject.dispose();
   });
 
