@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scanJsonText } from '../../src/providers/shared/input-checks.js';
-import { membersOf, rawJsonOf, rawWithModel } from '../../src/providers/shared/raw-json.js';
+import { membersOf, rawJsonOf, rawWithModel, replaceJsonString } from '../../src/providers/shared/raw-json.js';
 import { seededRandom } from '../../src/core/clock.js';
 
 /** The plain definition: every character looked at, a backslash in a string skipping the next. */
@@ -113,5 +113,20 @@ describe('members of a parsed value', () => {
     expect(membersOf(deep)).toBe(9999);
     const text = `{"model":"m","x":${'['.repeat(9990)}1${']'.repeat(9990)}}`;
     expect(rawJsonOf(text, scanJsonText(text, 10_000), JSON.parse(text))).toBeDefined();
+  });
+});
+
+describe('replaceJsonString', () => {
+  it('replaces every string equal to the value, never a part of a longer one or text inside another string', () => {
+    const value = { id: 'resp_up', list: ['resp_up', 'resp_up2', 'x resp_up'], nested: { 'resp_up': 1 }, text: 'said "resp_up" and \\"resp_up\\" and "resp_up', tail: 'ends\\' };
+    const text = JSON.stringify(value);
+    const replaced = replaceJsonString(text, 'resp_up', 'resp_"new"');
+    expect(JSON.parse(replaced)).toEqual({ ...value, id: 'resp_"new"', list: ['resp_"new"', 'resp_up2', 'x resp_up'], nested: { 'resp_"new"': 1 } });
+  });
+
+  it('counts the backslashes before a quote: an escaped backslash ends the string before the value', () => {
+    const text = JSON.stringify(['a\\', 'resp_up', 'b\\\\', 'resp_up']);
+    expect(JSON.parse(replaceJsonString(text, 'resp_up', 'r'))).toEqual(['a\\', 'r', 'b\\\\', 'r']);
+    expect(replaceJsonString(text, 'nowhere', 'r')).toBe(text);
   });
 });

@@ -7,7 +7,8 @@ afterEach(() => cleanup.run());
 
 const chatAnswer = JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'up', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
 const chatStream = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] })}\n\ndata: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\ndata: [DONE]\n\n`;
-const responsesAnswer = JSON.stringify({ id: 'resp_up', object: 'response', created_at: 1, status: 'completed', model: 'up', output: [{ type: 'message', id: 'msg_up', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] }], usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } });
+// As OpenAI writes them: the id first, `previous_response_id: null`; spaced, so that a re-serialized answer shows.
+const responsesAnswer = JSON.stringify({ id: 'resp_up', object: 'response', created_at: 1, status: 'completed', model: 'up', previous_response_id: null, output: [{ type: 'message', id: 'msg_up', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'says "resp_up" \\"resp_up\\" and "resp_up', annotations: [] }] }], usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } }, null, 1);
 const messagesAnswer = JSON.stringify({ id: 'm1', type: 'message', role: 'assistant', model: 'up', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } });
 
 /** Answers like the upstream it stands for; `BadUpstream` keeps the bytes of every body it was sent. */
@@ -64,11 +65,17 @@ describe('a pass-through body goes upstream as the client wrote it, the model re
     const first = await post('/v1/responses', sent);
     expect(first.status).toBe(200);
     expect(upstream.bodies).toEqual([sent.replace('"codex"', '"gpt-codex-up"')]);
-    // The client gets Detour's response id, not the upstream's.
-    expect(((await first.json()) as { id: string }).id).not.toBe('resp_up');
+    // The client gets Detour's response id, not the upstream's: the answer as the upstream wrote it but for the id.
+    const firstText = await first.text();
+    const firstId = (JSON.parse(firstText) as { id: string }).id;
+    expect(firstId).toMatch(/^resp_/);
+    expect(firstId).not.toBe('resp_up');
+    expect(firstText).toBe(responsesAnswer.replace('"resp_up"', JSON.stringify(firstId)));
 
     const stored = await post('/v1/responses', '{"model":"codex","input":"Hi"}');
-    const { id } = (await stored.json()) as { id: string };
+    const { id, previous_response_id: previous } = (await stored.json()) as { id: string; previous_response_id: unknown };
+    expect(id).not.toBe('resp_up');
+    expect(previous).toBeNull();
     expect((await post('/v1/responses', `{"model":"codex","previous_response_id":${JSON.stringify(id)},"input":"And?"}`)).status).toBe(200);
     const followUp = JSON.parse(upstream.bodies[2] ?? '{}') as { model: string; input: Array<{ role: string }>; previous_response_id?: string };
     expect(followUp.model).toBe('gpt-codex-up');

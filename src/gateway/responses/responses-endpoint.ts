@@ -3,6 +3,7 @@ import { checkModelName } from '../../providers/shared/input-checks.js';
 import { responseContextFor, responsesCodec, responsesIngress } from '../../providers/responses/index.js';
 import { inputItems } from '../../providers/responses/input.js';
 import { isRecord, tryParseJson } from '../../providers/shared/json.js';
+import { replaceJsonString } from '../../providers/shared/raw-json.js';
 import type { ChatRequest } from '../../providers/types.js';
 import { admitKey, clientGone, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
 import { doorOf } from '../rejections.js';
@@ -98,6 +99,10 @@ async function finish(response: GatewayResponse, finishing: Finishing): Promise<
   const body = response.body;
   if (isResponseStream(body)) return { ...response, body: watchStream(body, finishing) };
   if (body === undefined || (!finishing.shouldStore && !finishing.isPassThrough)) return response;
+  if (finishing.isPassThrough && !finishing.shouldStore && finishing.previousId === null) {
+    const renamed = renamedAnswer(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'), finishing.id);
+    if (renamed !== undefined) return { ...response, body: renamed };
+  }
   const served = tryParseJson(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
   if (!isRecord(served)) return response;
   if (finishing.isPassThrough) {
@@ -109,7 +114,22 @@ async function finish(response: GatewayResponse, finishing: Finishing): Promise<
   return finishing.isPassThrough ? { ...response, body: JSON.stringify(served) } : response;
 }
 
-const upstreamIdPattern = /"response"\s*:\s*\{\s*"id"\s*:\s*"([^"]+)"/;
+/** An answer that opens with its id (as OpenAI's do) and says it follows no earlier response. */
+const answerIdPattern = /^\s*\{\s*"id"\s*:\s*"([^"\\]+)"/;
+const noPreviousPattern = /"previous_response_id"\s*:\s*null/;
+
+/**
+ * An unstored, passed-through answer renamed to Detour's id in its text, as a stream's events
+ * are: what the parse path would give, without parsing and serializing it again. Undefined when
+ * the text is not of that plain shape; the parse path then decides.
+ */
+function renamedAnswer(text: string, id: string): string | undefined {
+  const upstreamId = answerIdPattern.exec(text)?.[1];
+  if (upstreamId === undefined || !noPreviousPattern.test(text)) return undefined;
+  return upstreamId === id ? text : replaceJsonString(text, upstreamId, id);
+}
+
+const upstreamIdPattern = /"response"\s*:\s*\{\s*"id"\s*:\s*"([^"\\]+)"/;
 const finalEventPattern = /"type"\s*:\s*"response\.(?:completed|incomplete)"/;
 
 /**
@@ -119,7 +139,7 @@ const finalEventPattern = /"type"\s*:\s*"response\.(?:completed|incomplete)"/;
  */
 function watchStream(stream: ResponseStream, finishing: Finishing): ResponseStream {
   const upstreamId = finishing.isPassThrough ? upstreamIdPattern.exec(stream.head)?.[1] : undefined;
-  const rename = (text: string): string => (upstreamId && upstreamId !== finishing.id ? text.replaceAll(`"${upstreamId}"`, `"${finishing.id}"`) : text);
+  const rename = (text: string): string => (upstreamId && upstreamId !== finishing.id ? replaceJsonString(text, upstreamId, finishing.id) : text);
   const watch = async (text: string): Promise<string> => {
     const renamed = rename(text);
     // An unstored turn (Codex sends store: false) has nothing to keep: its final event is not parsed.

@@ -78,3 +78,27 @@ export function rawWithModel(raw: RawJson, model: string, extra?: string): strin
   out.set(source.subarray(rootEnd), at);
   return out;
 }
+
+/**
+ * `text` (JSON, or server-sent events of JSON) with every string token `"value"` replaced by the
+ * string `replacement`: a string equal to `value`, never a part of a longer one. `value` holds no
+ * quote or backslash. A quote inside a string is escaped, so a match counts only when the quote
+ * it starts with is not: an even run of backslashes before it (`\\"` ends the string before it).
+ */
+export function replaceJsonString(text: string, value: string, replacement: string): string {
+  const token = `"${value}"`;
+  let at = text.indexOf(token);
+  if (at === -1) return text;
+  const encoded = JSON.stringify(replacement);
+  let out = '';
+  let copied = 0;
+  for (; at !== -1; at = text.indexOf(token, at + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 1) continue;
+    out += text.slice(copied, at) + encoded;
+    copied = at + token.length;
+    at = copied - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
