@@ -45,12 +45,14 @@ function waitsOf(set: ReadonlySet<WatchedCall>, now: number): { calls: WatchedCa
 export class SlowCallWatch {
   private readonly calls = new Map<string, Set<WatchedCall>>();
   /**
-   * Calls that were in flight on a target when it was judged slow but not yet past their own
-   * limits (they started a little later), with how many moved at the verdict. Each moves on once
-   * it passes its limit: the verdict is made, and once the others have moved there are too few
-   * left to make it again, so without this the last of them waited out the whole slowness.
+   * Calls that were waiting on a target for their answer or first token when it was judged slow,
+   * but not yet past their own limits (they started a little later): the wait they were in, and
+   * how many moved at the verdict. Each moves on if that same wait passes its limit: the verdict
+   * is made, and once the others have moved there are too few left to make it again, so without
+   * this the last of them waited out the whole slowness. A stream that was flowing is not marked,
+   * and a mark ends with its wait (the answer or first token came): a later pause is judged anew.
    */
-  private readonly condemned = new WeakMap<WatchedCall, number>();
+  private readonly condemned = new WeakMap<WatchedCall, { kind: CallWait['kind']; others: number }>();
   private timer: TimerHandle | undefined;
   private readonly intervalMs: number;
 
@@ -85,8 +87,9 @@ export class SlowCallWatch {
     const tripped: string[] = [];
     for (const [targetId, set] of this.calls) {
       const settings = this.options.settingsFor(targetId);
+      if (settings.minCalls <= 0) continue;
       this.moveCondemned(targetId, set, now, settings);
-      if (settings.minCalls <= 0 || set.size < settings.minCalls) continue;
+      if (set.size < settings.minCalls) continue;
       const { calls, waits } = waitsOf(set, now);
       const slow = slowCalls(this.options.statsOf(targetId), waits, settings);
       if (slow.some((index) => (calls[index] as WatchedCall).canMoveOn(waits[index] as CallWait))) tripped.push(targetId);
@@ -117,27 +120,34 @@ export class SlowCallWatch {
     // The circuit opens before the calls move, so that none of them moves onto this target (or its sibling keys) again.
     this.options.onSlow(targetId, moved);
     for (const entry of moved) entry.call.cut(entry.wait, entry.limitMs, moved.length - 1);
-    for (const call of set) if (!this.condemned.has(call) && !moved.some((entry) => entry.call === call)) this.condemned.set(call, moved.length);
+    for (const call of set) {
+      if (this.condemned.has(call) || moved.some((entry) => entry.call === call)) continue;
+      const wait = call.wait(now);
+      if (wait && wait.kind !== 'next_event') this.condemned.set(call, { kind: wait.kind, others: moved.length });
+    }
   }
 
   /**
-   * Moves on the calls left in flight by a verdict on this target, each once past its own limit.
-   * They are reported like the verdict's own (counted, and the circuit opened should it have
+   * Moves on the calls left waiting by a verdict on this target, each if the wait it was in then
+   * passes its limit (a mark whose wait has ended is let go). They are reported like the verdict's own (counted, and the circuit opened should it have
    * closed meanwhile), with how many moved at the verdict as the others.
    */
   private moveCondemned(targetId: string, set: ReadonlySet<WatchedCall>, now: number, settings: SlowCallSettings): void {
     let stats: TargetStats | undefined;
     const moved: Array<{ call: WatchedCall; wait: CallWait; limitMs: number; others: number }> = [];
     for (const call of set) {
-      const others = this.condemned.get(call);
-      if (others === undefined) continue;
+      const mark = this.condemned.get(call);
+      if (mark === undefined) continue;
       const wait = call.wait(now);
-      if (!wait) continue;
+      if (!wait || wait.kind !== mark.kind) {
+        this.condemned.delete(call);
+        continue;
+      }
       stats ??= this.options.statsOf(targetId);
       const limitMs = slowLimitMs(stats, wait.kind, settings);
       if (limitMs === undefined || limitMs >= wait.timeoutMs || wait.waitedMs <= limitMs || !call.canMoveOn(wait)) continue;
       this.condemned.delete(call);
-      moved.push({ call, wait, limitMs, others });
+      moved.push({ call, wait, limitMs, others: mark.others });
     }
     if (moved.length === 0) return;
     this.options.onSlow(targetId, moved);

@@ -128,6 +128,57 @@ describe('SlowCallWatch', () => {
     subject.dispose();
   });
 
+  it('lets a late call go once its first token came, and never marks a stream that was flowing: a later pause is judged anew', () => {
+    const timers = new ManualTimers();
+    const slow: string[] = [];
+    const subject = watch(timers, slow);
+    /** Waits for its first token from `startedAt` until `firstTokenAt`, then streams with a 2.5 s pause from 20 s on. */
+    const streaming = (startedAt: number, firstTokenAt: number) => {
+      const state = { cut: undefined as string | undefined };
+      const watched: WatchedCall = {
+        wait: (now) => {
+          if (state.cut) return undefined;
+          if (now < firstTokenAt) return { kind: 'first_token', waitedMs: now - startedAt, timeoutMs: 30_000 };
+          return { kind: 'next_event', waitedMs: now < 20_000 ? 50 : now - 20_000, timeoutMs: 30_000 };
+        },
+        canMoveOn: () => true,
+        cut: (w, limitMs, others) => {
+          state.cut = `${w.kind} ${w.waitedMs} > ${limitMs}, ${others} others at ${timers.clock.now()}`;
+        },
+      };
+      return { watched, state };
+    };
+    const stuck = [call(timers, 0), call(timers, 0), call(timers, 0)];
+    const late = streaming(300, 4_400);
+    const flowing = streaming(0, 500);
+    for (const c of [...stuck, late, flowing]) subject.add('primary', c.watched);
+    timers.advance(4_250);
+    expect(stuck.every((c) => c.state.cut !== undefined)).toBe(true);
+    // The late call's first token came at 4.4 s, under its limit; both streams then pause for 2.5 s at 20 s, past the 2 s limit of a pause, but alone.
+    timers.advance(20_000);
+    expect([late.state.cut, flowing.state.cut]).toEqual([undefined, undefined]);
+    expect(slow).toHaveLength(1);
+    subject.dispose();
+  });
+
+  it('moves nothing once detection is off, marked calls included', () => {
+    const timers = new ManualTimers();
+    const slow: string[] = [];
+    let minCalls = defaultSlowCallSettings.minCalls;
+    const stats = usual();
+    const subject = new SlowCallWatch({ clock: timers.clock, timers, settingsFor: () => ({ ...defaultSlowCallSettings, minCalls }), statsOf: () => stats, onSlow: (id) => slow.push(id) });
+    const calls = [call(timers, 0), call(timers, 0), call(timers, 0), call(timers, 300)];
+    for (const c of calls) subject.add('primary', c.watched);
+    timers.advance(4_250);
+    expect(calls.map((c) => c.state.cut !== undefined)).toEqual([true, true, true, false]);
+    // A reload turns detection off before the fourth passes its limit.
+    minCalls = 0;
+    timers.advance(1_000);
+    expect(calls[3]?.state.cut).toBeUndefined();
+    expect(slow).toEqual(['primary']);
+    subject.dispose();
+  });
+
   it('leaves calls that have nowhere to go, and then does not open the circuit', () => {
     const timers = new ManualTimers();
     const slow: string[] = [];

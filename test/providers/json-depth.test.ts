@@ -129,4 +129,12 @@ describe('replaceJsonString', () => {
     expect(JSON.parse(replaceJsonString(text, 'resp_up', 'r'))).toEqual(['a\\', 'r', 'b\\\\', 'r']);
     expect(replaceJsonString(text, 'nowhere', 'r')).toBe(text);
   });
+
+  it('replaces nothing for a value that could be the text between two strings', () => {
+    for (const [text, value] of [['["a","b"]', ','], ['{"k":"v"}', ':'], ['{"a":"x", "b":1}', ', '], ['["a",true,"b"]', ',true,']] as const) {
+      expect(replaceJsonString(text, value, 'X')).toBe(text);
+    }
+    // Opening or closing otherwise, it cannot span two strings, and is replaced where it is one.
+    expect(JSON.parse(replaceJsonString('[",x", "a", ",x"]', ',x', 'y'))).toEqual(['y', 'a', 'y']);
+  });
 });

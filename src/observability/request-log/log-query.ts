@@ -2,7 +2,7 @@ import type { SqlValue } from './sqlite-worker.js';
 
 /** Filters of `GET /admin/api/requests`; every field narrows the result. */
 export interface RequestFilter {
-  /** The request's id, as its `x-request-id` answer header gave it: the one request a client reports. */
+  /** The request id its `x-request-id` answer header gave: what a client reports (one request, unless the client sent that id twice). */
   requestId?: string | undefined;
   route?: string | undefined;
   /** The serving target, or any target an attempt went to. */

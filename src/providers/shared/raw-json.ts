@@ -79,13 +79,22 @@ export function rawWithModel(raw: RawJson, model: string, extra?: string): strin
   return out;
 }
 
+/** What may follow a string's closing quote, and what may come right before a string's opening one. */
+const afterString = /^[\s,:\]}]/;
+const beforeString = /[\s,:[{]$/;
+
 /**
  * `text` (JSON, or server-sent events of JSON) with every string token `"value"` replaced by the
- * string `replacement`: a string equal to `value`, never a part of a longer one. `value` holds no
- * quote or backslash. A quote inside a string is escaped, so a match counts only when the quote
- * it starts with is not: an even run of backslashes before it (`\\"` ends the string before it).
+ * string `replacement`: a string equal to `value`, never a part of a longer one. `value` is
+ * matched as raw text and holds no quote or backslash. A quote inside a string is escaped, so a
+ * match counts only when the quote it starts with is not: an even run of backslashes before it
+ * (`\\"` ends the string before it). A value that could also be what stands between two
+ * strings (opening as a string may be followed, `,` `:` `]` `}` or a space, and closing as one
+ * may be preceded, `,` `:` `[` `{` or a space) could match from one string's end to the next
+ * one's start: such a value replaces nothing.
  */
 export function replaceJsonString(text: string, value: string, replacement: string): string {
+  if (afterString.test(value) && beforeString.test(value)) return text;
   const token = `"${value}"`;
   let at = text.indexOf(token);
   if (at === -1) return text;
