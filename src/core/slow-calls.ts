@@ -57,6 +57,11 @@ export function slowLimitMs(stats: TargetStats, kind: SlowWait, settings: SlowCa
   return norm === undefined ? undefined : Math.max(settings.minMs, Math.ceil(norm * settings.factor));
 }
 
+/** Whether a wait has passed its slow-call limit, one short of its own timeout (which ends it anyway). */
+export function isPastLimit(wait: CallWait, limitMs: number | undefined): limitMs is number {
+  return limitMs !== undefined && limitMs < wait.timeoutMs && wait.waitedMs > limitMs;
+}
+
 /**
  * The calls (their indexes in `waits`) to move on now: every call whose wait is past its limit
  * (and short of its own timeout, which will end it anyway), when at least `minCalls` are;
@@ -68,8 +73,7 @@ export function slowCalls(stats: TargetStats, waits: readonly CallWait[], settin
   const slow: number[] = [];
   waits.forEach((wait, index) => {
     if (!(wait.kind in limits)) limits[wait.kind] = slowLimitMs(stats, wait.kind, settings);
-    const limit = limits[wait.kind];
-    if (limit !== undefined && limit < wait.timeoutMs && wait.waitedMs > limit) slow.push(index);
+    if (isPastLimit(wait, limits[wait.kind])) slow.push(index);
   });
   return slow.length >= settings.minCalls ? slow : [];
 }

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle, Timers } from '../core/clock.js';
-import { isSlowSuccess, slowCalls, slowLimitMs, type CallWait, type SlowCallSettings } from '../core/slow-calls.js';
+import { isPastLimit, isSlowSuccess, slowCalls, slowLimitMs, type CallWait, type SlowCallSettings } from '../core/slow-calls.js';
 import type { TargetStats } from '../core/target-stats.js';
 
 /** A call in flight that the watch may judge and move on. */
@@ -120,8 +120,9 @@ export class SlowCallWatch {
     // The circuit opens before the calls move, so that none of them moves onto this target (or its sibling keys) again.
     this.options.onSlow(targetId, moved);
     for (const entry of moved) entry.call.cut(entry.wait, entry.limitMs, moved.length - 1);
+    const movedCalls = new Set(moved.map((entry) => entry.call));
     for (const call of set) {
-      if (this.condemned.has(call) || moved.some((entry) => entry.call === call)) continue;
+      if (this.condemned.has(call) || movedCalls.has(call)) continue;
       const wait = call.wait(now);
       if (wait && wait.kind !== 'next_event') this.condemned.set(call, { kind: wait.kind, others: moved.length });
     }
@@ -129,8 +130,9 @@ export class SlowCallWatch {
 
   /**
    * Moves on the calls left waiting by a verdict on this target, each if the wait it was in then
-   * passes its limit (a mark whose wait has ended is let go). They are reported like the verdict's own (counted, and the circuit opened should it have
-   * closed meanwhile), with how many moved at the verdict as the others.
+   * passes its limit (a mark whose wait has ended is let go). They are reported like the
+   * verdict's own (counted, and the circuit opened should it have closed meanwhile), with how
+   * many moved at the verdict as the others.
    */
   private moveCondemned(targetId: string, set: ReadonlySet<WatchedCall>, now: number, settings: SlowCallSettings): void {
     let stats: TargetStats | undefined;
@@ -145,7 +147,7 @@ export class SlowCallWatch {
       }
       stats ??= this.options.statsOf(targetId);
       const limitMs = slowLimitMs(stats, wait.kind, settings);
-      if (limitMs === undefined || limitMs >= wait.timeoutMs || wait.waitedMs <= limitMs || !call.canMoveOn(wait)) continue;
+      if (!isPastLimit(wait, limitMs) || !call.canMoveOn(wait)) continue;
       this.condemned.delete(call);
       moved.push({ call, wait, limitMs, others: mark.others });
     }

@@ -117,3 +117,9 @@ export function jsonResponse(status: number, body: string | Uint8Array, headers:
 export function isResponseStream(body: ResponseBody): body is ResponseStream {
   return typeof body === 'object' && body !== null && !(body instanceof Uint8Array);
 }
+
+/** A whole body as text, read in place (a `Uint8Array` is not copied first). */
+export function wholeBodyText(body: string | Uint8Array | undefined): string {
+  if (body === undefined) return '';
+  return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+}

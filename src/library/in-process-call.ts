@@ -1,5 +1,5 @@
 import type { GatewayCore } from '../gateway/gateway-core.js';
-import { isResponseStream, type GatewayResponse } from '../gateway/http.js';
+import { isResponseStream, wholeBodyText, type GatewayResponse } from '../gateway/http.js';
 import { parsedRequestBody } from '../gateway/chat-endpoint.js';
 import { tryParseJson } from '../providers/shared/json.js';
 import { CallAbort } from './call-abort.js';
@@ -46,7 +46,7 @@ export async function callForBody<Response>(target: CallTarget, body: Record<str
     await answer.body.rest.return(undefined);
     throw new GatewayError({ status: 502, code: 'INTERNAL_ERROR', message: 'a stream answered a non-streaming request', body: undefined, served });
   }
-  const text = textOf(answer.body);
+  const text = wholeBodyText(answer.body);
   if (answer.status >= 400) throw errorOf(target.format, answer, text, served);
   const response = tryParseJson(text);
   if (response === undefined || !served) throw new GatewayError({ status: 502, code: 'UPSTREAM_BAD_RESPONSE', message: `${served?.target ?? 'the upstream'} answered with a body that is not JSON`, body: text, served });
@@ -60,7 +60,7 @@ export async function callForStream<Event>(target: CallTarget, body: Record<stri
   if (isResponseStream(answer.body) && served) return new EngineResultStream<Event>(target.format, answer.body, served, abort);
   abort.release();
   // A stream that failed before its first event is answered as a whole error body, as over HTTP.
-  throw errorOf(target.format, answer, textOf(isResponseStream(answer.body) ? undefined : answer.body), served);
+  throw errorOf(target.format, answer, wholeBodyText(isResponseStream(answer.body) ? undefined : answer.body), served);
 }
 
 /** The call down the same route table as HTTP, with the caller's object as the body: no JSON round trip. */
@@ -76,11 +76,6 @@ async function send(target: CallTarget, body: Record<string, unknown>, options: 
     throw abort.callerReason();
   }
   return { answer, abort };
-}
-
-function textOf(body: string | Uint8Array | undefined): string {
-  if (body === undefined) return '';
-  return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
 function errorOf(format: ClientFormat, answer: GatewayResponse, text: string, served: ServedInfo | undefined): GatewayError {

@@ -8,7 +8,7 @@ import type { ChatRequest } from '../../providers/types.js';
 import { admitKey, clientGone, parsedBody, refuse, requireKey, type ChatEndpointOptions, type Refusal } from '../chat-endpoint.js';
 import { doorOf } from '../rejections.js';
 import { encodeResult } from '../encode-result.js';
-import { headerOf, isResponseStream, jsonResponse, queryOf, type GatewayRequest, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
+import { headerOf, isResponseStream, jsonResponse, queryOf, wholeBodyText, type GatewayRequest, type GatewayResponse, type Handler, type ResponseStream } from '../http.js';
 import { priorityOf } from '../priority.js';
 import { requestIdOf } from '../request-id.js';
 import { traceContextOf } from '../trace-context.js';
@@ -99,11 +99,12 @@ async function finish(response: GatewayResponse, finishing: Finishing): Promise<
   const body = response.body;
   if (isResponseStream(body)) return { ...response, body: watchStream(body, finishing) };
   if (body === undefined || (!finishing.shouldStore && !finishing.isPassThrough)) return response;
+  const text = wholeBodyText(body);
   if (finishing.isPassThrough && !finishing.shouldStore && finishing.previousId === null) {
-    const renamed = renamedAnswer(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'), finishing.id);
+    const renamed = renamedAnswer(text, finishing.id);
     if (renamed !== undefined) return { ...response, body: renamed };
   }
-  const served = tryParseJson(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+  const served = tryParseJson(text);
   if (!isRecord(served)) return response;
   if (finishing.isPassThrough) {
     // The upstream's own id means nothing to another upstream: the client gets Detour's.
